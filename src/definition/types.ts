@@ -1,0 +1,87 @@
+/**
+ * The pipeline definition language: what users write (JSON or YAML) and what `validateDefinition`
+ * returns, normalised (defaults filled in). Every field is plain JSON so any Temporal SDK client can
+ * start `pipelineWorkflow` with it.
+ */
+
+/** Resource name → non-negative quantity. Host resources: `cpu` (cores), `memoryMb`, `gpu` (devices),
+ * `diskIoMBps`, `netMbps`; any other name is a cluster-wide custom pool (`db-connections`). */
+export type ResourceVector = Record<string, number>;
+
+/** What a stage asks for: `desired` is what it suggests, `minimum` the least it accepts. */
+export interface StageResources {
+  /** The allocation the stage would like. */
+  desired: ResourceVector;
+  /** The least it accepts; every key is in `desired` and not above it. @default desired */
+  minimum?: ResourceVector;
+}
+
+/** How a stage splits into shards when its resources cannot be met (or always, with `always`). */
+export interface ShardSpec {
+  /** `items`: split the array at `input[field]` into contiguous slices; `count`: run `count` times. */
+  by: 'items' | 'count';
+  /** The input field holding the array (required for `by: "items"`). */
+  field?: string;
+  /** Number of runs (required for `by: "count"`, ≥ 1). */
+  count?: number;
+  /** Upper bound on the number of shards (integer ≥ 1). */
+  maxShards: number;
+  /** Smallest slice worth a shard (`by: "items"`). */
+  minItemsPerShard?: number;
+  /** Reducer handler name: `qm.concat`, `qm.sum`, `qm.merge`, or a registered handler. */
+  reassemble: string;
+  /** Whether a partial result is acceptable when some shards fail. @default 'forbid' */
+  partial?: 'allow' | 'forbid';
+  /** Shard up front even when the stage fits (`by: "count"`). @default false */
+  always?: boolean;
+  /** Per-shard resources; @default the stage's vector scaled by the shard's share. */
+  resources?: StageResources;
+}
+
+/** Retry policy for a stage's handler (Temporal's activity retry policy, JSON-friendly). */
+export interface RetrySpec {
+  /** Attempts including the first; 0 means unlimited. @default 3 */
+  maximumAttempts?: number;
+  /** First retry delay in seconds. @default 1 */
+  initialIntervalSeconds?: number;
+  /** Delay multiplier between retries. @default 2 */
+  backoffCoefficient?: number;
+  /** Largest delay between retries in seconds. @default 30 */
+  maximumIntervalSeconds?: number;
+}
+
+/** One stage of a pipeline. */
+export interface StageDefinition {
+  /** Unique within the pipeline: `[A-Za-z0-9_.-]{1,64}`. */
+  id: string;
+  /** The registered handler to run (`qm.sleep`, or one defined with `defineStage`). */
+  handler: string;
+  /** Integer 1 (lowest) – 10 (highest). */
+  priority: number;
+  /** Stages that must complete first. @default [] */
+  dependsOn?: string[];
+  /** Handler input (any JSON). @default {} */
+  input?: unknown;
+  /** Resources the stage needs. @default none (admitted at once) */
+  resources?: StageResources;
+  /** Sharding, when the stage can be split. */
+  shard?: ShardSpec;
+  /** Retry policy. */
+  retry?: RetrySpec;
+  /** Time limit of one attempt, in seconds. @default 600 */
+  timeoutSeconds?: number;
+  /** Deadline for the whole stage (all attempts and shards), in seconds. */
+  deadlineSeconds?: number;
+}
+
+/** A pipeline: a named DAG of stages. */
+export interface PipelineDefinition {
+  /** Pipeline name (shown in the Web UI and used by `qm submit NAME`). */
+  name: string;
+  /** Free-form description. */
+  description?: string;
+  /** Base importance added to every stage's score; boosts add to it. @default 0 */
+  importance?: number;
+  /** The stages (1 – 1,000). */
+  stages: StageDefinition[];
+}

@@ -1,0 +1,92 @@
+import pg from 'pg';
+import { translateDbError, UnsupportedServerError } from './errors';
+import { runMigrations } from './migrate';
+
+/** Options for {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** A `postgres://` URL. */
+  connectionString: string;
+  /** Schema holding Quartermaster's tables (tests use one per file). @default 'quartermaster' */
+  schema?: string;
+  /** Pool size. @default 10 */
+  maxConnections?: number;
+  /** How long to wait for a connection before failing. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+/** An open ledger database: a pool whose connections all use the ledger's schema. */
+export interface Database {
+  /** The pool; every connection's `search_path` is the schema. */
+  readonly pool: pg.Pool;
+  /** The schema name. */
+  readonly schema: string;
+  /** Closes the pool. */
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Connects, checks the server version, creates the schema and applies pending migrations under an
+ * advisory lock (so many workers starting together migrate once).
+ * @throws DatabaseUnavailableError when the server cannot be reached; UnsupportedServerError for
+ *   PostgreSQL older than 13; Error for an invalid schema name.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const schema = options.schema ?? 'quartermaster';
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name "${schema}": use [a-z_][a-z0-9_]*`);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  try {
+    const { rows } = await pool.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+    const version = Number(rows[0]?.v ?? 0);
+    if (version < 130000) throw new UnsupportedServerError(version);
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await runMigrations(pool, schema);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw translateDbError(err, 'connect');
+  }
+  return { pool, schema, close: () => pool.end() };
+}
+
+/**
+ * Runs `fn` in one transaction on one connection: COMMIT on success, ROLLBACK on any throw, so nothing is
+ * half-written.
+ * @throws DatabaseUnavailableError when the connection fails; otherwise whatever `fn` throws.
+ */
+export async function inTransaction<T>(
+  db: Database,
+  operation: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  isolation: 'READ COMMITTED' | 'SERIALIZABLE' = 'READ COMMITTED',
+): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await db.pool.connect();
+  } catch (err) {
+    throw translateDbError(err, operation);
+  }
+  let broken = false;
+  try {
+    await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true;
+    }
+    throw translateDbError(err, operation);
+  } finally {
+    client.release(broken);
+  }
+}

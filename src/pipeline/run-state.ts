@@ -1,0 +1,122 @@
+import type { PipelineDefinition, StageDefinition } from '../definition/types';
+import type { JsonValue } from '../handlers/types';
+import type { PipelineResult, PipelineState, PipelineStatus, StageState } from './types';
+
+/**
+ * The pipeline's state machine, pure: which stages are ready, what each did, what to report.
+ * The workflow drives it and owns all waiting; this class never reads a clock (times are passed in).
+ */
+export class PipelineRun {
+  private readonly stages = new Map<string, StageState>();
+  private failed = false;
+
+  constructor(
+    readonly definition: PipelineDefinition,
+    readonly importance: number,
+  ) {
+    for (const s of definition.stages) this.stages.set(s.id, { status: 'pending', attempts: 0 });
+  }
+
+  /** The stage's state. @throws Error for an id not in the definition (a bug). */
+  state(id: string): StageState {
+    const s = this.stages.get(id);
+    if (s === undefined) throw new Error(`no stage "${id}"`);
+    return s;
+  }
+
+  /** Stages whose dependencies all completed and which have not started; none once a stage failed. */
+  ready(): StageDefinition[] {
+    if (this.failed) return [];
+    return this.definition.stages.filter(
+      (s) => this.state(s.id).status === 'pending' && (s.dependsOn ?? []).every((d) => this.state(d).status === 'completed'),
+    );
+  }
+
+  /** True while some stage is running. */
+  anyRunning(): boolean {
+    return [...this.stages.values()].some((s) => s.status === 'running');
+  }
+
+  /** Outputs of `stage`'s dependencies, by id. */
+  depsOutputs(stage: StageDefinition): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
+    for (const d of stage.dependsOn ?? []) out[d] = this.state(d).output ?? null;
+    return out;
+  }
+
+  /** Marks a stage running at `now`. */
+  started(id: string, now: Date, allocation?: Record<string, number>): void {
+    const s = this.state(id);
+    s.status = 'running';
+    s.startedAt = now.toISOString();
+    if (allocation !== undefined) s.allocation = allocation;
+  }
+
+  /** Marks a stage completed with its output. */
+  completed(id: string, now: Date, output: JsonValue, attempts: number): void {
+    Object.assign(this.state(id), { status: 'completed', output, attempts, completedAt: now.toISOString() });
+  }
+
+  /** Marks a stage failed; no further stage will become ready. */
+  failedStage(id: string, now: Date, error: string, attempts: number): void {
+    Object.assign(this.state(id), { status: 'failed', error, attempts, completedAt: now.toISOString() });
+    this.failed = true;
+  }
+
+  /** After a failure: marks never-started stages skipped. */
+  skipRemaining(): void {
+    for (const s of this.stages.values()) {
+      if (s.status === 'pending') Object.assign(s, { status: 'skipped', error: 'an earlier stage failed' });
+    }
+  }
+
+  /** The overall state. */
+  overall(): PipelineState {
+    if (this.failed) return this.anyRunning() ? 'running' : 'failed';
+    return [...this.stages.values()].every((s) => s.status === 'completed') ? 'completed' : 'running';
+  }
+
+  /** Ids of failed stages, in definition order. */
+  failedStages(): string[] {
+    return this.definition.stages.filter((s) => this.state(s.id).status === 'failed').map((s) => s.id);
+  }
+
+  /** The highest stage priority (the `QmPriority` search attribute). */
+  highestPriority(): number {
+    return Math.max(...this.definition.stages.map((s) => s.priority));
+  }
+
+  /** A snapshot for the `status` query. */
+  status(): PipelineStatus {
+    return { name: this.definition.name, state: this.overall(), importance: this.importance, stages: this.snapshot() };
+  }
+
+  /** The final result. @throws Error while stages still run (a bug). */
+  result(): PipelineResult {
+    const state = this.overall();
+    if (state === 'running') throw new Error('the pipeline is still running');
+    return { status: state, stages: this.snapshot() };
+  }
+
+  /** A markdown table of stages for the Web UI's "current details". */
+  markdown(): string {
+    const rows = this.definition.stages.map((s) => {
+      const st = this.state(s.id);
+      const alloc = st.allocation ? Object.entries(st.allocation).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+      return `| ${s.id} | ${s.priority} | ${st.status} | ${st.attempts} | ${alloc} | ${st.node ?? ''} |`;
+    });
+    return [
+      `**${this.definition.name}** — ${this.overall()}`,
+      '',
+      '| stage | priority | status | attempts | allocation | node |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...rows,
+    ].join('\n');
+  }
+
+  private snapshot(): Record<string, StageState> {
+    const out: Record<string, StageState> = {};
+    for (const [id, s] of this.stages) out[id] = { ...s };
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+import type { PipelineDefinition, ResourceVector } from '../definition/types';
+import type { JsonValue } from '../handlers/types';
+
+/** The single argument of `pipelineWorkflow` (plain JSON, so every SDK client and the CLI can start it). */
+export interface PipelineInput {
+  /** The pipeline definition; validated again inside the workflow. */
+  definition: PipelineDefinition;
+  /** Run input, given to every handler as `pipelineInput`. @default null */
+  input?: JsonValue;
+  /** Overrides the definition's base importance for this run. */
+  importance?: number;
+}
+
+/** Where a stage is. */
+export type StageStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+
+/** One stage's state, as the `status` query and the result report it. */
+export interface StageState {
+  status: StageStatus;
+  /** Attempts made so far (0 before the first). */
+  attempts: number;
+  /** ISO-8601 time the stage started running. */
+  startedAt?: string;
+  /** ISO-8601 time it completed or failed. */
+  completedAt?: string;
+  /** The handler's output, once completed. */
+  output?: JsonValue;
+  /** Why it failed or was skipped. */
+  error?: string;
+  /** What it ran with. */
+  allocation?: ResourceVector;
+  /** The node it ran on. */
+  node?: string;
+  /** Shard states, for a sharded stage. */
+  shards?: unknown[];
+}
+
+/** The pipeline's overall state. */
+export type PipelineState = 'running' | 'completed' | 'partial' | 'failed';
+
+/** `pipelineWorkflow`'s result (and, when it fails, the first detail of its `PipelineFailedError`). */
+export interface PipelineResult {
+  status: Exclude<PipelineState, 'running'>;
+  stages: Record<string, StageState>;
+}
+
+/** What the `status` query returns. */
+export interface PipelineStatus {
+  name: string;
+  state: PipelineState;
+  importance: number;
+  stages: Record<string, StageState>;
+}
