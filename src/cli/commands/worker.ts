@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Command } from 'commander';
+import { DEFAULT_TASK_QUEUE, temporalSettings } from '../../config';
+import type { StageHandlerDefinition } from '../../handlers/types';
+import { createQuartermasterWorker } from '../../worker/create-worker';
+import { UsageError } from '../context';
+import { readDevState } from '../dev-state';
+
+function isHandlerDefinition(value: unknown): value is StageHandlerDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as StageHandlerDefinition).name === 'string' &&
+    typeof (value as StageHandlerDefinition).run === 'function'
+  );
+}
+
+/**
+ * Loads stage handlers from modules: every export made with `defineStage` (or an exported array of them).
+ * @throws UsageError when a module cannot be loaded or exports no handler.
+ */
+export function loadHandlerModules(modules: readonly string[]): StageHandlerDefinition[] {
+  const handlers: StageHandlerDefinition[] = [];
+  for (const m of modules) {
+    let exported: Record<string, unknown>;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      exported = require(path.resolve(m)) as Record<string, unknown>;
+    } catch (err) {
+      throw new UsageError(`--handlers ${m}: cannot load it (${(err as Error).message})`);
+    }
+    const found = Object.values(exported).flatMap((v) => (Array.isArray(v) ? v : [v])).filter(isHandlerDefinition);
+    if (found.length === 0) throw new UsageError(`--handlers ${m}: it exports no handler made with defineStage()`);
+    handlers.push(...found);
+  }
+  return handlers;
+}
+
+/** Options of `qm worker`. */
+export interface WorkerCommandOptions {
+  taskQueue: string;
+  handlers?: string[];
+}
+
+/**
+ * Starts a worker on the shared task queue and runs it until SIGINT/SIGTERM.
+ * @throws UsageError for unloadable handler modules; connection errors when Temporal is unreachable.
+ */
+export async function startWorker(options: WorkerCommandOptions & { address?: string }): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const handlers = loadHandlerModules(options.handlers ?? []);
+  const dev = process.env.TEMPORAL_ADDRESS === undefined ? readDevState() : undefined;
+  const settings = temporalSettings({ address: options.address ?? dev?.temporalAddress });
+  const connection = await NativeConnection.connect(settings.connectionOptions);
+  const worker = await createQuartermasterWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: options.taskQueue,
+    handlers,
+  });
+  return { worker, connection };
+}
+
+/** Adds `worker`. */
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a Quartermaster worker (polls the shared task queue)')
+    .option('--task-queue <queue>', 'task queue to poll', DEFAULT_TASK_QUEUE)
+    .option('--handlers <module...>', 'modules exporting stage handlers made with defineStage()')
+    .action(async (opts: WorkerCommandOptions) => {
+      const { worker, connection } = await startWorker(opts);
+      // The Temporal runtime shuts workers down on SIGINT/SIGTERM by itself.
+      process.stderr.write(`qm worker polling "${opts.taskQueue}"\n`);
+      try {
+        await worker.run();
+      } finally {
+        await connection.close();
+      }
+    });
+}

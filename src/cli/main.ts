@@ -1,0 +1,54 @@
+import { Command, CommanderError } from 'commander';
+import { registerDefinitionCommands } from './commands/definitions';
+import { registerDevCommand } from './commands/dev';
+import { registerPipelineCommands } from './commands/pipelines';
+import { registerWorkerCommand } from './commands/worker';
+
+/** Exit codes: 0 ok, 1 failure, 2 bad usage or invalid input, 3 a service (Temporal, PostgreSQL) unreachable. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 3 } as const;
+
+const USAGE_ERRORS = new Set(['UsageError', 'DefinitionProblemsError', 'DefinitionNotFoundError', 'InvalidDefinitionError']);
+
+/** Builds the `qm` program (exported so tests can run commands in-process). */
+export function buildProgram(): Command {
+  const program = new Command('qm')
+    .description('Quartermaster: run Temporal pipelines by priority and predicted resource availability')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDevCommand(program);
+  registerWorkerCommand(program);
+  registerDefinitionCommands(program);
+  registerPipelineCommands(program);
+  return program;
+}
+
+/** Maps an error to its exit code and prints it without a stack (the stack only with QM_DEBUG=1). */
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  const e = err instanceof Error ? err : new Error(String(err));
+  const lines = e.name === 'DefinitionProblemsError' ? ((e as Error & { lines: string[] }).lines ?? [e.message]) : [`qm: ${e.message}`];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  if (process.env.QM_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
+  if (USAGE_ERRORS.has(e.name)) return EXIT.usage;
+  if (e.name === 'DatabaseUnavailableError' || e.name === 'TransportError' || /ECONNREFUSED|UNAVAILABLE/.test(e.message)) {
+    return EXIT.unavailable;
+  }
+  return EXIT.failure;
+}
+
+/** Runs `qm` with `argv` (without `node` and the script). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

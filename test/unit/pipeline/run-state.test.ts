@@ -1,0 +1,61 @@
+import type { PipelineDefinition } from '../../../src/definition/types';
+import { PipelineRun } from '../../../src/pipeline/run-state';
+
+const def: PipelineDefinition = {
+  name: 'p',
+  stages: [
+    { id: 'a', handler: 'h', priority: 2 },
+    { id: 'b', handler: 'h', priority: 9, dependsOn: ['a'] },
+    { id: 'c', handler: 'h', priority: 4, dependsOn: ['a'] },
+    { id: 'd', handler: 'h', priority: 1, dependsOn: ['b', 'c'] },
+  ],
+};
+const t0 = new Date('2026-01-01T00:00:00Z');
+const ids = (run: PipelineRun): string[] => run.ready().map((s) => s.id);
+
+test('stages become ready as their dependencies complete', () => {
+  const run = new PipelineRun(def, 0);
+  expect(ids(run)).toEqual(['a']);
+  run.started('a', t0);
+  expect(ids(run)).toEqual([]);
+  run.completed('a', t0, 1, 1);
+  expect(ids(run)).toEqual(['b', 'c']);
+  run.started('b', t0);
+  run.completed('b', t0, 2, 1);
+  expect(ids(run)).toEqual(['c']);
+  run.started('c', t0);
+  run.completed('c', t0, 3, 1);
+  expect(run.depsOutputs(def.stages[3]!)).toEqual({ b: 2, c: 3 });
+  run.started('d', t0);
+  expect(run.overall()).toBe('running');
+  run.completed('d', t0, 4, 1);
+  expect(run.overall()).toBe('completed');
+  expect(run.result().status).toBe('completed');
+  expect(run.highestPriority()).toBe(9);
+});
+
+test('a failure stops new stages, waits for running ones, and skips the rest', () => {
+  const run = new PipelineRun(def, 0);
+  run.started('a', t0);
+  run.completed('a', t0, 1, 1);
+  run.started('b', t0);
+  run.started('c', t0);
+  run.failedStage('b', t0, 'boom', 3);
+  expect(ids(run)).toEqual([]);
+  expect(run.overall()).toBe('running');
+  expect(() => run.result()).toThrow('still running');
+  run.completed('c', t0, 3, 1);
+  run.skipRemaining();
+  expect(run.overall()).toBe('failed');
+  expect(run.failedStages()).toEqual(['b']);
+  expect(run.result().stages.d?.status).toBe('skipped');
+  expect(run.markdown()).toContain('| b | 9 | failed | 3 |');
+});
+
+test('status and result are copies, not live state', () => {
+  const run = new PipelineRun(def, 3);
+  const before = run.status();
+  run.started('a', t0);
+  expect(before.stages.a?.status).toBe('pending');
+  expect(run.status()).toMatchObject({ name: 'p', importance: 3, state: 'running' });
+});
