@@ -1,0 +1,56 @@
+import { BandedForecaster, type ForecasterOptions } from './banded';
+import { EnsembleModel } from './ensemble';
+import { EwmaModel } from './ewma';
+import { HoltModel } from './holt';
+import { LastValueModel } from './last-value';
+import { LinearTrendModel } from './linear-trend';
+import { SeasonalModel } from './seasonal';
+import type { PointModel } from './types';
+import { InvalidMonitorOptionError } from '../errors';
+
+/** Every model the forecaster offers, baselines first. */
+export const MODEL_NAMES = ['lastValue', 'ewma', 'linearTrend', 'holt', 'seasonal', 'ensemble'] as const;
+
+/** A model's name. */
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/**
+ * The model the scheduler uses unless told otherwise, chosen from the eval on recorded traces (see
+ * BENCHMARKS.md, "Monitor and forecaster").
+ */
+export const DEFAULT_MODEL: ModelName = 'ensemble';
+
+const BASE: Record<Exclude<ModelName, 'ensemble'>, () => PointModel> = {
+  lastValue: () => new LastValueModel(),
+  ewma: () => new EwmaModel(),
+  linearTrend: () => new LinearTrendModel(),
+  holt: () => new HoltModel(),
+  seasonal: () => new SeasonalModel(),
+};
+
+/** Whether `name` is one of {@link MODEL_NAMES}. */
+export function isModelName(name: string): name is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * A fresh forecaster for one metric.
+ * @param name - the model; @default DEFAULT_MODEL
+ * @param options - window, band and clamp options shared by every model (the ensemble passes them to its members)
+ * @throws InvalidMonitorOptionError for an unknown model name or an out-of-range option
+ */
+export function createForecaster(
+  name: string = DEFAULT_MODEL,
+  options: ForecasterOptions = {},
+): BandedForecaster {
+  if (!isModelName(name)) {
+    throw new InvalidMonitorOptionError('model', name, `must be one of ${MODEL_NAMES.join(', ')}`);
+  }
+  if (name === 'ensemble') {
+    const members = (['ewma', 'linearTrend', 'holt', 'seasonal', 'lastValue'] as const).map(
+      (m) => new BandedForecaster(BASE[m](), options),
+    );
+    return new BandedForecaster(new EnsembleModel(members), options);
+  }
+  return new BandedForecaster(BASE[name](), options);
+}
