@@ -85,3 +85,28 @@ export interface PipelineDefinition {
   /** The stages (1 – 1,000). */
   stages: StageDefinition[];
 }
+
+/** Stage resources after validation: `minimum` filled in (equal to `desired` when it was absent). */
+export interface NormalisedStageResources extends StageResources {
+  minimum: ResourceVector;
+}
+
+/** A shard spec after validation: `partial` and per-shard `resources.minimum` filled in. */
+export interface NormalisedShardSpec extends ShardSpec {
+  partial: 'allow' | 'forbid';
+  resources?: NormalisedStageResources;
+}
+
+/** A stage after validation: `dependsOn` (`[]`), `input` (`{}`) and `resources.minimum` filled in. */
+export interface NormalisedStageDefinition extends StageDefinition {
+  dependsOn: string[];
+  input: unknown;
+  resources?: NormalisedStageResources;
+  shard?: NormalisedShardSpec;
+}
+
+/** What `validateDefinition` returns: a {@link PipelineDefinition} with every default filled in. */
+export interface NormalisedPipelineDefinition extends PipelineDefinition {
+  importance: number;
+  stages: NormalisedStageDefinition[];
+}
