@@ -65,7 +65,7 @@ export async function inTransaction<T>(
   db: Database,
   operation: string,
   fn: (client: pg.PoolClient) => Promise<T>,
-  isolation: 'READ COMMITTED' | 'SERIALIZABLE' = 'READ COMMITTED',
+  isolation: 'READ COMMITTED' | 'REPEATABLE READ READ ONLY' | 'SERIALIZABLE' = 'READ COMMITTED',
 ): Promise<T> {
   let client: pg.PoolClient;
   try {

@@ -29,7 +29,9 @@ export class DefinitionNotFoundError extends LedgerError {
   override readonly name = 'DefinitionNotFoundError';
   readonly retryable = false;
   constructor(readonly definitionName: string) {
-    super(`no pipeline definition named "${definitionName}" is registered (register it with: qm register FILE)`);
+    super(
+      `no pipeline definition named "${definitionName}" is registered (register it with: qm register FILE)`,
+    );
   }
 }
 
@@ -42,7 +44,14 @@ export class UnsupportedServerError extends LedgerError {
   }
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
 
 /** True for errors meaning "the database is not there": refused connections, shutdowns, class 08 and 57P0x. */
 export function isConnectionError(err: unknown): boolean {
@@ -51,7 +60,9 @@ export function isConnectionError(err: unknown): boolean {
   if (typeof code === 'string') {
     if (CONNECTION_CODES.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
   }
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message);
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    err.message,
+  );
 }
 
 /**
@@ -62,4 +73,115 @@ export function translateDbError(err: unknown, operation: string): unknown {
   if (!isConnectionError(err)) return err;
   const e = err as Error & { code?: string };
   return new DatabaseUnavailableError(operation, e.code, e.message);
+}
+
+/** A quantity is negative, NaN or infinite (thrown before anything is written). Not retryable. */
+export class InvalidQuantityError extends LedgerError {
+  override readonly name = 'InvalidQuantityError';
+  readonly retryable = false;
+  constructor(
+    /** Where the value sits, e.g. `desired.cpu` or `boost.amount`. */
+    readonly path: string,
+    /** The bad value. */
+    readonly value: unknown,
+  ) {
+    super(`${path} must be a finite number >= 0, got ${String(value)}`);
+  }
+}
+
+/** An argument other than a quantity is invalid (empty id, priority outside 1–10, …). Not retryable. */
+export class InvalidLedgerArgumentError extends LedgerError {
+  override readonly name = 'InvalidLedgerArgumentError';
+  readonly retryable = false;
+  constructor(
+    /** The argument's path, e.g. `priority`. */
+    readonly path: string,
+    /** The bad value. */
+    readonly value: unknown,
+    /** What was expected. */
+    readonly expected: string,
+  ) {
+    super(`${path} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+}
+
+/** No node is registered under that id. Not retryable. */
+export class UnknownNodeError extends LedgerError {
+  override readonly name = 'UnknownNodeError';
+  readonly retryable = false;
+  constructor(readonly nodeId: string) {
+    super(`no node "${nodeId}" is registered`);
+  }
+}
+
+/** A custom resource names no declared pool (declare it with `qm pools set NAME=N`). Not retryable. */
+export class UnknownPoolError extends LedgerError {
+  override readonly name = 'UnknownPoolError';
+  readonly retryable = false;
+  constructor(readonly poolName: string) {
+    super(`no resource pool "${poolName}" is declared (declare it with: qm pools set ${poolName}=N)`);
+  }
+}
+
+/** No reservation has that key (e.g. a release of a key never requested). Not retryable. */
+export class UnknownReservationError extends LedgerError {
+  override readonly name = 'UnknownReservationError';
+  readonly retryable = false;
+  constructor(readonly key: string) {
+    super(`no reservation with key "${key}"`);
+  }
+}
+
+/** The reservation state machine has no such move (see `transition.ts`). Not retryable. */
+export class IllegalTransitionError extends LedgerError {
+  override readonly name = 'IllegalTransitionError';
+  readonly retryable = false;
+  constructor(
+    readonly from: string,
+    readonly event: string,
+    readonly key?: string,
+  ) {
+    super(`cannot ${event} a ${from} reservation${key === undefined ? '' : ` ("${key}")`}`);
+  }
+}
+
+/**
+ * The lease ran out before this renewal: the capacity went back to the pool and the reservation is
+ * `expired` (the renewal marks it so). Request again. Not retryable.
+ */
+export class LeaseExpiredError extends LedgerError {
+  override readonly name = 'LeaseExpiredError';
+  readonly retryable = false;
+  constructor(
+    readonly key: string,
+    /** When the lease ended. */
+    readonly expiredAt: Date,
+  ) {
+    super(`the lease of reservation "${key}" expired at ${expiredAt.toISOString()}; request it again`);
+  }
+}
+
+/** A pool's new capacity is below what is granted from it now. Not retryable (release first). */
+export class CapacityBelowGrantedError extends LedgerError {
+  override readonly name = 'CapacityBelowGrantedError';
+  readonly retryable = false;
+  constructor(
+    readonly poolName: string,
+    readonly capacity: number,
+    readonly granted: number,
+  ) {
+    super(`pool "${poolName}" cannot shrink to ${capacity}: ${granted} is granted from it now`);
+  }
+}
+
+/** A SERIALIZABLE transaction kept failing on serialization conflicts (40001/40P01). Retryable. */
+export class LedgerContentionError extends LedgerError {
+  override readonly name = 'LedgerContentionError';
+  readonly retryable = true;
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+  ) {
+    super(`${operation} gave up after ${attempts} attempts on serialization conflicts`);
+  }
 }

@@ -1,0 +1,316 @@
+import type pg from 'pg';
+import type { Database } from './db';
+import { InvalidLedgerArgumentError, UnknownNodeError, UnknownPoolError } from './errors';
+import { isStale } from './nodes';
+import { HELD_SQL, type HeldRow } from './rows';
+import { withRetries } from './transaction';
+import { DEFAULT_STALE_AFTER_MS, isHostResource, type LockStrategy, type ResourceVector } from './types';
+import { checkId, checkVector, EPSILON } from './vectors';
+
+/**
+ * The default way commitDecisions keeps `Σ granted ≤ capacity`: `row-locks`.
+ *
+ * Why: `npm run bench -- ledger` measured both on the embedded PostgreSQL (see BENCHMARKS.md). Row locks
+ * cost one extra `SELECT … FOR UPDATE` round trip, but grants on a node simply queue behind each other;
+ * under SERIALIZABLE the capacity check reads the whole set of active holdings, so concurrent grants
+ * conflict (SSI's predicate locks cover that read) and most of them abort and re-run at 8 and 32 clients,
+ * which makes its tail latency grow with contention. Both kept the invariant at every level.
+ */
+export const DEFAULT_LOCK_STRATEGY: LockStrategy = 'row-locks';
+
+/** One grant the scheduler decided on. */
+export interface GrantDecision {
+  /** Key of a pending reservation. */
+  key: string;
+  /** The node it is placed on. */
+  nodeId: string;
+  /** What it gets: host resources from the node, custom ones from their pools. Each ≥ the minimum's entry. */
+  granted: ResourceVector;
+  /** Lease length from `now`, in milliseconds (> 0). */
+  leaseMs: number;
+  /** The score behind the decision, stored for `qm queue`. */
+  score?: number;
+  /** The score per factor. */
+  breakdown?: Record<string, number>;
+  /** How it was placed (e.g. `desired fits on node-a`). */
+  reason?: string;
+}
+
+/** A scheduler note on a request left waiting: why, and its score. */
+export interface WaitNote {
+  /** Key of a pending reservation (notes on other states are ignored). */
+  key: string;
+  /** Its score this cycle. */
+  score: number;
+  /** The score per factor. */
+  breakdown?: Record<string, number>;
+  /** Why it waits. */
+  reason: string;
+}
+
+/** Why a grant was not written. */
+export type RejectionReason =
+  | 'unknown-reservation'
+  | 'not-pending'
+  | 'duplicate-in-batch'
+  | 'node-stale'
+  | 'below-minimum'
+  | 'insufficient-capacity';
+
+/** A grant that was not written, and why. */
+export interface RejectedGrant {
+  /** Reservation key. */
+  key: string;
+  /** Machine-readable reason. */
+  reason: RejectionReason;
+  /** Human-readable detail naming the resource and numbers. */
+  detail: string;
+}
+
+/** A grant that was written. */
+export interface AcceptedGrant {
+  /** Reservation key. */
+  key: string;
+  /** Node. */
+  nodeId: string;
+  /** What was granted. */
+  granted: ResourceVector;
+  /** When its lease ends. */
+  leaseExpiresAt: Date;
+}
+
+/** Result of {@link commitDecisions}: every decision is in exactly one list, in input order. */
+export interface CommitResult {
+  /** Grants written. */
+  granted: AcceptedGrant[];
+  /** Grants refused (nothing written for them). */
+  rejected: RejectedGrant[];
+}
+
+/** Options of {@link commitDecisions}. */
+export interface CommitOptions {
+  /** How concurrency is controlled. @default DEFAULT_LOCK_STRATEGY ('row-locks') */
+  strategy?: LockStrategy;
+  /** A node silent longer than this gets nothing. @default 30000 ms */
+  staleAfterMs?: number;
+  /** Scores and reasons of requests left waiting, written in the same transaction. @default [] */
+  waiting?: WaitNote[];
+}
+
+function checkDecision(d: GrantDecision, i: number): GrantDecision {
+  checkId(`decisions[${i}].key`, d.key);
+  checkId(`decisions[${i}].nodeId`, d.nodeId);
+  const granted = checkVector(`decisions[${i}].granted`, d.granted);
+  if (!Number.isFinite(d.leaseMs) || d.leaseMs <= 0) {
+    throw new InvalidLedgerArgumentError(`decisions[${i}].leaseMs`, d.leaseMs, 'a finite number > 0');
+  }
+  return { ...d, granted };
+}
+
+/**
+ * Writes a batch of grant decisions in one transaction, re-checking everything inside it: each reservation
+ * must still be pending, its node fresh, the grant at least its minimum, and it must fit — per node and host
+ * resource, and per custom pool, `Σ granted + this ≤ capacity`, counting earlier grants of the same batch.
+ * A grant that fails a check is returned in `rejected` and not written; the others are. So two schedulers
+ * racing on the same snapshot can never overcommit, nor grant one reservation twice.
+ *
+ * Concurrency (see {@link DEFAULT_LOCK_STRATEGY}): `row-locks` locks the batch's node and pool rows
+ * `FOR UPDATE` in name order (no deadlock between batches) before reading the holdings; `serializable`
+ * reads them at SERIALIZABLE isolation (taking `FOR SHARE` on those rows only to order against capacity
+ * changes, which run at READ COMMITTED) and re-runs the batch on a serialization failure.
+ * @throws InvalidLedgerArgumentError / InvalidQuantityError for a malformed decision, UnknownNodeError or
+ *   UnknownPoolError for a node or pool that does not exist — all before or instead of writing anything;
+ *   LedgerContentionError (retryable) after too many conflicts; DatabaseUnavailableError (nothing written).
+ */
+export async function commitDecisions(
+  db: Database,
+  decisions: readonly GrantDecision[],
+  now: Date,
+  options: CommitOptions = {},
+): Promise<CommitResult> {
+  const strategy = options.strategy ?? DEFAULT_LOCK_STRATEGY;
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const checked = decisions.map(checkDecision);
+  const waiting = options.waiting ?? [];
+  if (checked.length === 0 && waiting.length === 0) return { granted: [], rejected: [] };
+  return withRetries(
+    db,
+    'commit decisions',
+    (client) => commitInTransaction(client, checked, waiting, now, strategy, staleAfterMs),
+    { isolation: strategy === 'serializable' ? 'SERIALIZABLE' : 'READ COMMITTED' },
+  );
+}
+
+async function commitInTransaction(
+  client: pg.PoolClient,
+  decisions: readonly GrantDecision[],
+  waiting: readonly WaitNote[],
+  now: Date,
+  strategy: LockStrategy,
+  staleAfterMs: number,
+): Promise<CommitResult> {
+  const lock = strategy === 'row-locks' ? 'FOR UPDATE' : 'FOR SHARE';
+  const nodeIds = [...new Set(decisions.map((d) => d.nodeId))].sort();
+  const poolNames = [
+    ...new Set(decisions.flatMap((d) => Object.keys(d.granted).filter((r) => !isHostResource(r)))),
+  ].sort();
+
+  // 1. Lock (or share-lock) the capacity rows, always nodes then pools, each in name order.
+  const nodes = new Map<string, { capacity: ResourceVector; lastHeartbeat: Date }>();
+  if (nodeIds.length > 0) {
+    const { rows } = await client.query<{ id: string; capacity: ResourceVector; last_heartbeat: Date }>(
+      `SELECT id, capacity, last_heartbeat FROM qm_nodes WHERE id = ANY($1) ORDER BY id ${lock}`,
+      [nodeIds],
+    );
+    for (const r of rows) nodes.set(r.id, { capacity: r.capacity, lastHeartbeat: r.last_heartbeat });
+    const missing = nodeIds.find((id) => !nodes.has(id));
+    if (missing !== undefined) throw new UnknownNodeError(missing);
+  }
+  const pools = new Map<string, number>();
+  if (poolNames.length > 0) {
+    const { rows } = await client.query<{ name: string; capacity: number }>(
+      `SELECT name, capacity FROM qm_pools WHERE name = ANY($1) ORDER BY name ${lock}`,
+      [poolNames],
+    );
+    for (const r of rows) pools.set(r.name, r.capacity);
+    const missing = poolNames.find((name) => !pools.has(name));
+    if (missing !== undefined) throw new UnknownPoolError(missing);
+  }
+
+  // 2. The reservations themselves, locked so a concurrent release or second grant waits for us.
+  const keys = [...new Set([...decisions.map((d) => d.key), ...waiting.map((w) => w.key)])].sort();
+  const { rows: reservationRows } = await client.query<{
+    key: string;
+    state: string;
+    minimum: ResourceVector;
+  }>(`SELECT key, state, minimum FROM qm_reservations WHERE key = ANY($1) ORDER BY key FOR UPDATE`, [keys]);
+  const reservations = new Map(reservationRows.map((r) => [r.key, r]));
+
+  // 3. What is held now, read after the locks so it includes every grant committed before ours.
+  const nodeHeld = new Map<string, number>(); // `${node}\u0000${resource}` -> Σ granted
+  const poolHeld = new Map<string, number>();
+  if (decisions.length > 0) {
+    const { rows } = await client.query<HeldRow>(
+      `SELECT * FROM (${HELD_SQL}) held WHERE held.node_id = ANY($1) OR held.resource = ANY($2)`,
+      [nodeIds, poolNames],
+    );
+    for (const r of rows) {
+      if (isHostResource(r.resource)) nodeHeld.set(`${r.node_id}\u0000${r.resource}`, r.granted);
+      else poolHeld.set(r.resource, (poolHeld.get(r.resource) ?? 0) + r.granted);
+    }
+  }
+
+  // 4. Decide each grant against the books, in order, counting the batch's own earlier grants.
+  const result: CommitResult = { granted: [], rejected: [] };
+  const seen = new Set<string>();
+  const reject = (key: string, reason: RejectionReason, detail: string): void => {
+    result.rejected.push({ key, reason, detail });
+  };
+  for (const d of decisions) {
+    const reservation = reservations.get(d.key);
+    const node = nodes.get(d.nodeId) as { capacity: ResourceVector; lastHeartbeat: Date };
+    if (reservation === undefined) {
+      reject(d.key, 'unknown-reservation', `no reservation with key "${d.key}"`);
+      continue;
+    }
+    if (seen.has(d.key)) {
+      reject(d.key, 'duplicate-in-batch', `"${d.key}" is granted earlier in this batch`);
+      continue;
+    }
+    if (reservation.state !== 'pending') {
+      reject(d.key, 'not-pending', `"${d.key}" is ${reservation.state}, not pending`);
+      continue;
+    }
+    if (isStale(node.lastHeartbeat, now, staleAfterMs)) {
+      reject(
+        d.key,
+        'node-stale',
+        `node "${d.nodeId}" last heartbeat ${node.lastHeartbeat.toISOString()} is older than ${staleAfterMs} ms`,
+      );
+      continue;
+    }
+    const short = Object.entries(reservation.minimum).find(([r, min]) => (d.granted[r] ?? 0) + EPSILON < min);
+    if (short !== undefined) {
+      reject(
+        d.key,
+        'below-minimum',
+        `${short[0]}: granted ${d.granted[short[0]] ?? 0} < minimum ${short[1]}`,
+      );
+      continue;
+    }
+    let misfit: string | undefined;
+    for (const [resource, amount] of Object.entries(d.granted)) {
+      if (amount === 0) continue;
+      const host = isHostResource(resource);
+      const capacity = host ? (node.capacity[resource] ?? 0) : (pools.get(resource) ?? 0);
+      const held = host ? (nodeHeld.get(`${d.nodeId}\u0000${resource}`) ?? 0) : (poolHeld.get(resource) ?? 0);
+      if (held + amount > capacity + EPSILON) {
+        misfit = `${resource} on ${host ? `node "${d.nodeId}"` : 'its pool'}: asked ${amount}, free ${capacity - held} of ${capacity}`;
+        break;
+      }
+    }
+    if (misfit !== undefined) {
+      reject(d.key, 'insufficient-capacity', misfit);
+      continue;
+    }
+    for (const [resource, amount] of Object.entries(d.granted)) {
+      if (isHostResource(resource)) {
+        const k = `${d.nodeId}\u0000${resource}`;
+        nodeHeld.set(k, (nodeHeld.get(k) ?? 0) + amount);
+      } else poolHeld.set(resource, (poolHeld.get(resource) ?? 0) + amount);
+    }
+    seen.add(d.key);
+    result.granted.push({
+      key: d.key,
+      nodeId: d.nodeId,
+      granted: d.granted,
+      leaseExpiresAt: new Date(now.getTime() + d.leaseMs),
+    });
+  }
+
+  // 5. Write: all accepted grants in one statement, then the waiting notes in another.
+  if (result.granted.length > 0) {
+    const byKey = new Map(decisions.map((d) => [d.key, d]));
+    const payload = result.granted.map((g) => {
+      const d = byKey.get(g.key) as GrantDecision;
+      return {
+        key: g.key,
+        node_id: g.nodeId,
+        granted: g.granted,
+        lease_expires_at: g.leaseExpiresAt.toISOString(),
+        score: d.score ?? null,
+        breakdown: d.breakdown ?? null,
+        reason: d.reason ?? null,
+      };
+    });
+    await client.query(
+      `UPDATE qm_reservations r
+          SET state = 'granted', node_id = d.node_id, granted = d.granted, lease_expires_at = d.lease_expires_at,
+              granted_at = $2, updated_at = $2,
+              last_score = coalesce(d.score, r.last_score),
+              score_breakdown = coalesce(d.breakdown, r.score_breakdown),
+              reason = coalesce(d.reason, r.reason)
+         FROM jsonb_to_recordset($1::jsonb)
+              AS d(key text, node_id text, granted jsonb, lease_expires_at timestamptz,
+                   score float8, breakdown jsonb, reason text)
+        WHERE r.key = d.key`,
+      [JSON.stringify(payload), now],
+    );
+  }
+  if (waiting.length > 0) {
+    const payload = waiting.map((w) => ({
+      key: w.key,
+      score: w.score,
+      breakdown: w.breakdown ?? null,
+      reason: w.reason,
+    }));
+    await client.query(
+      `UPDATE qm_reservations r
+          SET last_score = w.score, score_breakdown = w.breakdown, reason = w.reason, updated_at = $2
+         FROM jsonb_to_recordset($1::jsonb) AS w(key text, score float8, breakdown jsonb, reason text)
+        WHERE r.key = w.key AND r.state = 'pending'`,
+      [JSON.stringify(payload), now],
+    );
+  }
+  return result;
+}

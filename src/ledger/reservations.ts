@@ -1,0 +1,340 @@
+import type pg from 'pg';
+import type { Database } from './db';
+import { inTransaction } from './db';
+import {
+  InvalidLedgerArgumentError,
+  LeaseExpiredError,
+  translateDbError,
+  UnknownPoolError,
+  UnknownReservationError,
+} from './errors';
+import { toReservation, type ReservationRow } from './rows';
+import { transition, type ReservationEvent } from './transition';
+import { isHostResource, type ReservationRecord, type ReservationState, type ResourceVector } from './types';
+import { checkId, checkQuantity, checkVector } from './vectors';
+
+/** Input of {@link requestReservation}. */
+export interface ReservationRequest {
+  /** Idempotency key: a retried request with the same key returns the first one. */
+  key: string;
+  /** The requesting workflow. */
+  workflowId: string;
+  /** Its run id. @default null */
+  runId?: string;
+  /** The stage asking. */
+  stageId: string;
+  /** The shard index when a shard asks. @default null */
+  shardIndex?: number;
+  /** Integer 1–10, 10 highest. */
+  priority: number;
+  /** Declared importance (≥ 0; boosts add to it when scoring). @default 0 */
+  importance?: number;
+  /** What the stage would like. */
+  desired: ResourceVector;
+  /** The least it can run with; each entry ≤ its `desired`. @default desired */
+  minimum?: ResourceVector;
+}
+
+/** Result of {@link requestReservation}. */
+export interface RequestResult {
+  /** The reservation (the existing one on a retry). */
+  reservation: ReservationRecord;
+  /** False when the key already existed and nothing was written. */
+  created: boolean;
+}
+
+/** What a holder has now (returned by {@link renewLease} and {@link markRunning}). */
+export interface Allocation {
+  /** Reservation key. */
+  key: string;
+  /** Its state after the call. */
+  state: ReservationState;
+  /** The node it runs on. */
+  nodeId: string;
+  /** What it holds now; may be smaller than at grant time once grants can be shrunk. */
+  granted: ResourceVector;
+  /** When the lease ends unless renewed again. */
+  leaseExpiresAt: Date;
+}
+
+/** Result of {@link releaseReservation}. */
+export interface ReleaseResult {
+  /** Reservation key. */
+  key: string;
+  /** Its state after the call (`released`, or the terminal state it already had). */
+  state: ReservationState;
+  /** False when it had already ended (a retried release): nothing changed. */
+  changed: boolean;
+}
+
+const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
+  granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason`;
+
+/** Columns of a reservation, for other ledger modules' SELECTs. */
+export const RESERVATION_SELECT = RESERVATION_COLUMNS;
+
+function checkRequest(input: ReservationRequest): Required<
+  Omit<ReservationRequest, 'runId' | 'shardIndex'>
+> & {
+  runId: string | null;
+  shardIndex: number | null;
+} {
+  const key = checkId('request.key', input.key);
+  const workflowId = checkId('request.workflowId', input.workflowId);
+  const stageId = checkId('request.stageId', input.stageId);
+  if (!Number.isInteger(input.priority) || input.priority < 1 || input.priority > 10) {
+    throw new InvalidLedgerArgumentError('request.priority', input.priority, 'an integer from 1 to 10');
+  }
+  if (input.shardIndex !== undefined && (!Number.isInteger(input.shardIndex) || input.shardIndex < 0)) {
+    throw new InvalidLedgerArgumentError('request.shardIndex', input.shardIndex, 'an integer >= 0');
+  }
+  const importance = checkQuantity('request.importance', input.importance ?? 0);
+  const desired = checkVector('request.desired', input.desired);
+  const minimum = checkVector('request.minimum', input.minimum ?? desired);
+  for (const [name, min] of Object.entries(minimum)) {
+    const want = desired[name];
+    if (want === undefined || min > want) {
+      throw new InvalidLedgerArgumentError(
+        `request.minimum.${name}`,
+        min,
+        `<= request.desired.${name} (${want ?? 'absent'})`,
+      );
+    }
+  }
+  return {
+    key,
+    workflowId,
+    runId: input.runId ?? null,
+    stageId,
+    shardIndex: input.shardIndex ?? null,
+    priority: input.priority,
+    importance,
+    desired,
+    minimum,
+  };
+}
+
+/**
+ * Records a pending request. Idempotent on `key`: a retry (same key) writes nothing and returns the
+ * reservation as it is now, whatever its state.
+ * @throws InvalidQuantityError / InvalidLedgerArgumentError for a bad request (nothing written);
+ *   UnknownPoolError when `desired` names a custom resource with no declared pool; DatabaseUnavailableError.
+ */
+export async function requestReservation(
+  db: Database,
+  input: ReservationRequest,
+  now: Date,
+): Promise<RequestResult> {
+  const r = checkRequest(input);
+  const custom = Object.keys(r.desired).filter((name) => !isHostResource(name));
+  return inTransaction(db, 'request reservation', async (client) => {
+    if (custom.length > 0) {
+      const { rows } = await client.query<{ name: string }>(
+        'SELECT name FROM qm_pools WHERE name = ANY($1)',
+        [custom],
+      );
+      const known = new Set(rows.map((p) => p.name));
+      const missing = custom.find((name) => !known.has(name));
+      if (missing !== undefined) throw new UnknownPoolError(missing);
+    }
+    const inserted = await client.query<ReservationRow>(
+      `INSERT INTO qm_reservations
+              (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
+               state, requested_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10)
+       ON CONFLICT (key) DO NOTHING
+       RETURNING ${RESERVATION_COLUMNS}`,
+      [
+        r.key,
+        r.workflowId,
+        r.runId,
+        r.stageId,
+        r.shardIndex,
+        r.priority,
+        r.importance,
+        JSON.stringify(r.desired),
+        JSON.stringify(r.minimum),
+        now,
+      ],
+    );
+    const row = inserted.rows[0];
+    if (row !== undefined) return { reservation: toReservation(row), created: true };
+    const existing = await client.query<ReservationRow>(
+      `SELECT ${RESERVATION_COLUMNS} FROM qm_reservations WHERE key = $1`,
+      [r.key],
+    );
+    return { reservation: toReservation(existing.rows[0] as ReservationRow), created: false };
+  });
+}
+
+/**
+ * One reservation by key.
+ * @throws UnknownReservationError; DatabaseUnavailableError.
+ */
+export async function getReservation(db: Database, key: string): Promise<ReservationRecord> {
+  try {
+    const { rows } = await db.pool.query<ReservationRow>(
+      `SELECT ${RESERVATION_COLUMNS} FROM qm_reservations WHERE key = $1`,
+      [key],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new UnknownReservationError(key);
+    return toReservation(row);
+  } catch (err) {
+    throw translateDbError(err, 'read reservation');
+  }
+}
+
+async function lockReservation(client: pg.PoolClient, key: string): Promise<ReservationRow> {
+  const { rows } = await client.query<ReservationRow>(
+    `SELECT ${RESERVATION_COLUMNS} FROM qm_reservations WHERE key = $1 FOR UPDATE`,
+    [key],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new UnknownReservationError(key);
+  return row;
+}
+
+/**
+ * Applies `event` (start or renew) to a held reservation, extending its lease to `now + leaseMs`. A lease
+ * already past is expired in the same transaction (its capacity returns) and reported afterwards, so the
+ * expiry is recorded even though the call fails.
+ */
+async function touchLease(
+  db: Database,
+  operation: string,
+  key: string,
+  event: ReservationEvent,
+  leaseMs: number,
+  now: Date,
+): Promise<Allocation> {
+  checkId('key', key);
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0)
+    throw new InvalidLedgerArgumentError('leaseMs', leaseMs, 'a finite number > 0');
+  type Outcome = { expiredAt: Date } | { allocation: Allocation };
+  const outcome = await inTransaction(db, operation, async (client): Promise<Outcome> => {
+    const row = await lockReservation(client, key);
+    if (row.state === 'expired') return { expiredAt: row.lease_expires_at ?? row.ended_at ?? now };
+    const lease = row.lease_expires_at;
+    if (
+      (row.state === 'granted' || row.state === 'running') &&
+      lease !== null &&
+      lease.getTime() <= now.getTime()
+    ) {
+      await client.query(
+        `UPDATE qm_reservations SET state = 'expired', ended_at = $2, updated_at = $2 WHERE key = $1`,
+        [key, now],
+      );
+      return { expiredAt: lease };
+    }
+    const state = transition(row.state, event, key);
+    const leaseExpiresAt = new Date(now.getTime() + leaseMs);
+    await client.query(
+      `UPDATE qm_reservations
+          SET state = $2, lease_expires_at = $3, updated_at = $4,
+              started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, $4) ELSE started_at END
+        WHERE key = $1`,
+      [key, state, leaseExpiresAt, now],
+    );
+    return {
+      allocation: {
+        key,
+        state,
+        nodeId: row.node_id as string,
+        granted: row.granted as ResourceVector,
+        leaseExpiresAt,
+      },
+    };
+  });
+  if ('expiredAt' in outcome) throw new LeaseExpiredError(key, outcome.expiredAt);
+  return outcome.allocation;
+}
+
+/**
+ * Extends the lease of a granted or running reservation to `now + leaseMs` and returns what it holds now
+ * (the heartbeat's way to learn of a shrunk grant).
+ * @throws LeaseExpiredError when the lease had already ended (it is then `expired`; request again);
+ *   IllegalTransitionError for a pending, released or cancelled reservation; UnknownReservationError;
+ *   InvalidLedgerArgumentError for a non-positive `leaseMs`; DatabaseUnavailableError.
+ */
+export async function renewLease(db: Database, key: string, leaseMs: number, now: Date): Promise<Allocation> {
+  return touchLease(db, 'renew lease', key, 'renew', leaseMs, now);
+}
+
+/**
+ * Marks a granted reservation running (idempotent for a running one) and extends its lease to `now + leaseMs`.
+ * @throws the same errors as {@link renewLease}.
+ */
+export async function markRunning(
+  db: Database,
+  key: string,
+  leaseMs: number,
+  now: Date,
+): Promise<Allocation> {
+  return touchLease(db, 'start reservation', key, 'start', leaseMs, now);
+}
+
+/**
+ * Releases a reservation: its capacity returns at once. Idempotent: releasing an ended reservation
+ * (released, expired, cancelled) changes nothing and reports `changed: false`. A pending one is withdrawn.
+ * @throws UnknownReservationError for a key never requested; DatabaseUnavailableError.
+ */
+export async function releaseReservation(db: Database, key: string, now: Date): Promise<ReleaseResult> {
+  checkId('key', key);
+  return inTransaction(db, 'release reservation', async (client) => {
+    const row = await lockReservation(client, key);
+    const state = transition(row.state, 'release', key);
+    if (state === row.state) return { key, state, changed: false };
+    await client.query(
+      `UPDATE qm_reservations SET state = $2, ended_at = $3, updated_at = $3 WHERE key = $1`,
+      [key, state, now],
+    );
+    return { key, state, changed: true };
+  });
+}
+
+/**
+ * Expires every granted or running reservation whose lease ended at or before `now`; their capacity returns.
+ * @returns the keys expired, sorted.
+ * @throws DatabaseUnavailableError.
+ */
+export async function expireLeases(db: Database, now: Date): Promise<string[]> {
+  try {
+    const { rows } = await db.pool.query<{ key: string }>(
+      `UPDATE qm_reservations
+          SET state = 'expired', ended_at = $1, updated_at = $1
+        WHERE state IN ('granted', 'running') AND lease_expires_at <= $1
+       RETURNING key`,
+      [now],
+    );
+    return rows.map((r) => r.key).sort();
+  } catch (err) {
+    throw translateDbError(err, 'expire leases');
+  }
+}
+
+/**
+ * Cancels every pending, granted or running reservation of `workflowId` (the workflow was cancelled or
+ * terminated); held capacity returns at once.
+ * @returns the keys cancelled, sorted (empty on a retry).
+ * @throws DatabaseUnavailableError.
+ */
+export async function cancelWorkflowReservations(
+  db: Database,
+  workflowId: string,
+  now: Date,
+): Promise<string[]> {
+  checkId('workflowId', workflowId);
+  try {
+    const { rows } = await db.pool.query<{ key: string }>(
+      `UPDATE qm_reservations
+          SET state = 'cancelled', ended_at = $2, updated_at = $2
+        WHERE workflow_id = $1 AND state IN ('pending', 'granted', 'running')
+       RETURNING key`,
+      [workflowId, now],
+    );
+    return rows.map((r) => r.key).sort();
+  } catch (err) {
+    throw translateDbError(err, 'cancel workflow reservations');
+  }
+}

@@ -1,0 +1,124 @@
+import type { Database } from './db';
+import { inTransaction } from './db';
+import { isStale } from './nodes';
+import { RESERVATION_SELECT } from './reservations';
+import { HELD_SQL, toNode, toReservation, type HeldRow, type NodeRow, type ReservationRow } from './rows';
+import {
+  DEFAULT_STALE_AFTER_MS,
+  isHostResource,
+  type NodeRecord,
+  type ReservationRecord,
+  type ResourceVector,
+} from './types';
+import { subtractVectors } from './vectors';
+import type { PoolRecord } from './pools';
+import type { Boost } from './boosts';
+import { BOOST_SELECT, toBoost, type BoostRow } from './boosts';
+
+/** A node as the scheduler sees it. */
+export interface NodeState extends NodeRecord {
+  /** Σ granted per host resource by active reservations on it. */
+  granted: ResourceVector;
+  /** `capacity − granted` per resource of its capacity (negative when capacity shrank below grants). */
+  free: ResourceVector;
+  /** Silent for longer than `staleAfterMs`: nothing new is granted on it. */
+  stale: boolean;
+}
+
+/** Everything one scheduling cycle needs, read consistently at one instant. */
+export interface LedgerSnapshot {
+  /** The time the snapshot was taken for. */
+  now: Date;
+  /** Nodes by id. */
+  nodes: NodeState[];
+  /** Custom pools by name. */
+  pools: PoolRecord[];
+  /** Pending requests, oldest first. */
+  pending: ReservationRecord[];
+  /** Granted and running reservations (candidates for a smaller allocation), by key. */
+  active: ReservationRecord[];
+  /** Boosts active at `now`, oldest first. */
+  boosts: Boost[];
+}
+
+/** Options of {@link snapshot}. */
+export interface SnapshotOptions {
+  /** A node silent longer than this is stale. @default 30000 ms */
+  staleAfterMs?: number;
+}
+
+/**
+ * Reads the ledger for a scheduling cycle in one REPEATABLE READ, read-only transaction, so nodes, pools,
+ * holdings and requests are mutually consistent. Decisions made from it are written by `commitDecisions`,
+ * which re-checks them.
+ * @throws DatabaseUnavailableError.
+ */
+export async function snapshot(
+  db: Database,
+  now: Date,
+  options: SnapshotOptions = {},
+): Promise<LedgerSnapshot> {
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  return inTransaction(
+    db,
+    'snapshot',
+    async (client) => {
+      const nodes = await client.query<NodeRow>(
+        `SELECT id, task_queue, capacity, labels, registered_at, last_heartbeat, usage, forecast, usage_at
+           FROM qm_nodes ORDER BY id`,
+      );
+      const pools = await client.query<{ name: string; capacity: number; updated_at: Date }>(
+        'SELECT name, capacity, updated_at FROM qm_pools ORDER BY name',
+      );
+      const held = await client.query<HeldRow>(HELD_SQL);
+      const reservations = await client.query<ReservationRow>(
+        `SELECT ${RESERVATION_SELECT} FROM qm_reservations
+          WHERE state IN ('pending', 'granted', 'running')
+          ORDER BY requested_at, key`,
+      );
+      const boosts = await client.query<BoostRow>(
+        `SELECT ${BOOST_SELECT} FROM qm_boosts WHERE expired_at IS NULL AND expires_at > $1 ORDER BY created_at, id`,
+        [now],
+      );
+      const nodeGranted = new Map<string, ResourceVector>();
+      const poolGranted = new Map<string, number>();
+      for (const h of held.rows) {
+        if (isHostResource(h.resource)) {
+          const v = nodeGranted.get(h.node_id) ?? {};
+          v[h.resource] = h.granted;
+          nodeGranted.set(h.node_id, v);
+        } else poolGranted.set(h.resource, (poolGranted.get(h.resource) ?? 0) + h.granted);
+      }
+      const all = reservations.rows.map(toReservation);
+      return {
+        now,
+        nodes: nodes.rows.map((row) => {
+          const node = toNode(row);
+          const granted = nodeGranted.get(node.id) ?? {};
+          return {
+            ...node,
+            granted,
+            free: subtractVectors(node.capacity, granted),
+            stale: isStale(node.lastHeartbeat, now, staleAfterMs),
+          };
+        }),
+        pools: pools.rows.map((p) => {
+          const granted = poolGranted.get(p.name) ?? 0;
+          return {
+            name: p.name,
+            capacity: p.capacity,
+            granted,
+            free: p.capacity - granted,
+            updatedAt: p.updated_at,
+          };
+        }),
+        pending: all.filter((r) => r.state === 'pending'),
+        active: all
+          .filter((r) => r.state !== 'pending')
+          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+        boosts: boosts.rows.map(toBoost),
+      };
+    },
+    'REPEATABLE READ READ ONLY',
+  );
+}

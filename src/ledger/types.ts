@@ -1,0 +1,98 @@
+/**
+ * Shapes of the resource ledger. A resource vector maps resource names to non-negative quantities; host
+ * resources live on nodes, every other name is a cluster-wide custom pool.
+ */
+
+/** Host resources, measured per node: `cpu` (cores), `memoryMb` (MiB), `gpu` (devices), `diskIoMBps`, `netMbps`. */
+export const HOST_RESOURCES = ['cpu', 'memoryMb', 'gpu', 'diskIoMBps', 'netMbps'] as const;
+
+/** One host resource name. */
+export type HostResource = (typeof HOST_RESOURCES)[number];
+
+/** Resource name → non-negative finite quantity (units per resource; custom pools count units). */
+export type ResourceVector = Record<string, number>;
+
+/** True for a host resource name (`cpu`, `memoryMb`, `gpu`, `diskIoMBps`, `netMbps`); false for a custom pool. */
+export function isHostResource(name: string): name is HostResource {
+  return (HOST_RESOURCES as readonly string[]).includes(name);
+}
+
+/** Lifecycle of a reservation; see `transition.ts` for the legal moves. */
+export type ReservationState = 'pending' | 'granted' | 'running' | 'released' | 'expired' | 'cancelled';
+
+/** States that hold capacity. */
+export const ACTIVE_STATES: readonly ReservationState[] = ['granted', 'running'];
+
+/** How long a node may stay silent before it is stale (nothing new is granted on it). @default 30000 ms */
+export const DEFAULT_STALE_AFTER_MS = 30_000;
+
+/**
+ * How commitDecisions keeps `Σ granted ≤ capacity` under concurrency: `row-locks` takes
+ * `SELECT … FOR UPDATE` on the node and pool rows a batch touches (READ COMMITTED); `serializable` runs the
+ * check at SERIALIZABLE isolation and retries on serialization failures (40001).
+ */
+export type LockStrategy = 'row-locks' | 'serializable';
+
+/** A registered worker node as stored. */
+export interface NodeRecord {
+  /** Node id. */
+  id: string;
+  /** The Temporal task queue its worker polls. */
+  taskQueue: string;
+  /** Host capacity. */
+  capacity: ResourceVector;
+  /** Free-form labels (e.g. `{ zone: 'a' }`). */
+  labels: Record<string, string>;
+  /** First registration. */
+  registeredAt: Date;
+  /** Last heartbeat (or registration). */
+  lastHeartbeat: Date;
+  /** Latest measured usage written by the monitor, if any. */
+  usage: unknown;
+  /** Latest forecast written by the monitor, if any. */
+  forecast: unknown;
+  /** When usage/forecast were written. */
+  usageAt: Date | null;
+}
+
+/** A reservation row as stored. */
+export interface ReservationRecord {
+  /** Idempotency key. */
+  key: string;
+  /** The requesting workflow. */
+  workflowId: string;
+  /** Its run id, when known. */
+  runId: string | null;
+  /** Stage id within the pipeline. */
+  stageId: string;
+  /** Shard index when this is a shard's reservation. */
+  shardIndex: number | null;
+  /** Priority 1–10 (10 highest). */
+  priority: number;
+  /** Importance declared by the request (boosts add to it at scoring time). */
+  importance: number;
+  /** What the stage would like. */
+  desired: ResourceVector;
+  /** The least it can run with. */
+  minimum: ResourceVector;
+  /** What it holds (granted/running) or last held; null before a grant. */
+  granted: ResourceVector | null;
+  /** Where it holds it. */
+  nodeId: string | null;
+  /** Current state. */
+  state: ReservationState;
+  /** When the lease ends unless renewed. */
+  leaseExpiresAt: Date | null;
+  /** When it was requested. */
+  requestedAt: Date;
+  /** When it was granted. */
+  grantedAt: Date | null;
+  /** When it ended (released, expired, cancelled). */
+  endedAt: Date | null;
+  /** The scheduler's last score. */
+  lastScore: number | null;
+  /** The scheduler's last score breakdown per factor. */
+  scoreBreakdown: Record<string, number> | null;
+  /** Why it waits, or how it was placed. */
+  reason: string | null;
+}
