@@ -41,6 +41,8 @@ export class BandedForecaster implements Forecaster {
   readonly name: string;
   private readonly window: RingBuffer;
   private readonly residuals: RingBuffer[];
+  /** Running sum of squared residuals per step, so `recentMse` is O(1) (the ensemble calls it often). */
+  private readonly sumSquares: Float64Array;
   /** predictions[k][s-1]: made k updates ago (circular) for s steps ahead. */
   private readonly predictions: Float64Array[];
   private head = 0;
@@ -74,6 +76,7 @@ export class BandedForecaster implements Forecaster {
     if (!(this.interval > 0)) throw new InvalidMonitorOptionError('intervalMs', this.interval, 'must be > 0');
     this.window = new RingBuffer(windowSize);
     this.residuals = Array.from({ length: MAX_STEPS }, () => new RingBuffer(residualWindow));
+    this.sumSquares = new Float64Array(MAX_STEPS);
     this.predictions = Array.from({ length: MAX_STEPS }, () => new Float64Array(MAX_STEPS).fill(Number.NaN));
   }
 
@@ -95,7 +98,15 @@ export class BandedForecaster implements Forecaster {
     for (let s = 1; s <= Math.min(MAX_STEPS, this.updates); s++) {
       const row = this.predictions[(this.head - s + MAX_STEPS) % MAX_STEPS] as Float64Array;
       const predicted = row[s - 1] as number;
-      if (!Number.isNaN(predicted)) (this.residuals[s - 1] as RingBuffer).push(value - predicted);
+      if (Number.isNaN(predicted)) continue;
+      const r = this.residuals[s - 1] as RingBuffer;
+      const residual = value - predicted;
+      const evicted = r.length === r.capacity ? r.get(0) : 0;
+      r.push(residual);
+      this.sumSquares[s - 1] = Math.max(
+        0,
+        (this.sumSquares[s - 1] as number) + residual * residual - evicted * evicted,
+      );
     }
     this.window.push(value);
     this.model.update(value, this.window);
@@ -123,11 +134,10 @@ export class BandedForecaster implements Forecaster {
    * @returns `null` when fewer than 3 residuals are known at that horizon
    */
   recentMse(steps: number): number | null {
-    const r = this.residuals[Math.min(MAX_STEPS, Math.max(1, steps)) - 1] as RingBuffer;
+    const k = Math.min(MAX_STEPS, Math.max(1, steps)) - 1;
+    const r = this.residuals[k] as RingBuffer;
     if (r.length < 3) return null;
-    let s = 0;
-    for (let i = 0; i < r.length; i++) s += r.get(i) ** 2;
-    return s / r.length;
+    return (this.sumSquares[k] as number) / r.length;
   }
 
   /** @inheritDoc */

@@ -1,0 +1,182 @@
+// is-any-array 3 (pulled in by ml-regression-base) is ESM-only: Node 20.19+ loads it natively, but
+// Jest's CommonJS runtime on Node 20 cannot, and jest.config.js only transforms .ts. Stand in with the
+// same one-line implementation until the config transforms it.
+jest.mock('is-any-array', () => ({
+  isAnyArray: (value: unknown): boolean => {
+    const tag = Object.prototype.toString.call(value);
+    return tag.endsWith('Array]') && !tag.includes('Big');
+  },
+}));
+
+import { createForecaster, MODEL_NAMES, type ModelName } from '../../../src/monitor/forecast/models';
+import { detectPeriod } from '../../../src/monitor/forecast/seasonal';
+
+const T0 = 1_764_530_000_000;
+
+/** Deterministic PRNG (mulberry32) so noisy tests are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function feed(model: ModelName, values: (i: number) => number, n: number, intervalMs = 1000) {
+  const f = createForecaster(model, { intervalMs });
+  for (let i = 0; i < n; i++) f.update(T0 + i * intervalMs, values(i));
+  return f;
+}
+
+const periodic = (i: number): number =>
+  [0.2, 0.5, 1.8, 1.9, 1.7, 0.4, 0.1, 0.1, 0.3, 0.2, 0.1, 0.2][i % 12] as number;
+
+describe('forecasters', () => {
+  it.each(MODEL_NAMES.map((m) => [m]))('%s predicts a constant exactly, with a zero-width band', (model) => {
+    const f = feed(model, () => 3.25, 60);
+    for (const h of [1, 5, 10]) {
+      const fc = f.forecast(h);
+      expect(fc?.value).toBeCloseTo(3.25, 9);
+      expect(fc?.lower).toBeCloseTo(3.25, 9);
+      expect(fc?.upper).toBeCloseTo(3.25, 9);
+    }
+  });
+
+  it.each(MODEL_NAMES.map((m) => [m]))('%s returns null before the first sample', (model) => {
+    expect(createForecaster(model).forecast(5)).toBeNull();
+  });
+
+  it.each([['linearTrend'], ['holt']] as const)('%s predicts a perfect line exactly', (model) => {
+    const line = (i: number): number => 2 + 0.5 * i;
+    const n = 50;
+    const f = feed(model, line, n);
+    for (const h of [1, 5, 10]) expect(f.forecast(h)?.value).toBeCloseTo(line(n - 1 + h), 9);
+  });
+
+  it('ensemble converges on a perfect line (its exact members dominate once early errors age out)', () => {
+    const line = (i: number): number => 2 + 0.5 * i;
+    const n = 150;
+    const f = feed('ensemble', line, n);
+    for (const h of [1, 5, 10]) expect(f.forecast(h)?.value).toBeCloseTo(line(n - 1 + h), 6);
+  });
+
+  it('lastValue and ewma lag a line (the baselines)', () => {
+    const f = feed('lastValue', (i) => i, 30);
+    expect(f.forecast(5)?.value).toBe(29);
+    const e = feed('ewma', (i) => i, 30);
+    expect(e.forecast(5)?.value).toBeLessThan(29);
+  });
+
+  it('seasonal predicts a clean periodic series exactly', () => {
+    const n = 100;
+    const f = feed('seasonal', periodic, n);
+    for (let h = 1; h <= 10; h++) expect(f.forecast(h)?.value).toBeCloseTo(periodic(n - 1 + h), 9);
+  });
+
+  it('ensemble follows the seasonal model on a periodic series', () => {
+    const n = 120;
+    const f = feed('ensemble', periodic, n);
+    const last = feed('lastValue', periodic, n);
+    let errEnsemble = 0;
+    let errLast = 0;
+    for (let h = 1; h <= 10; h++) {
+      errEnsemble += Math.abs((f.forecast(h)?.value ?? NaN) - periodic(n - 1 + h));
+      errLast += Math.abs((last.forecast(h)?.value ?? NaN) - periodic(n - 1 + h));
+    }
+    expect(errEnsemble).toBeLessThan(0.2 * errLast);
+  });
+
+  it.each(MODEL_NAMES.map((m) => [m]))('%s: bands widen with noise', (model) => {
+    const width = (sigma: number): number => {
+      const r = rng(42);
+      const f = feed(model, (i) => 5 + 0.01 * i + sigma * (r() - 0.5), 120);
+      const fc = f.forecast(5);
+      if (fc === null) throw new Error('no forecast');
+      expect(fc.lower).toBeLessThanOrEqual(fc.value);
+      expect(fc.upper).toBeGreaterThanOrEqual(fc.value);
+      return fc.upper - fc.lower;
+    };
+    const quiet = width(0.1);
+    const noisy = width(2);
+    expect(noisy).toBeGreaterThan(5 * quiet);
+  });
+
+  it('band width grows with the horizon on a random walk', () => {
+    const r = rng(7);
+    let x = 10;
+    const f = createForecaster('lastValue');
+    for (let i = 0; i < 120; i++) {
+      x += r() - 0.5;
+      f.update(T0 + i * 1000, x);
+    }
+    const w = (h: number): number => {
+      const fc = f.forecast(h);
+      return fc === null ? NaN : fc.upper - fc.lower;
+    };
+    expect(w(10)).toBeGreaterThan(w(1));
+  });
+
+  it('clamps to >= 0 and <= capacity', () => {
+    const down = createForecaster('linearTrend');
+    for (let i = 0; i < 20; i++) down.update(T0 + i * 1000, 10 - i * 0.5);
+    expect(down.forecast(10)?.value).toBe(0);
+    const up = createForecaster('linearTrend', { capacity: 2 });
+    for (let i = 0; i < 20; i++) up.update(T0 + i * 1000, i * 0.1);
+    expect(up.forecast(10)?.value).toBe(2);
+    expect(up.forecast(10)?.upper).toBe(2);
+  });
+
+  it('converts seconds to steps at the observed interval', () => {
+    const f = feed('linearTrend', (i) => i, 40, 500);
+    expect(f.stepsFor(5)).toBe(10);
+    expect(f.forecast(5)?.value).toBeCloseTo(39 + 10, 6);
+  });
+
+  it('ignores out-of-order and non-finite samples', () => {
+    const f = createForecaster('lastValue');
+    f.update(T0, 1);
+    f.update(T0 - 1000, 5);
+    f.update(T0 + 1000, Number.NaN);
+    expect(f.forecast(1)?.value).toBe(1);
+  });
+
+  it.each([
+    ['holt', { windowSize: 2 }],
+    ['holt', { coverage: 1 }],
+    ['holt', { capacity: 0 }],
+    ['nope', {}],
+  ] as const)('rejects bad options: %s %p', (model, options) => {
+    expect(() => createForecaster(model, options)).toThrow(
+      expect.objectContaining({ name: 'InvalidMonitorOptionError' }),
+    );
+  });
+
+  it('ensemble update costs well under 1 ms on a 120-point window', () => {
+    const f = createForecaster('ensemble', { windowSize: 120 });
+    const r = rng(1);
+    for (let i = 0; i < 200; i++) f.update(T0 + i * 1000, r());
+    const n = 2000;
+    const start = process.hrtime.bigint();
+    for (let i = 200; i < 200 + n; i++) f.update(T0 + i * 1000, r());
+    const perUpdateMs = Number(process.hrtime.bigint() - start) / 1e6 / n;
+    expect(perUpdateMs).toBeLessThan(1);
+  });
+});
+
+describe('detectPeriod', () => {
+  it('finds the period of a repeating pattern', () => {
+    expect(detectPeriod(Array.from({ length: 120 }, (_, i) => periodic(i)))).toBe(12);
+    const square = Array.from({ length: 120 }, (_, i) => (i % 20 < 8 ? 1.9 : 0.1));
+    expect(detectPeriod(square)).toBe(20);
+  });
+
+  it('finds none in a constant, a line or white noise', () => {
+    expect(detectPeriod(new Array<number>(120).fill(1))).toBeNull();
+    const r = rng(3);
+    expect(detectPeriod(Array.from({ length: 120 }, () => r()))).toBeNull();
+    expect(detectPeriod(Array.from({ length: 10 }, (_, i) => i))).toBeNull();
+  });
+});
