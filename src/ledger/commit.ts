@@ -203,6 +203,7 @@ async function commitInTransaction(
   // 4. Decide each grant against the books, in order, counting the batch's own earlier grants.
   const result: CommitResult = { granted: [], rejected: [] };
   const seen = new Set<string>();
+  const accepted: GrantDecision[] = [];
   const reject = (key: string, reason: RejectionReason, detail: string): void => {
     result.rejected.push({ key, reason, detail });
   };
@@ -260,6 +261,7 @@ async function commitInTransaction(
       } else poolHeld.set(resource, (poolHeld.get(resource) ?? 0) + amount);
     }
     seen.add(d.key);
+    accepted.push(d);
     result.granted.push({
       key: d.key,
       nodeId: d.nodeId,
@@ -270,9 +272,8 @@ async function commitInTransaction(
 
   // 5. Write: all accepted grants in one statement, then the waiting notes in another.
   if (result.granted.length > 0) {
-    const byKey = new Map(decisions.map((d) => [d.key, d]));
-    const payload = result.granted.map((g) => {
-      const d = byKey.get(g.key) as GrantDecision;
+    const payload = result.granted.map((g, i) => {
+      const d = accepted[i] as GrantDecision;
       return {
         key: g.key,
         node_id: g.nodeId,
