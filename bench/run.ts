@@ -6,6 +6,7 @@ type Bench = { run(args: string[]): Promise<void> };
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   // name: () => import('./name'),
+  monitor: () => import('./monitor'),
 };
 
 async function main(): Promise<void> {
@@ -14,7 +15,9 @@ async function main(): Promise<void> {
   for (const name of names) {
     const load = BENCHES[name];
     if (load === undefined) {
-      process.stderr.write(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ') || '(none)'}\n`);
+      process.stderr.write(
+        `unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ') || '(none)'}\n`,
+      );
       process.exitCode = 2;
       return;
     }

@@ -7,6 +7,9 @@ import type { ProbeNote, UsageSample } from './types';
 /** The shortest sampling interval accepted, ms: rates over shorter spans are mostly noise. */
 export const MIN_INTERVAL_MS = 500;
 
+/** How long a missing `nvidia-smi` (no GPU) is remembered before looking again, ms. */
+export const GPU_ABSENT_RECHECK_MS = 60_000;
+
 /** Options for {@link Sampler}. All optional. */
 export interface SamplerOptions {
   /** Time between samples, ms (≥ {@link MIN_INTERVAL_MS}). @default 1000 */
@@ -81,9 +84,23 @@ export class Sampler {
       memory: procMemory,
       diskBytes: procDiskBytes,
       netBytes: procNetBytes,
-      gpus: () => queryNvidiaSmi(nvidia),
+      gpus: this.cachedGpuProbe(nvidia),
       cgroup: () => readCgroupLimits(cgroupRoot),
       ...options.probes,
+    };
+  }
+
+  /**
+   * `nvidia-smi` probe that remembers absence for {@link GPU_ABSENT_RECHECK_MS}: spawning a missing
+   * binary every second still forks, which alone would cost a noticeable share of the CPU budget.
+   */
+  private cachedGpuProbe(nvidia: { command: string; timeoutMs: number }): Probes['gpus'] {
+    let absentUntil = -Infinity;
+    return async () => {
+      if (this.now() < absentUntil) return null;
+      const gpus = await queryNvidiaSmi(nvidia);
+      if (gpus === null) absentUntil = this.now() + GPU_ABSENT_RECHECK_MS;
+      return gpus;
     };
   }
 
