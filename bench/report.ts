@@ -16,7 +16,8 @@ export function machineLine(): string {
  */
 export function writeBenchSection(name: string, title: string, body: string, now: Date = new Date()): void {
   const file = path.join(projectRoot(), 'BENCHMARKS.md');
-  const header = '# Benchmarks\n\nWritten by `npm run bench [-- NAME]`; each section says when and where it ran.\n';
+  const header =
+    '# Benchmarks\n\nWritten by `npm run bench [-- NAME]`; each section says when and where it ran.\n';
   const current = existsSync(file) ? readFileSync(file, 'utf8') : header;
   const begin = `<!-- bench:${name} -->`;
   const end = `<!-- /bench:${name} -->`;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from './config';
 import type { PipelineDefinition } from './definition/types';
 import { assertValidDefinition } from './definition/validate';
@@ -27,7 +27,7 @@ export async function startPipeline(
   client: Client,
   definition: unknown,
   options: StartPipelineOptions = {},
-): Promise<WorkflowHandle> {
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const valid: PipelineDefinition = assertValidDefinition(definition);
   const args: PipelineInput = { definition: valid };
   if (options.input !== undefined) args.input = options.input;

@@ -15,10 +15,23 @@
  */
 export { QuartermasterPlugin, type QuartermasterPluginOptions } from './plugin';
 export { defineStage, HandlerRegistry } from './handlers/registry';
-export type { StageContext, StageHandler, StageHandlerDefinition, JsonValue, ShardContext } from './handlers/types';
+export type {
+  StageContext,
+  StageHandler,
+  StageHandlerDefinition,
+  JsonValue,
+  ShardContext,
+} from './handlers/types';
 export { startPipeline, pipelineStatus, pipelineResult, type StartPipelineOptions } from './client';
 export { createQuartermasterWorker, type QuartermasterWorkerOptions } from './worker/create-worker';
 export { DEFAULT_TASK_QUEUE, temporalSettings } from './config';
 export * from './definition';
-export type { PipelineInput, PipelineResult, PipelineStatus, StageState, StageStatus, PipelineState } from './pipeline/types';
+export type {
+  PipelineInput,
+  PipelineResult,
+  PipelineStatus,
+  StageState,
+  StageStatus,
+  PipelineState,
+} from './pipeline/types';
 export { qmPipelineKey, qmPriorityKey, qmStateKey, qmImportanceKey } from './search-attributes';

@@ -7,7 +7,12 @@ import { registerWorkerCommand } from './commands/worker';
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or invalid input, 3 a service (Temporal, PostgreSQL) unreachable. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 3 } as const;
 
-const USAGE_ERRORS = new Set(['UsageError', 'DefinitionProblemsError', 'DefinitionNotFoundError', 'InvalidDefinitionError']);
+const USAGE_ERRORS = new Set([
+  'UsageError',
+  'DefinitionProblemsError',
+  'DefinitionNotFoundError',
+  'InvalidDefinitionError',
+]);
 
 /** Builds the `qm` program (exported so tests can run commands in-process). */
 export function buildProgram(): Command {
@@ -26,12 +31,21 @@ export function buildProgram(): Command {
 /** Maps an error to its exit code and prints it without a stack (the stack only with QM_DEBUG=1). */
 export function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  const e = err instanceof Error ? err : new Error(String(err));
-  const lines = e.name === 'DefinitionProblemsError' ? ((e as Error & { lines: string[] }).lines ?? [e.message]) : [`qm: ${e.message}`];
+  // Duck-typed: errors from Node internals may come from another realm (instanceof Error is false there).
+  const e =
+    typeof err === 'object' && err !== null && 'message' in err ? (err as Error) : new Error(String(err));
+  const lines =
+    e.name === 'DefinitionProblemsError'
+      ? ((e as Error & { lines: string[] }).lines ?? [e.message])
+      : [`qm: ${e.message}`];
   process.stderr.write(`${lines.join('\n')}\n`);
   if (process.env.QM_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
   if (USAGE_ERRORS.has(e.name)) return EXIT.usage;
-  if (e.name === 'DatabaseUnavailableError' || e.name === 'TransportError' || /ECONNREFUSED|UNAVAILABLE/.test(e.message)) {
+  if (
+    e.name === 'DatabaseUnavailableError' ||
+    e.name === 'TransportError' ||
+    /ECONNREFUSED|UNAVAILABLE/.test(e.message)
+  ) {
     return EXIT.unavailable;
   }
   return EXIT.failure;

@@ -12,7 +12,11 @@ function field(handler: string, input: JsonValue, name: string): JsonValue | und
 function nonNegative(handler: string, input: JsonValue, name: string, fallback?: number): number {
   const value = field(handler, input, name) ?? fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidStageInputError(handler, name, `must be a finite number ≥ 0 (got ${JSON.stringify(value)})`);
+    throw new InvalidStageInputError(
+      handler,
+      name,
+      `must be a finite number ≥ 0 (got ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
@@ -66,7 +70,10 @@ const cpu: StageHandlerDefinition = {
   run: async ({ input, allocation, signal }) => {
     const ms = nonNegative('qm.cpu', input, 'ms');
     const threads = Math.max(1, Math.floor(allocation.cpu ?? 1));
-    const workers = Array.from({ length: threads }, () => new Worker(SPIN, { eval: true, workerData: { ms } }));
+    const workers = Array.from(
+      { length: threads },
+      () => new Worker(SPIN, { eval: true, workerData: { ms } }),
+    );
     const stop = (): void => void workers.forEach((w) => void w.terminate());
     signal.addEventListener('abort', stop, { once: true });
     try {
@@ -76,7 +83,9 @@ const cpu: StageHandlerDefinition = {
             new Promise<number>((resolve, reject) => {
               w.once('message', (n: number) => resolve(n));
               w.once('error', reject);
-              w.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`qm.cpu thread exited ${code}`))));
+              w.once('exit', (code) =>
+                code === 0 ? undefined : reject(new Error(`qm.cpu thread exited ${code}`)),
+              );
             }),
         ),
       );
@@ -91,7 +100,11 @@ const cpu: StageHandlerDefinition = {
 function numbersOf(handler: string, input: JsonValue, name: string): number[] {
   const value = field(handler, input, name);
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new InvalidStageInputError(handler, name, `must be an array of finite numbers (got ${JSON.stringify(value)})`);
+    throw new InvalidStageInputError(
+      handler,
+      name,
+      `must be an array of finite numbers (got ${JSON.stringify(value)})`,
+    );
   }
   return value as number[];
 }
@@ -108,7 +121,11 @@ const concat: StageHandlerDefinition = {
   run: ({ input }) => {
     const arrays = field('qm.concat', input, 'arrays');
     if (!Array.isArray(arrays) || !arrays.every(Array.isArray)) {
-      throw new InvalidStageInputError('qm.concat', 'arrays', `must be an array of arrays (got ${JSON.stringify(arrays)})`);
+      throw new InvalidStageInputError(
+        'qm.concat',
+        'arrays',
+        `must be an array of arrays (got ${JSON.stringify(arrays)})`,
+      );
     }
     return (arrays as JsonValue[][]).flat();
   },
@@ -119,10 +136,18 @@ const fail: StageHandlerDefinition = {
   name: 'qm.fail',
   run: ({ input, attempt }: StageContext) => {
     const failTimes = nonNegative('qm.fail', input, 'failTimes', 1);
-    if (attempt <= failTimes) throw new DeliberateFailureError(`qm.fail: attempt ${attempt} of ${failTimes} planned failures`);
+    if (attempt <= failTimes)
+      throw new DeliberateFailureError(`qm.fail: attempt ${attempt} of ${failTimes} planned failures`);
     return { attempts: attempt };
   },
 };
 
 /** The built-in handlers, so pipelines can be pure JSON (demo, tests, benchmarks). */
-export const builtinHandlers: readonly StageHandlerDefinition[] = [echo, sleepHandler, cpu, sum, concat, fail];
+export const builtinHandlers: readonly StageHandlerDefinition[] = [
+  echo,
+  sleepHandler,
+  cpu,
+  sum,
+  concat,
+  fail,
+];

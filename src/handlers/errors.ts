@@ -37,4 +37,7 @@ export class DeliberateFailureError extends Error {
 }
 
 /** Error names that mean "retrying cannot help". */
-export const NON_RETRYABLE_HANDLER_ERRORS: readonly string[] = ['UnknownHandlerError', 'InvalidStageInputError'];
+export const NON_RETRYABLE_HANDLER_ERRORS: readonly string[] = [
+  'UnknownHandlerError',
+  'InvalidStageInputError',
+];

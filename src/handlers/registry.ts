@@ -47,6 +47,7 @@ export class HandlerRegistry {
  */
 export function defineStage(name: string, run: StageHandler): StageHandlerDefinition {
   if (name.trim() === '') throw new Error('a stage handler needs a non-empty name');
-  if (name.startsWith('qm.')) throw new Error(`handler name "${name}": the "qm." prefix is reserved for built-ins`);
+  if (name.startsWith('qm.'))
+    throw new Error(`handler name "${name}": the "qm." prefix is reserved for built-ins`);
   return { name, run };
 }

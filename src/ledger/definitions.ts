@@ -21,7 +21,12 @@ export interface StoredDefinition {
  * is a no-op returning that version (so retries and re-runs do not create versions).
  * @throws DatabaseUnavailableError when the database is unreachable (nothing is written).
  */
-export async function registerDefinition(db: Database, name: string, definition: unknown, now: Date): Promise<StoredDefinition> {
+export async function registerDefinition(
+  db: Database,
+  name: string,
+  definition: unknown,
+  now: Date,
+): Promise<StoredDefinition> {
   return inTransaction(db, 'register definition', async (client) => {
     // Serialise registrations of one name so two concurrent ones get distinct versions.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`qm-def:${name}`]);
@@ -31,14 +36,13 @@ export async function registerDefinition(db: Database, name: string, definition:
       [name, JSON.stringify(definition)],
     );
     const latest = rows[0];
-    if (latest?.same) return { name, version: latest.version, definition, createdAt: latest.created_at, created: false };
+    if (latest?.same)
+      return { name, version: latest.version, definition, createdAt: latest.created_at, created: false };
     const version = (latest?.version ?? 0) + 1;
-    await client.query('INSERT INTO qm_definitions (name, version, definition, created_at) VALUES ($1, $2, $3, $4)', [
-      name,
-      version,
-      JSON.stringify(definition),
-      now,
-    ]);
+    await client.query(
+      'INSERT INTO qm_definitions (name, version, definition, created_at) VALUES ($1, $2, $3, $4)',
+      [name, version, JSON.stringify(definition), now],
+    );
     return { name, version, definition, createdAt: now, created: true };
   });
 }
@@ -55,8 +59,15 @@ export async function getDefinition(db: Database, name: string, version?: number
       [name, version ?? null],
     );
     const row = rows[0];
-    if (row === undefined) throw new DefinitionNotFoundError(version === undefined ? name : `${name}@${version}`);
-    return { name, version: row.version, definition: row.definition, createdAt: row.created_at, created: false };
+    if (row === undefined)
+      throw new DefinitionNotFoundError(version === undefined ? name : `${name}@${version}`);
+    return {
+      name,
+      version: row.version,
+      definition: row.definition,
+      createdAt: row.created_at,
+      created: false,
+    };
   } catch (err) {
     throw translateDbError(err, 'read definition');
   }

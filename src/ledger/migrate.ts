@@ -15,7 +15,11 @@ function loadMigrations(): Migration[] {
   return readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
-    .map((f) => ({ id: Number(f.slice(0, 3)), name: f, sql: readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8') }));
+    .map((f) => ({
+      id: Number(f.slice(0, 3)),
+      name: f,
+      sql: readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8'),
+    }));
 }
 
 /**

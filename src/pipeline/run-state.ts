@@ -28,7 +28,9 @@ export class PipelineRun {
   ready(): StageDefinition[] {
     if (this.failed) return [];
     return this.definition.stages.filter(
-      (s) => this.state(s.id).status === 'pending' && (s.dependsOn ?? []).every((d) => this.state(d).status === 'completed'),
+      (s) =>
+        this.state(s.id).status === 'pending' &&
+        (s.dependsOn ?? []).every((d) => this.state(d).status === 'completed'),
     );
   }
 
@@ -88,7 +90,12 @@ export class PipelineRun {
 
   /** A snapshot for the `status` query. */
   status(): PipelineStatus {
-    return { name: this.definition.name, state: this.overall(), importance: this.importance, stages: this.snapshot() };
+    return {
+      name: this.definition.name,
+      state: this.overall(),
+      importance: this.importance,
+      stages: this.snapshot(),
+    };
   }
 
   /** The final result. @throws Error while stages still run (a bug). */
@@ -102,7 +109,11 @@ export class PipelineRun {
   markdown(): string {
     const rows = this.definition.stages.map((s) => {
       const st = this.state(s.id);
-      const alloc = st.allocation ? Object.entries(st.allocation).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+      const alloc = st.allocation
+        ? Object.entries(st.allocation)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')
+        : '';
       return `| ${s.id} | ${s.priority} | ${st.status} | ${st.attempts} | ${alloc} | ${st.node ?? ''} |`;
     });
     return [

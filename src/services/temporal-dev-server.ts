@@ -40,7 +40,9 @@ export interface TemporalDevServer {
  * @throws Error when the CLI cannot be found or installed, or the server does not listen in time
  *   (the message carries the server's last output).
  */
-export async function startTemporalDevServer(options: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
+export async function startTemporalDevServer(
+  options: TemporalDevServerOptions = {},
+): Promise<TemporalDevServer> {
   const cli = findTemporalCli({ install: true, log: options.log });
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
@@ -51,7 +53,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     mkdirSync(path.dirname(options.dbFilename), { recursive: true });
     args.push('--db-filename', options.dbFilename);
   }
-  for (const [name, type] of Object.entries(QM_SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(QM_SEARCH_ATTRIBUTES))
+    args.push('--search-attribute', `${name}=${type}`);
   for (const value of options.dynamicConfig ?? []) args.push('--dynamic-config-value', value);
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });

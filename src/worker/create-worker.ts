@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import type { StageHandlerDefinition } from '../handlers/types';
 import { QuartermasterPlugin } from '../plugin';
@@ -31,6 +31,9 @@ export function createQuartermasterWorker(options: QuartermasterWorkerOptions): 
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
-    plugins: [new QuartermasterPlugin({ handlers: options.handlers }), ...(options.workerOptions?.plugins ?? [])],
+    plugins: [
+      new QuartermasterPlugin({ handlers: options.handlers }),
+      ...(options.workerOptions?.plugins ?? []),
+    ],
   });
 }

@@ -30,10 +30,19 @@ export default async function globalSetup(): Promise<void> {
   process.env.QM_TEST_DATABASE_URL = process.env.DATABASE_URL ?? postgres?.connectionString;
   process.env.QM_TEST_WORKFLOW_BUNDLE = bundlePath;
   (globalThis as Record<string, unknown>).__qmServices = { temporal, postgres, tmp };
-  process.stderr.write(`\n[qm test] Temporal ${temporal.address}, PostgreSQL ready, bundle built in ${Date.now() - started} ms\n`);
+  process.stderr.write(
+    `\n[qm test] Temporal ${temporal.address}, PostgreSQL ready, bundle built in ${Date.now() - started} ms\n`,
+  );
 }
 
 function quietLogger() {
   const noop = (): void => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`), log: noop };
+  return {
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: (m: string) => process.stderr.write(`${m}\n`),
+    log: noop,
+  };
 }

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { StageHandlerDefinition } from '../../src/handlers/types';
 import { createQuartermasterWorker } from '../../src/worker/create-worker';
 import { testEnv, uniqueId } from './env';
@@ -17,7 +17,14 @@ export interface TestTemporal {
  * Starts a worker (wired through the Quartermaster plugin, with the prebuilt bundle) on a unique task
  * queue and opens a client. Call `close()` in `afterAll`.
  */
+let runtimeInstalled = false;
+
 export async function startTestWorker(handlers: StageHandlerDefinition[] = []): Promise<TestTemporal> {
+  if (!runtimeInstalled) {
+    // Worker state changes are logged at INFO; keep test output to warnings and errors.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
   const taskQueue = uniqueId('qm-test');
   const nativeConnection = await NativeConnection.connect({ address: testEnv.temporalAddress });
   const worker = await createQuartermasterWorker({

@@ -25,11 +25,16 @@ export function loadValidDefinition(file: string): PipelineDefinition {
   try {
     raw = readDefinitionFile(file);
   } catch (err) {
-    if (err instanceof Error && err.name === 'DefinitionParseError') throw new DefinitionProblemsError(file, [err.message]);
+    if (err instanceof Error && err.name === 'DefinitionParseError')
+      throw new DefinitionProblemsError(file, [err.message]);
     throw err;
   }
   const result = validateDefinition(raw);
-  if (!result.ok) throw new DefinitionProblemsError(file, result.issues.map((i) => `${file}: ${formatIssue(i)}`));
+  if (!result.ok)
+    throw new DefinitionProblemsError(
+      file,
+      result.issues.map((i) => `${file}: ${formatIssue(i)}`),
+    );
   return result.definition;
 }
 
@@ -43,7 +48,10 @@ export function validateCommand(file: string): void {
  * `qm register FILE`: stores the definition as the next version of its name (the same content again is
  * not a new version). @throws DefinitionProblemsError; DatabaseUnavailableError.
  */
-export async function registerCommand(file: string, now: Date = new Date()): Promise<{ name: string; version: number; created: boolean }> {
+export async function registerCommand(
+  file: string,
+  now: Date = new Date(),
+): Promise<{ name: string; version: number; created: boolean }> {
   const def = loadValidDefinition(file);
   const stored = await withDatabase((db) => registerDefinition(db, def.name, def, now));
   process.stdout.write(
@@ -63,7 +71,9 @@ export async function resolveDefinition(fileOrName: string, isFile: boolean): Pr
   const match = /^([^@]+)(?:@(\d+))?$/.exec(fileOrName);
   if (match === null) throw new UsageError(`"${fileOrName}" is neither a file nor a definition name`);
   const [, name, version] = match;
-  const stored = await withDatabase((db) => getDefinition(db, name as string, version === undefined ? undefined : Number(version)));
+  const stored = await withDatabase((db) =>
+    getDefinition(db, name as string, version === undefined ? undefined : Number(version)),
+  );
   return stored.definition as PipelineDefinition;
 }
 

@@ -24,7 +24,8 @@ export interface DevOptions {
 
 function port(name: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name} must be a port number (got ${text})`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new Error(`--${name} must be a port number (got ${text})`);
   return n;
 }
 
@@ -53,7 +54,11 @@ export async function devCommand(options: DevOptions): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? (postgres?.connectionString as string);
   const db = await openDatabase({ connectionString: databaseUrl });
   writeDevState({ temporalAddress: temporal.address, uiUrl: temporal.uiUrl, databaseUrl, pid: process.pid });
-  const { worker, connection } = await startWorker({ taskQueue: 'quartermaster', handlers: options.handlers, address: temporal.address });
+  const { worker, connection } = await startWorker({
+    taskQueue: 'quartermaster',
+    handlers: options.handlers,
+    address: temporal.address,
+  });
   const running = worker.run();
   let stopping = false;
   const stop = async (): Promise<void> => {
@@ -68,7 +73,9 @@ export async function devCommand(options: DevOptions): Promise<void> {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-  log(`qm dev ready: Temporal ${temporal.address}${temporal.uiUrl ? `, Web UI ${temporal.uiUrl}` : ''}, PostgreSQL ${redact(databaseUrl)}`);
+  log(
+    `qm dev ready: Temporal ${temporal.address}${temporal.uiUrl ? `, Web UI ${temporal.uiUrl}` : ''}, PostgreSQL ${redact(databaseUrl)}`,
+  );
 
   if (options.demo) {
     const file = path.join(projectRoot(), 'examples', 'demo.json');
@@ -77,7 +84,8 @@ export async function devCommand(options: DevOptions): Promise<void> {
     log(`registered "${def.name}" version ${stored.version}; submitting it`);
     const workflowId = `${def.name}-demo-${Date.now()}`;
     await submitCommand(def.name, { id: workflowId, wait: true }, log);
-    if (temporal.uiUrl) log(`see it in the Web UI: ${temporal.uiUrl}/namespaces/default/workflows/${workflowId}`);
+    if (temporal.uiUrl)
+      log(`see it in the Web UI: ${temporal.uiUrl}/namespaces/default/workflows/${workflowId}`);
     if (options.exit) {
       await stop();
       return;

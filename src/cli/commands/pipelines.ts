@@ -30,7 +30,8 @@ function parseInput(text: string | undefined): JsonValue | undefined {
 function parseImportance(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || n > 10) throw new UsageError(`--importance must be a number 0–10 (got ${text})`);
+  if (!Number.isFinite(n) || n < 0 || n > 10)
+    throw new UsageError(`--importance must be a number 0–10 (got ${text})`);
   return n;
 }
 
@@ -82,7 +83,8 @@ export async function waitWithProgress(
       const key = `${s.status}/${s.attempts}`;
       if (seen.get(id) === key) continue;
       seen.set(id, key);
-      if (s.status !== 'pending') log(`  ${new Date().toISOString().slice(11, 19)}  ${id.padEnd(20)} ${describe(s)}`);
+      if (s.status !== 'pending')
+        log(`  ${new Date().toISOString().slice(11, 19)}  ${id.padEnd(20)} ${describe(s)}`);
     }
   };
   let done = false;
@@ -113,7 +115,10 @@ function failedResult(err: unknown): PipelineResult {
 }
 
 /** `qm status ID`: the pipeline's state and a table of stages (`--json` for the raw status). */
-export async function statusCommand(workflowId: string, options: { json?: boolean }): Promise<PipelineStatus> {
+export async function statusCommand(
+  workflowId: string,
+  options: { json?: boolean },
+): Promise<PipelineStatus> {
   return withClient(async (client) => {
     const status = await pipelineStatus(client.workflow.getHandle(workflowId));
     if (options.json) {
@@ -129,7 +134,11 @@ export async function statusCommand(workflowId: string, options: { json?: boolea
         String(s.attempts),
         s.startedAt ?? '',
         s.completedAt ?? '',
-        s.allocation ? Object.entries(s.allocation).map(([k, v]) => `${k}=${v}`).join(',') : '',
+        s.allocation
+          ? Object.entries(s.allocation)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')
+          : '',
         s.node ?? '',
       ]),
     );

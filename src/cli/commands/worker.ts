@@ -30,8 +30,11 @@ export function loadHandlerModules(modules: readonly string[]): StageHandlerDefi
     } catch (err) {
       throw new UsageError(`--handlers ${m}: cannot load it (${(err as Error).message})`);
     }
-    const found = Object.values(exported).flatMap((v) => (Array.isArray(v) ? v : [v])).filter(isHandlerDefinition);
-    if (found.length === 0) throw new UsageError(`--handlers ${m}: it exports no handler made with defineStage()`);
+    const found = Object.values(exported)
+      .flatMap((v) => (Array.isArray(v) ? v : [v]))
+      .filter(isHandlerDefinition);
+    if (found.length === 0)
+      throw new UsageError(`--handlers ${m}: it exports no handler made with defineStage()`);
     handlers.push(...found);
   }
   return handlers;
@@ -47,7 +50,9 @@ export interface WorkerCommandOptions {
  * Starts a worker on the shared task queue and runs it until SIGINT/SIGTERM.
  * @throws UsageError for unloadable handler modules; connection errors when Temporal is unreachable.
  */
-export async function startWorker(options: WorkerCommandOptions & { address?: string }): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function startWorker(
+  options: WorkerCommandOptions & { address?: string },
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   const handlers = loadHandlerModules(options.handlers ?? []);
   const dev = process.env.TEMPORAL_ADDRESS === undefined ? readDevState() : undefined;
   const settings = temporalSettings({ address: options.address ?? dev?.temporalAddress });

@@ -51,7 +51,13 @@ test('qm validate: exit 0 for a valid YAML file, exit 2 with one line per proble
   expect(await qm('validate', good)).toMatchObject({ code: 0 });
   const bad = file(
     'bad.json',
-    JSON.stringify({ name: 'b', stages: [{ id: 'a', handler: 'qm.echo', priority: 0 }, { id: 'a', priority: 3 }] }),
+    JSON.stringify({
+      name: 'b',
+      stages: [
+        { id: 'a', handler: 'qm.echo', priority: 0 },
+        { id: 'a', priority: 3 },
+      ],
+    }),
   );
   const r = await qm('validate', bad);
   expect(r.code).toBe(2);
@@ -64,8 +70,17 @@ test('qm validate: exit 0 for a valid YAML file, exit 2 with one line per proble
 
 test('qm register stores versions; qm submit NAME --wait runs the latest', async () => {
   const name = uniqueId('reg');
-  const v1 = file('v1.json', JSON.stringify({ name, stages: [{ id: 's', handler: 'qm.sum', priority: 5, input: { numbers: [1] } }] }));
-  const v2 = file('v2.json', JSON.stringify({ name, stages: [{ id: 's', handler: 'qm.sum', priority: 5, input: { numbers: [1, 41] } }] }));
+  const v1 = file(
+    'v1.json',
+    JSON.stringify({ name, stages: [{ id: 's', handler: 'qm.sum', priority: 5, input: { numbers: [1] } }] }),
+  );
+  const v2 = file(
+    'v2.json',
+    JSON.stringify({
+      name,
+      stages: [{ id: 's', handler: 'qm.sum', priority: 5, input: { numbers: [1, 41] } }],
+    }),
+  );
   expect((await qm('register', v1)).stdout).toContain('version 1');
   expect((await qm('register', v1)).stdout).toContain('nothing changed');
   expect((await qm('register', v2)).stdout).toContain('version 2');
@@ -90,7 +105,10 @@ test('qm submit of an unknown name exits 2 naming it; bad --input exits 2', asyn
   const r = await qm('submit', 'no-such-pipeline', '--task-queue', t.taskQueue);
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('no-such-pipeline');
-  const good = file('ok.json', JSON.stringify({ name: 'ok', stages: [{ id: 'a', handler: 'qm.echo', priority: 1 }] }));
+  const good = file(
+    'ok.json',
+    JSON.stringify({ name: 'ok', stages: [{ id: 'a', handler: 'qm.echo', priority: 1 }] }),
+  );
   const bad = await qm('submit', good, '--input', '{nope', '--task-queue', t.taskQueue);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('--input');
@@ -100,7 +118,10 @@ test('a dead database is reported as unavailable (exit 3), not a crash', async (
   const saved = process.env.DATABASE_URL;
   process.env.DATABASE_URL = 'postgres://postgres:x@127.0.0.1:1/postgres';
   try {
-    const r = await qm('register', file('d.json', JSON.stringify({ name: 'd', stages: [{ id: 'a', handler: 'qm.echo', priority: 1 }] })));
+    const r = await qm(
+      'register',
+      file('d.json', JSON.stringify({ name: 'd', stages: [{ id: 'a', handler: 'qm.echo', priority: 1 }] })),
+    );
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('database unavailable');
   } finally {

@@ -56,7 +56,11 @@ test('a diamond DAG completes with every output passed along', async () => {
   expect(result.stages.a?.output).toBe(6);
   expect(result.stages.b?.output).toBe(10);
   expect(result.stages.c?.output).toEqual([12]);
-  expect(result.stages.d?.output).toMatchObject({ input: { k: 'v' }, deps: { b: 10, c: [12] }, pipelineInput: { run: 7 } });
+  expect(result.stages.d?.output).toMatchObject({
+    input: { k: 'v' },
+    deps: { b: 10, c: [12] },
+    pipelineInput: { run: 7 },
+  });
   for (const id of ['a', 'b', 'c', 'd']) {
     expect(result.stages[id]).toMatchObject({ status: 'completed', attempts: 1 });
     expect(Date.parse(result.stages[id]?.startedAt ?? '')).not.toBeNaN();
@@ -89,7 +93,15 @@ test('two independent 1 s sleeps run concurrently', async () => {
 test('qm.fail retries, then succeeds; the attempts are reported', async () => {
   const def = {
     name: 'flaky',
-    stages: [{ id: 'f', handler: 'qm.fail', priority: 5, input: { failTimes: 2 }, retry: { maximumAttempts: 3, ...fast } }],
+    stages: [
+      {
+        id: 'f',
+        handler: 'qm.fail',
+        priority: 5,
+        input: { failTimes: 2 },
+        retry: { maximumAttempts: 3, ...fast },
+      },
+    ],
   };
   const r = await pipelineResult(await start(def));
   expect(r.stages.f).toMatchObject({ status: 'completed', attempts: 3, output: { attempts: 3 } });
@@ -100,7 +112,13 @@ test('exhausting retries fails the pipeline, naming the stage; dependents are sk
     name: 'doomed',
     stages: [
       { id: 'ok', handler: 'qm.echo', priority: 5 },
-      { id: 'broken', handler: 'qm.fail', priority: 5, input: { failTimes: 9 }, retry: { maximumAttempts: 2, ...fast } },
+      {
+        id: 'broken',
+        handler: 'qm.fail',
+        priority: 5,
+        input: { failTimes: 9 },
+        retry: { maximumAttempts: 2, ...fast },
+      },
       { id: 'after', handler: 'qm.echo', priority: 5, dependsOn: ['broken'] },
     ],
   };
@@ -157,7 +175,9 @@ test('the status query reports a running stage; search attributes and details ar
   expect(status.stages.slow?.status).toBe('running');
 
   const running = await handle.describe();
-  expect(running.typedSearchAttributes.get({ name: 'QmPipeline', type: 'KEYWORD' } as never)).toBe('observable');
+  expect(running.typedSearchAttributes.get({ name: 'QmPipeline', type: 'KEYWORD' } as never)).toBe(
+    'observable',
+  );
   expect(running.searchAttributes.QmPriority).toEqual([8]);
   expect(running.searchAttributes.QmState).toEqual(['running']);
 
@@ -169,7 +189,9 @@ test('the status query reports a running stage; search attributes and details ar
 test('the handler receives its allocation (the desired resources)', async () => {
   const def = {
     name: 'alloc',
-    stages: [{ id: 'a', handler: 'test.allocation', priority: 2, resources: { desired: { cpu: 2, memoryMb: 300 } } }],
+    stages: [
+      { id: 'a', handler: 'test.allocation', priority: 2, resources: { desired: { cpu: 2, memoryMb: 300 } } },
+    ],
   };
   const r = await pipelineResult(await start(def));
   expect(r.stages.a?.output).toEqual({ cpu: 2, memoryMb: 300 });
@@ -179,11 +201,26 @@ test('the handler receives its allocation (the desired resources)', async () => 
 test('a pipeline started by the temporal CLI with JSON input completes', async () => {
   const workflowId = uniqueId('cli');
   const input = JSON.stringify({
-    definition: { name: 'from-cli', stages: [{ id: 'sum', handler: 'qm.sum', priority: 5, input: { numbers: [4, 5] } }] },
+    definition: {
+      name: 'from-cli',
+      stages: [{ id: 'sum', handler: 'qm.sum', priority: 5, input: { numbers: [4, 5] } }],
+    },
   });
   const { stdout } = await promisify(execFile)(findTemporalCli({ install: false }), [
-    'workflow', 'execute', '--address', testEnv.temporalAddress, '--type', 'pipelineWorkflow',
-    '--task-queue', t.taskQueue, '--workflow-id', workflowId, '--input', input, '--output', 'json',
+    'workflow',
+    'execute',
+    '--address',
+    testEnv.temporalAddress,
+    '--type',
+    'pipelineWorkflow',
+    '--task-queue',
+    t.taskQueue,
+    '--workflow-id',
+    workflowId,
+    '--input',
+    input,
+    '--output',
+    'json',
   ]);
   expect(stdout).toContain('"status": "completed"');
   const result = (await t.client.workflow.getHandle(workflowId).result()) as PipelineResult;

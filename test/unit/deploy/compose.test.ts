@@ -12,11 +12,19 @@ interface Service {
   environment?: Record<string, string>;
   command?: string[];
 }
-const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+};
 const services = compose.services;
 
 test('every service has an image or a build, and depends only on services that exist', () => {
-  expect(Object.keys(services).sort()).toEqual(['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+  expect(Object.keys(services).sort()).toEqual([
+    'postgresql',
+    'temporal',
+    'temporal-setup',
+    'temporal-ui',
+    'worker',
+  ]);
   for (const [name, s] of Object.entries(services)) {
     expect([name, Boolean(s.image ?? s.build)]).toEqual([name, true]);
     const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
@@ -26,7 +34,8 @@ test('every service has an image or a build, and depends only on services that e
 
 test('the setup step registers exactly the search attributes the workflows write', () => {
   const script = services['temporal-setup']?.command?.join(' ') ?? '';
-  for (const [name, type] of Object.entries(QM_SEARCH_ATTRIBUTES)) expect(script).toContain(`${name}=${type}`);
+  for (const [name, type] of Object.entries(QM_SEARCH_ATTRIBUTES))
+    expect(script).toContain(`${name}=${type}`);
   expect(script.match(/Qm[A-Za-z]+=/g)?.length).toBe(Object.keys(QM_SEARCH_ATTRIBUTES).length);
 });
 
@@ -41,6 +50,8 @@ test("the worker's DATABASE_URL matches the role and database the init script cr
 
 test('the Dockerfile copies every folder the build compiles', () => {
   const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
-  const tsconfig = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  const tsconfig = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as {
+    include: string[];
+  };
   for (const dir of tsconfig.include) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
 });

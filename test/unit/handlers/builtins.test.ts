@@ -55,7 +55,10 @@ test('qm.fail fails failTimes attempts, then succeeds', async () => {
 });
 
 test('qm.cpu uses one thread per granted core and reports the work done', async () => {
-  const out = (await run('qm.cpu', { ms: 50 }, { allocation: { cpu: 2.7 } })) as { threads: number; iterations: number };
+  const out = (await run('qm.cpu', { ms: 50 }, { allocation: { cpu: 2.7 } })) as {
+    threads: number;
+    iterations: number;
+  };
   expect(out.threads).toBe(2);
   expect(out.iterations).toBeGreaterThan(0);
 });
@@ -68,7 +71,9 @@ test('qm.sleep stops when the stage is cancelled', async () => {
 });
 
 test('qm.echo returns what the handler received', async () => {
-  expect(await run('qm.echo', { a: 1 }, { deps: { x: 2 }, allocation: { cpu: 1 }, shard: { index: 1, count: 3 } })).toEqual({
+  expect(
+    await run('qm.echo', { a: 1 }, { deps: { x: 2 }, allocation: { cpu: 1 }, shard: { index: 1, count: 3 } }),
+  ).toEqual({
     input: { a: 1 },
     deps: { x: 2 },
     pipelineInput: null,
@@ -80,7 +85,9 @@ test('qm.echo returns what the handler received', async () => {
 test('unknown handlers and duplicates are typed errors', () => {
   expect(() => registry.get('nope')).toThrow(expect.objectContaining({ name: 'UnknownHandlerError' }));
   const a = defineStage('my.a', () => 1);
-  expect(() => new HandlerRegistry([a, a])).toThrow(expect.objectContaining({ name: 'DuplicateHandlerError' }));
+  expect(() => new HandlerRegistry([a, a])).toThrow(
+    expect.objectContaining({ name: 'DuplicateHandlerError' }),
+  );
   expect(() => defineStage('qm.mine', () => 1)).toThrow('reserved');
   expect(() => defineStage(' ', () => 1)).toThrow('non-empty');
   expect(new HandlerRegistry([a]).names()).toContain('my.a');
