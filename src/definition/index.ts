@@ -2,8 +2,8 @@
  * The pipeline definition language: types, validation (with structured issues), parsing of JSON and
  * YAML files, a typed builder, the dependency graph and the JSON Schema for editors.
  *
- * Workflow code must import `./validate`, `./graph` and `./types` directly: this index also exports
- * `parseDefinitionText`, whose `yaml` dependency cannot be bundled into the workflow sandbox.
+ * Workflow code should import `./validate`, `./graph` and `./types` directly rather than this index,
+ * which also pulls in the YAML parser and the JSON Schema generator (bundleable, but dead weight there).
  *
  * @example
  * import { parseDefinitionText, validateDefinition, formatIssue, pipeline } from 'quartermaster';

@@ -1,7 +1,8 @@
 /**
  * Reads the text of a definition file (JSON or YAML) into a plain value, ready for
- * `validateDefinition`. Not for workflow code: the `yaml` package's Node build requires `process`,
- * which Temporal's workflow bundler rejects, so workflows import `validate.ts` instead.
+ * `validateDefinition`. Meant for the edge (CLI, client), not workflows: workflows receive an
+ * already-parsed value and import `validate.ts` directly. (The `yaml` package does bundle with
+ * Temporal's workflow bundler, checked with `bundleWorkflowCode`, but there is no reason to ship it.)
  */
 import { parseDocument } from 'yaml';
 import { DefinitionParseError } from './errors';

@@ -161,13 +161,10 @@ const shardShape = {
   reassemble: text('must be a non-empty string (a reducer handler name)').describe(
     'Reducer handler name: qm.concat, qm.sum, qm.merge, or a registered handler.',
   ),
-  partial: z
-    .enum(['allow', 'forbid'], { error: 'must be "allow" or "forbid"' })
-    .optional()
-    .meta({
-      description: 'Whether a partial result is acceptable when some shards fail.',
-      default: 'forbid',
-    }),
+  partial: z.enum(['allow', 'forbid'], { error: 'must be "allow" or "forbid"' }).optional().meta({
+    description: 'Whether a partial result is acceptable when some shards fail.',
+    default: 'forbid',
+  }),
   always: z
     .boolean({ error: 'must be a boolean' })
     .optional()

@@ -109,7 +109,7 @@ function toIssues(zodIssues: readonly z.core.$ZodIssue[], input: unknown): Defin
   const issues: DefinitionIssue[] = [];
   for (const issue of [...zodIssues.flatMap(convert), ...checkGraph(stages)]) {
     // Several checks of one field share one message; report it once.
-    const key = `${issue.code}\u0000${issue.pathText}\u0000${issue.message}`;
+    const key = `${issue.pathText}\u0000${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     issues.push(issue);
