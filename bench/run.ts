@@ -5,8 +5,9 @@
 type Bench = { run(args: string[]): Promise<void> };
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
-  // name: () => import('./name'),
-  monitor: () => import('./monitor'),
+  // name: () => import('./name.js')  — the .js extension is what Node16 resolution wants for import() from
+  // CommonJS; it resolves to name.ts when type-checking and to dist/bench/name.js at run time.
+  monitor: () => import('./monitor.js'),
 };
 
 async function main(): Promise<void> {

@@ -7,8 +7,8 @@ if (!existsSync(entry)) {
   process.stderr.write('qm: dist/ is missing; run `npm run build` (npm ci does it for you)\n');
   process.exit(1);
 }
-require(entry)
-  .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  });
+const cli = require(entry);
+require(path.join(__dirname, '..', 'dist', 'src', 'cli', 'runtime.js')).installCliRuntime();
+cli.main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -3,6 +3,8 @@ import { registerDefinitionCommands } from './commands/definitions';
 import { registerDevCommand } from './commands/dev';
 import { registerPipelineCommands } from './commands/pipelines';
 import { registerWorkerCommand } from './commands/worker';
+import { registerMonitorCommands } from './commands/monitor';
+import { installCliRuntime } from './runtime';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or invalid input, 3 a service (Temporal, PostgreSQL) unreachable. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 3 } as const;
@@ -25,6 +27,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerDefinitionCommands(program);
   registerPipelineCommands(program);
+  registerMonitorCommands(program);
   return program;
 }
 
@@ -62,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  installCliRuntime();
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
