@@ -43,6 +43,8 @@ export class BandedForecaster implements Forecaster {
   private readonly residuals: RingBuffer[];
   /** Running sum of squared residuals per step, so `recentMse` is O(1) (the ensemble calls it often). */
   private readonly sumSquares: Float64Array;
+  /** Running sum of absolute residuals per step, for `recentMae`. */
+  private readonly sumAbs: Float64Array;
   /** predictions[k][s-1]: made k updates ago (circular) for s steps ahead. */
   private readonly predictions: Float64Array[];
   private head = 0;
@@ -77,6 +79,7 @@ export class BandedForecaster implements Forecaster {
     this.window = new RingBuffer(windowSize);
     this.residuals = Array.from({ length: MAX_STEPS }, () => new RingBuffer(residualWindow));
     this.sumSquares = new Float64Array(MAX_STEPS);
+    this.sumAbs = new Float64Array(MAX_STEPS);
     this.predictions = Array.from({ length: MAX_STEPS }, () => new Float64Array(MAX_STEPS).fill(Number.NaN));
   }
 
@@ -103,9 +106,14 @@ export class BandedForecaster implements Forecaster {
       const residual = value - predicted;
       const evicted = r.length === r.capacity ? r.get(0) : 0;
       r.push(residual);
+      // Clamped at 0: subtracting evicted terms can leave tiny negative rounding residue.
       this.sumSquares[s - 1] = Math.max(
         0,
         (this.sumSquares[s - 1] as number) + residual * residual - evicted * evicted,
+      );
+      this.sumAbs[s - 1] = Math.max(
+        0,
+        (this.sumAbs[s - 1] as number) + Math.abs(residual) - Math.abs(evicted),
       );
     }
     this.window.push(value);
@@ -138,6 +146,17 @@ export class BandedForecaster implements Forecaster {
     const r = this.residuals[k] as RingBuffer;
     if (r.length < 3) return null;
     return (this.sumSquares[k] as number) / r.length;
+  }
+
+  /**
+   * Mean absolute residual of recent predictions `steps` ahead.
+   * @returns `null` when fewer than 3 residuals are known at that horizon
+   */
+  recentMae(steps: number): number | null {
+    const k = Math.min(MAX_STEPS, Math.max(1, steps)) - 1;
+    const r = this.residuals[k] as RingBuffer;
+    if (r.length < 3) return null;
+    return (this.sumAbs[k] as number) / r.length;
   }
 
   /** @inheritDoc */

@@ -2,21 +2,44 @@ import type { NumberWindow } from '../ring-buffer';
 import type { BandedForecaster } from './banded';
 import type { PointModel } from './types';
 
+/** The weighted median of the first `n` entries (sorted in place), `total` being their weight sum. */
+function weightedMedian(entries: Array<{ p: number; w: number }>, n: number, total: number): number {
+  const part = entries.slice(0, n).sort((a, b) => a.p - b.p);
+  let acc = 0;
+  for (const e of part) {
+    acc += e.w;
+    if (acc >= total / 2) return e.p;
+  }
+  return (part[part.length - 1] as { p: number }).p;
+}
+
 /** Options for {@link EnsembleModel}. */
 export interface EnsembleOptions {
-  /** Weight exponent: weights ∝ 1 / MSE^power; larger leans harder on the best model. @default 2 */
+  /** Weight exponent: weights ∝ 1 / error^power; larger leans harder on the best model. @default 2 */
   power?: number;
+  /** Error measure behind the weights: recent mean absolute or mean squared residual. @default 'mae' */
+  error?: 'mae' | 'mse';
+  /**
+   * How members' predictions are combined at each horizon: `mean` (weighted mean), `median` (weighted
+   * median — a spike carried by one or two members cannot drag it) or `best` (the member with the
+   * lowest recent error). @default 'median'
+   */
+  combine?: 'mean' | 'median' | 'best';
 }
 
 /**
  * Online ensemble: feeds every member each sample and predicts, per horizon, the average of the
- * members' predictions weighted by 1 / (recent MSE at that horizon)^power. Until members have
- * residuals it averages them equally.
+ * members' predictions, each weighted by 1 / (its recent error at that horizon)^power, combined by
+ * weighted median (default), weighted mean, or picking the best. Until every member has residuals
+ * at that horizon it averages them equally.
  */
 export class EnsembleModel implements PointModel {
   /** @inheritDoc */
   readonly name = 'ensemble';
   private readonly power: number;
+  private readonly error: 'mae' | 'mse';
+  private readonly combine: 'mean' | 'median' | 'best';
+  private readonly scratch: Array<{ p: number; w: number }>;
   private t = 0;
 
   /**
@@ -27,6 +50,9 @@ export class EnsembleModel implements PointModel {
     options: EnsembleOptions = {},
   ) {
     this.power = options.power ?? 2;
+    this.error = options.error ?? 'mae';
+    this.combine = options.combine ?? 'median';
+    this.scratch = members.map(() => ({ p: 0, w: 0 }));
   }
 
   /** Forwards the sample to every member (one synthetic second apart: members only need the order). */
@@ -42,21 +68,35 @@ export class EnsembleModel implements PointModel {
     let plain = 0;
     let count = 0;
     let missingError = false;
+    let best: number | null = null;
+    let used = 0;
+    let bestError = Infinity;
     for (const m of this.members) {
       const p = m.predictSteps(steps);
       if (p === null) continue;
       plain += p;
       count++;
-      const mse = m.recentMse(steps);
-      if (mse === null) {
+      const err = this.error === 'mae' ? m.recentMae(steps) : m.recentMse(steps);
+      if (err === null) {
         missingError = true;
         continue;
       }
-      const w = 1 / (mse + 1e-9) ** this.power;
+      if (err < bestError) {
+        bestError = err;
+        best = p;
+      }
+      const w = 1 / (err + 1e-9) ** this.power;
+      const slot = this.scratch[used++] as { p: number; w: number };
+      slot.p = p;
+      slot.w = w;
       weighted += w * p;
       total += w;
     }
     if (count === 0) return null;
+    if (!missingError && total > 0 && Number.isFinite(total)) {
+      if (this.combine === 'best' && best !== null) return best;
+      if (this.combine === 'median') return weightedMedian(this.scratch, used, total);
+    }
     return missingError || total === 0 || !Number.isFinite(total) ? plain / count : weighted / total;
   }
 }

@@ -4,12 +4,21 @@ import { EwmaModel } from './ewma';
 import { HoltModel } from './holt';
 import { LastValueModel } from './last-value';
 import { LinearTrendModel } from './linear-trend';
+import { MedianModel } from './median';
 import { SeasonalModel } from './seasonal';
 import type { PointModel } from './types';
 import { InvalidMonitorOptionError } from '../errors';
 
 /** Every model the forecaster offers, baselines first. */
-export const MODEL_NAMES = ['lastValue', 'ewma', 'linearTrend', 'holt', 'seasonal', 'ensemble'] as const;
+export const MODEL_NAMES = [
+  'lastValue',
+  'ewma',
+  'median',
+  'linearTrend',
+  'holt',
+  'seasonal',
+  'ensemble',
+] as const;
 
 /** A model's name. */
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -23,6 +32,7 @@ export const DEFAULT_MODEL: ModelName = 'ensemble';
 const BASE: Record<Exclude<ModelName, 'ensemble'>, () => PointModel> = {
   lastValue: () => new LastValueModel(),
   ewma: () => new EwmaModel(),
+  median: () => new MedianModel(),
   linearTrend: () => new LinearTrendModel(),
   holt: () => new HoltModel(),
   seasonal: () => new SeasonalModel(),
@@ -47,7 +57,7 @@ export function createForecaster(
     throw new InvalidMonitorOptionError('model', name, `must be one of ${MODEL_NAMES.join(', ')}`);
   }
   if (name === 'ensemble') {
-    const members = (['ewma', 'linearTrend', 'holt', 'seasonal', 'lastValue'] as const).map(
+    const members = (['ewma', 'median', 'linearTrend', 'holt', 'seasonal', 'lastValue'] as const).map(
       (m) => new BandedForecaster(BASE[m](), options),
     );
     return new BandedForecaster(new EnsembleModel(members), options);

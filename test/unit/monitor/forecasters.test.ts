@@ -10,6 +10,8 @@ jest.mock('is-any-array', () => ({
 
 import { createForecaster, MODEL_NAMES, type ModelName } from '../../../src/monitor/forecast/models';
 import { detectPeriod } from '../../../src/monitor/forecast/seasonal';
+import { BandedForecaster } from '../../../src/monitor/forecast/banded';
+import { EnsembleModel } from '../../../src/monitor/forecast/ensemble';
 
 const T0 = 1_764_530_000_000;
 
@@ -163,6 +165,35 @@ describe('forecasters', () => {
     for (let i = 200; i < 200 + n; i++) f.update(T0 + i * 1000, r());
     const perUpdateMs = Number(process.hrtime.bigint() - start) / 1e6 / n;
     expect(perUpdateMs).toBeLessThan(1);
+  });
+});
+
+describe('robust combination', () => {
+  const spiky = (i: number): number => (i % 17 === 16 ? 50 : 1);
+
+  it('median ignores a one-sample spike that lastValue carries forward', () => {
+    const n = 17 * 4; // the newest sample is a spike
+    expect(feed('lastValue', spiky, n).forecast(5)?.value).toBe(50);
+    expect(feed('median', spiky, n).forecast(5)?.value).toBe(1);
+  });
+
+  it.each([['median'], ['mean'], ['best']] as const)('ensemble (%s) on a constant is exact', (combine) => {
+    const members = (['lastValue', 'ewma', 'holt'] as const).map((m) => createForecaster(m));
+    const f = new BandedForecaster(new EnsembleModel(members, { combine }));
+    for (let i = 0; i < 30; i++) f.update(T0 + i * 1000, 2);
+    expect(f.forecast(5)?.value).toBeCloseTo(2, 9);
+  });
+
+  it('weighted-median ensemble is not dragged by the members that carry a spike', () => {
+    const n = 17 * 6;
+    const median = feed('ensemble', spiky, n).forecast(5)?.value ?? NaN;
+    const members = (['ewma', 'median', 'linearTrend', 'holt', 'seasonal', 'lastValue'] as const).map((m) =>
+      createForecaster(m),
+    );
+    const mean = new BandedForecaster(new EnsembleModel(members, { combine: 'mean' }));
+    for (let i = 0; i < n; i++) mean.update(T0 + i * 1000, spiky(i));
+    expect(Math.abs(median - spiky(n - 1 + 5))).toBeLessThan(0.5);
+    expect(Math.abs(median - 1)).toBeLessThanOrEqual(Math.abs((mean.forecast(5)?.value ?? NaN) - 1));
   });
 });
 
