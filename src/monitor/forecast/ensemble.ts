@@ -25,6 +25,8 @@ export interface EnsembleOptions {
    * lowest recent error). @default 'median'
    */
   combine?: 'mean' | 'median' | 'best';
+  /** The model's name. @default 'ensemble' */
+  name?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface EnsembleOptions {
  */
 export class EnsembleModel implements PointModel {
   /** @inheritDoc */
-  readonly name = 'ensemble';
+  readonly name: string;
   private readonly power: number;
   private readonly error: 'mae' | 'mse';
   private readonly combine: 'mean' | 'median' | 'best';
@@ -49,6 +51,7 @@ export class EnsembleModel implements PointModel {
     readonly members: readonly BandedForecaster[],
     options: EnsembleOptions = {},
   ) {
+    this.name = options.name ?? 'ensemble';
     this.power = options.power ?? 2;
     this.error = options.error ?? 'mae';
     this.combine = options.combine ?? 'median';

@@ -38,6 +38,9 @@ const BASE: Record<Exclude<ModelName, 'ensemble'>, () => PointModel> = {
   seasonal: () => new SeasonalModel(),
 };
 
+/** The models the ensemble combines (its first tier). */
+export const ENSEMBLE_MEMBERS = ['ewma', 'median', 'linearTrend', 'holt', 'seasonal', 'lastValue'] as const;
+
 /** Whether `name` is one of {@link MODEL_NAMES}. */
 export function isModelName(name: string): name is ModelName {
   return (MODEL_NAMES as readonly string[]).includes(name);
@@ -57,10 +60,19 @@ export function createForecaster(
     throw new InvalidMonitorOptionError('model', name, `must be one of ${MODEL_NAMES.join(', ')}`);
   }
   if (name === 'ensemble') {
-    const members = (['ewma', 'median', 'linearTrend', 'holt', 'seasonal', 'lastValue'] as const).map(
-      (m) => new BandedForecaster(BASE[m](), options),
+    // Two tiers: a weighted median of every model (weights 1/recent-MAE², robust to members that carry
+    // a spike forward), then, per horizon, whichever of that combination and plain last-value has had
+    // the lower recent MAE — so on series nothing predicts, it degrades to the baseline, not below it.
+    const members = ENSEMBLE_MEMBERS.map((m) => new BandedForecaster(BASE[m](), options));
+    const combination = new BandedForecaster(
+      new EnsembleModel(members, { combine: 'median', power: 2 }),
+      options,
     );
-    return new BandedForecaster(new EnsembleModel(members), options);
+    const baseline = new BandedForecaster(new LastValueModel(), options);
+    return new BandedForecaster(
+      new EnsembleModel([combination, baseline], { combine: 'best', name: 'ensemble' }),
+      options,
+    );
   }
   return new BandedForecaster(BASE[name](), options);
 }
