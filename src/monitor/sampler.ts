@@ -41,7 +41,8 @@ interface Counters {
  * Samples this node's usage every `intervalMs`: CPU (cores used), memory, disk I/O, network and GPUs,
  * with capacity capped by cgroup v2 limits. A failing probe makes its metric `null` and adds a note to
  * the sample; it never stops the sampler. The first reading after `start()` only primes the rate
- * counters and is dropped.
+ * counters and is dropped. Like `setInterval`, a running sampler keeps the process alive until
+ * `stop()`.
  *
  * @example
  * const sampler = new Sampler({ onSample: (s) => console.log(s.cpu) });
@@ -151,7 +152,6 @@ export class Sampler {
         this.schedule(next > this.now() ? next : this.now() + this.intervalMs);
       });
     }, wait);
-    this.timer.unref?.();
   }
 
   /**
