@@ -1,0 +1,167 @@
+/**
+ * Scheduler configuration: what callers pass (`SchedulerOptions`, all optional) and its compiled,
+ * validated, frozen form (`SchedulerConfig`). Compile once at start; every cycle reuses the result.
+ */
+import { InvalidSchedulerOptionError } from './errors';
+
+/** Weight of each score factor (each factor is in [0, 1], so a weight is that factor's maximum contribution). */
+export interface ScoreWeights {
+  /** Stage priority 1–10. @default 1 */
+  readonly priority: number;
+  /** Importance (base + boosts), saturating. @default 0.6 */
+  readonly importance: number;
+  /** How much of `desired` the best node's predicted free capacity covers. @default 0.2 */
+  readonly fit: number;
+  /** Time waiting since ready; must exceed the sum of the others (the starvation bound). @default 2 */
+  readonly age: number;
+  /** Smaller requests slightly first. @default 0.1 */
+  readonly size: number;
+}
+
+/** Options of the scheduling core; every field is optional and documented with its default. */
+export interface SchedulerOptions {
+  /** Per-factor weights (finite, ≥ 0); missing ones take their defaults. */
+  weights?: Partial<ScoreWeights>;
+  /** Seconds of waiting after which the age factor reaches 1 (finite, > 0). @default 600 */
+  ageSaturationSeconds?: number;
+  /** Importance at which the importance factor is 0.5 (`i / (i + h)`; finite, > 0). @default 5 */
+  importanceHalfSaturation?: number;
+  /**
+   * Safety margin on forecasts, as a multiple of the band's width above the expected value: usage is taken
+   * as `upper + margin · (upper − value)`. 0 plans on the upper band exactly. An idle, steady node (narrow
+   * band) loses nothing, a noisy one loses more. Finite, ≥ 0. @default 0.25
+   */
+  forecastSafetyMargin?: number;
+  /** How many of the highest-scored blocked requests hold capacity (backfill holds); integer ≥ 0. @default 1 */
+  maxHolds?: number;
+  /**
+   * Require `weights.age > Σ other weights`, which is what makes the starvation bound hold. Set false only
+   * for experiments (e.g. a strict-priority policy in the simulator). @default true
+   */
+  enforceStarvationBound?: boolean;
+}
+
+/** Validated, defaulted, frozen options. Build with {@link compileSchedulerConfig}. */
+export interface SchedulerConfig {
+  /** Per-factor weights. */
+  readonly weights: ScoreWeights;
+  /** Seconds; see {@link SchedulerOptions.ageSaturationSeconds}. */
+  readonly ageSaturationSeconds: number;
+  /** See {@link SchedulerOptions.importanceHalfSaturation}. */
+  readonly importanceHalfSaturation: number;
+  /** See {@link SchedulerOptions.forecastSafetyMargin}. */
+  readonly forecastSafetyMargin: number;
+  /** See {@link SchedulerOptions.maxHolds}. */
+  readonly maxHolds: number;
+  /**
+   * Seconds after which a waiting stage outranks every fresh stage (see {@link starvationBoundSeconds});
+   * `Infinity` when the bound is not enforced and the age weight is too small.
+   */
+  readonly starvationBoundSeconds: number;
+}
+
+/** The default weights. */
+export const DEFAULT_WEIGHTS: ScoreWeights = Object.freeze({
+  priority: 1,
+  importance: 0.6,
+  fit: 0.2,
+  age: 2,
+  size: 0.1,
+});
+
+function finite(field: string, value: unknown, min: number, strict: boolean): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (strict ? value <= min : value < min)) {
+    throw new InvalidSchedulerOptionError(
+      field,
+      value,
+      `must be a finite number ${strict ? '>' : '>='} ${min}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The starvation bound: a stage that has waited longer than
+ * `T* = ageSaturationSeconds · (w.priority + w.importance + w.fit + w.size) / w.age` seconds scores higher
+ * than any stage that has just become ready, whatever their priorities, importances, fits and sizes.
+ *
+ * Proof: every factor is in [0, 1] and importance is strictly below 1, so a fresh stage (age factor 0)
+ * scores `< w.priority + w.importance + w.fit + w.size = S`. A stage waiting `t > T*` has age
+ * contribution `w.age · min(1, t / ageSaturationSeconds) > S` (because `w.age > S`, so `T* <
+ * ageSaturationSeconds`), and its other contributions are ≥ 0. With the defaults:
+ * `600 · (1 + 0.6 + 0.2 + 0.1) / 2 = 570` seconds.
+ * @returns seconds; `Infinity` when `w.age ≤ S` (no bound).
+ */
+export function starvationBoundSeconds(weights: ScoreWeights, ageSaturationSeconds: number): number {
+  const others = weights.priority + weights.importance + weights.fit + weights.size;
+  if (weights.age <= others) return Infinity;
+  return (ageSaturationSeconds * others) / weights.age;
+}
+
+/**
+ * Validates and defaults `options` into a frozen {@link SchedulerConfig}.
+ * @throws InvalidSchedulerOptionError naming the field and the bad value (e.g. `weights.age=-1`), or
+ *   `weights.age` when the starvation bound is enforced and `age ≤ Σ other weights`.
+ */
+export function compileSchedulerConfig(options: SchedulerOptions = {}): SchedulerConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidSchedulerOptionError('options', options, 'must be an object');
+  }
+  const given: Partial<ScoreWeights> = options.weights ?? {};
+  if (typeof given !== 'object' || given === null) {
+    throw new InvalidSchedulerOptionError('weights', given, 'must be an object');
+  }
+  for (const name of Object.keys(given)) {
+    if (!(name in DEFAULT_WEIGHTS)) {
+      throw new InvalidSchedulerOptionError(
+        `weights.${name}`,
+        (given as Record<string, unknown>)[name],
+        `unknown weight (known: ${Object.keys(DEFAULT_WEIGHTS).join(', ')})`,
+      );
+    }
+  }
+  const weights: ScoreWeights = Object.freeze({
+    priority: finite('weights.priority', given.priority ?? DEFAULT_WEIGHTS.priority, 0, false),
+    importance: finite('weights.importance', given.importance ?? DEFAULT_WEIGHTS.importance, 0, false),
+    fit: finite('weights.fit', given.fit ?? DEFAULT_WEIGHTS.fit, 0, false),
+    age: finite('weights.age', given.age ?? DEFAULT_WEIGHTS.age, 0, false),
+    size: finite('weights.size', given.size ?? DEFAULT_WEIGHTS.size, 0, false),
+  });
+  const ageSaturationSeconds = finite('ageSaturationSeconds', options.ageSaturationSeconds ?? 600, 0, true);
+  const importanceHalfSaturation = finite(
+    'importanceHalfSaturation',
+    options.importanceHalfSaturation ?? 5,
+    0,
+    true,
+  );
+  const forecastSafetyMargin = finite('forecastSafetyMargin', options.forecastSafetyMargin ?? 0.25, 0, false);
+  const maxHolds = options.maxHolds ?? 1;
+  if (typeof maxHolds !== 'number' || !Number.isInteger(maxHolds) || maxHolds < 0) {
+    throw new InvalidSchedulerOptionError('maxHolds', maxHolds, 'must be an integer >= 0');
+  }
+  const enforce = options.enforceStarvationBound ?? true;
+  if (typeof enforce !== 'boolean') {
+    throw new InvalidSchedulerOptionError('enforceStarvationBound', enforce, 'must be a boolean');
+  }
+  const bound = starvationBoundSeconds(weights, ageSaturationSeconds);
+  if (enforce && bound === Infinity) {
+    const others = weights.priority + weights.importance + weights.fit + weights.size;
+    throw new InvalidSchedulerOptionError(
+      'weights.age',
+      weights.age,
+      `must exceed the sum of the other weights (${others}) so that no stage starves; ` +
+        'set enforceStarvationBound: false to allow it',
+    );
+  }
+  return Object.freeze({
+    weights,
+    ageSaturationSeconds,
+    importanceHalfSaturation,
+    forecastSafetyMargin,
+    maxHolds,
+    starvationBoundSeconds: bound,
+  });
+}
+
+/** The compiled defaults. */
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = compileSchedulerConfig();

@@ -1,0 +1,254 @@
+/**
+ * One scheduling cycle, cut like kueue's: (1) snapshot → dense model, (2) score, (3) order, (4) place or
+ * negotiate each request in order on a working copy, (5) emit decisions. Pure and synchronous: the caller
+ * commits the decisions (the ledger re-checks them) and signals the workflows.
+ */
+import { planShards, type ShardFits, type ShardPlacement } from '../sharding/plan';
+import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
+import { buildModel, EPSILON, HOST_COUNT, type CompiledRequest } from './model';
+import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
+import { computeScore } from './score';
+import { Trial } from './trial';
+import type {
+  ClusterSnapshot,
+  CycleResult,
+  Decision,
+  Hold,
+  RankedEntry,
+  ScoreResult,
+  WaitReason,
+} from './types';
+import { chooseHold, formatVector, holdView, waitReason, type ActiveHold } from './wait-reason';
+
+interface Scored {
+  readonly r: CompiledRequest;
+  readonly result: ScoreResult;
+}
+
+/**
+ * The total order of the queue: higher score first, then older `readySince`, then key (so equal scores
+ * never depend on input order).
+ */
+function compareScored(a: Scored, b: Scored): number {
+  if (a.result.score !== b.result.score) return b.result.score - a.result.score;
+  if (a.r.readyMs !== b.r.readyMs) return a.r.readyMs - b.r.readyMs;
+  const ka = a.r.request.key;
+  const kb = b.r.request.key;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** A first-fit {@link ShardFits} over the working copy (identical slices: first fit decreasing = first fit). */
+function shardFitsOn(trial: Trial, place: Array<{ slot: number; count: number }>): ShardFits {
+  return (k, perShard) => {
+    const v = trial.model.space.dense('perShard', perShard);
+    place.length = 0;
+    if (!trial.mayFit(v, k)) return null;
+    const out: ShardPlacement[] = [];
+    let left = k;
+    const nodes = trial.model.nodes;
+    for (let s = 0; s < nodes.length && left > 0; s++) {
+      const base = s * HOST_COUNT;
+      let fit = left;
+      for (let c = 0; c < HOST_COUNT && fit > 0; c++) {
+        const need = v[c] as number;
+        if (need > 0)
+          fit = Math.min(fit, Math.floor(((trial.nodeFree[base + c] as number) + EPSILON) / need));
+      }
+      if (fit > 0) {
+        out.push({ nodeId: (nodes[s] as (typeof nodes)[number]).view.id, count: fit });
+        place.push({ slot: s, count: fit });
+        left -= fit;
+      }
+    }
+    return left === 0 ? out : null;
+  };
+}
+
+/**
+ * Runs one cycle over `snapshot` at `now`. Per request in score order:
+ * 1. `desired` fits on a usable node (and in the pools) → `grant` on the best-fitting node;
+ * 2. else `minimum` fits → `grant` with `reduced: true`: `minimum + α · (desired − minimum)` with the
+ *    largest common `α` any node allows;
+ * 3. else shardable → `shard` with the smallest count whose slices fit together ({@link planShards});
+ *    the slices' capacity is set aside for the rest of the cycle;
+ * 4. else `wait` with a reason; the first `config.maxHolds` such requests hold what they need on their
+ *    closest node, so lower-scored requests only backfill around them.
+ *
+ * Effective free on a node is `min(capacity − granted, capacity − forecast upper band − margin)` for
+ * monitored resources and `capacity − granted` otherwise; pools are `capacity − granted`, cluster-wide;
+ * stale nodes get nothing. The snapshot is never written: all changes go to a {@link Trial}.
+ * @param config - compiled config; @default DEFAULT_SCHEDULER_CONFIG
+ * @returns decisions and the ranked queue, both in rank order, and the holds placed.
+ * @throws InvalidSnapshotError for a malformed snapshot (before deciding anything).
+ */
+export function runCycle(
+  snapshot: ClusterSnapshot,
+  now: Date,
+  config: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG,
+): CycleResult {
+  // 1. Snapshot → dense model and a working copy.
+  const model = buildModel(snapshot, config);
+  const trial = new Trial(model);
+  const nowMs = now.getTime();
+
+  // 2. Score every request against the snapshot's free capacity (memoised per desired shape).
+  const fitMemo = new Map<string, number>();
+  const scored: Scored[] = model.requests.map((r) => {
+    let fit = fitMemo.get(r.desiredSig);
+    if (fit === undefined) {
+      fit = fitFraction(trial, r.desired);
+      fitMemo.set(r.desiredSig, fit);
+    }
+    const result = computeScore(
+      {
+        priority: r.request.priority,
+        importance: r.request.importance,
+        waitSeconds: (nowMs - r.readyMs) / 1000,
+        fitFraction: fit,
+        sizeShare: dominantShare(model.maxCapacity, r.desired),
+      },
+      config,
+    );
+    return { r, result };
+  });
+
+  // 3. Order.
+  scored.sort(compareScored);
+
+  // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape until the trial changes.
+  const noFit = new Map<string, number>();
+  const reasons = new Map<string, { version: number; reason: WaitReason }>();
+  const holds: ActiveHold[] = [];
+  const decisions: Decision[] = [];
+  const queue: RankedEntry[] = [];
+  const place: Array<{ slot: number; count: number }> = [];
+
+  for (const { r, result } of scored) {
+    const req = r.request;
+    let decision: Decision | null = null;
+    let text = '';
+
+    const dKey = `d${r.desiredSig}`;
+    if (noFit.get(dKey) !== trial.version) {
+      const slot = trial.mayFit(r.desired) ? bestFitNode(trial, r.desired) : -1;
+      if (slot >= 0) {
+        trial.take(slot, r.desired);
+        const node = model.nodes[slot] as (typeof model.nodes)[number];
+        const granted = model.space.sparse(r.desired, req.desired);
+        decision = {
+          kind: 'grant',
+          key: req.key,
+          nodeId: node.view.id,
+          taskQueue: node.view.taskQueue,
+          granted,
+          reduced: false,
+        };
+        text = `granted on ${node.view.id}`;
+      } else noFit.set(dKey, trial.version);
+    }
+
+    if (decision === null && r.minimumSig !== r.desiredSig) {
+      const mKey = `m${r.minimumSig}|${r.desiredSig}`;
+      if (noFit.get(mKey) !== trial.version) {
+        const p = trial.mayFit(r.minimum) ? largestReducedPlacement(trial, r.minimum, r.desired) : null;
+        if (p !== null) {
+          const vector = scaled(r.minimum, r.desired, p.alpha);
+          trial.take(p.slot, vector);
+          const node = model.nodes[p.slot] as (typeof model.nodes)[number];
+          const granted = model.space.sparse(vector, req.desired);
+          decision = {
+            kind: 'grant',
+            key: req.key,
+            nodeId: node.view.id,
+            taskQueue: node.view.taskQueue,
+            granted,
+            reduced: true,
+          };
+          text = `reduced to ${formatVector(granted)} on ${node.view.id} (desired ${formatVector(req.desired)})`;
+        } else noFit.set(mKey, trial.version);
+      }
+    }
+
+    const spec = req.shard;
+    if (decision === null && spec !== undefined) {
+      const sKey = `s${r.desiredSig}|${spec.maxShards}|${spec.itemCount ?? ''}|${spec.minItemsPerShard ?? ''}|${
+        spec.perShardFloor === undefined ? '' : formatVector(spec.perShardFloor)
+      }`;
+      if (noFit.get(sKey) !== trial.version) {
+        const plan = planShards(
+          {
+            desired: req.desired,
+            maxShards: spec.maxShards,
+            ...(spec.itemCount === undefined ? {} : { itemCount: spec.itemCount }),
+            ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
+            ...(spec.perShardFloor === undefined ? {} : { perShardFloor: spec.perShardFloor }),
+          },
+          shardFitsOn(trial, place),
+        );
+        if (plan !== null) {
+          // Set the slices' capacity aside for this cycle so lower-scored requests cannot take it.
+          if (plan.shardCount > 0) {
+            const v = model.space.dense('perShard', plan.perShard);
+            for (const p of place) trial.take(p.slot, v, p.count);
+          }
+          decision = {
+            kind: 'shard',
+            key: req.key,
+            shardCount: plan.shardCount,
+            perShard: plan.perShard,
+            placements: plan.placements,
+          };
+          text =
+            plan.shardCount === 0
+              ? 'no items: zero shards'
+              : `sharded into ${plan.shardCount} × ${formatVector(plan.perShard)}`;
+        } else noFit.set(sKey, trial.version);
+      }
+    }
+
+    if (decision === null) {
+      const cached = reasons.get(r.minimumSig);
+      let reason: WaitReason;
+      if (cached !== undefined && cached.version === trial.version) reason = cached.reason;
+      else {
+        reason = waitReason(trial, r.minimum, holds);
+        reasons.set(r.minimumSig, { version: trial.version, reason });
+      }
+      let hold: Hold | undefined;
+      if (holds.length < config.maxHolds) {
+        const h = chooseHold(trial, req.key, r.minimum);
+        if (h !== null) {
+          trial.take(h.slot, h.held);
+          holds.push(h);
+          hold = holdView(trial, h);
+        }
+      }
+      decision =
+        hold === undefined
+          ? { kind: 'wait', key: req.key, reason }
+          : { kind: 'wait', key: req.key, reason, hold };
+      text =
+        hold === undefined
+          ? reason.message
+          : `${reason.message}; holds ${formatVector(hold.held)} on ${hold.nodeId}`;
+    }
+
+    decisions.push(decision);
+    queue.push({
+      rank: queue.length + 1,
+      key: req.key,
+      workflowId: req.workflowId,
+      stageId: req.stageId,
+      shardIndex: req.shardIndex,
+      priority: req.priority,
+      importance: req.importance,
+      score: result.score,
+      breakdown: result.breakdown,
+      decision: decision.kind,
+      reason: text,
+    });
+  }
+
+  // 5. Decisions out; nothing else was touched.
+  return { decisions, queue, holds: holds.map((h) => holdView(trial, h)) };
+}

@@ -1,0 +1,41 @@
+/**
+ * The pure shard planner, slicer and built-in reducers.
+ *
+ * @example
+ * const plan = planShards({ desired: { cpu: 8 }, maxShards: 4, itemCount: 10 },
+ *   firstFitOn({ nodes: [{ id: 'n1', free: { cpu: 4 } }] }));
+ * // → { shardCount: 2, perShard: { cpu: 4 }, placements: [{ nodeId: 'n1', count: 1 }] } … or null
+ * const slices = sliceItems(items, plan.shardCount);
+ * const total = qmSum(results.map((value, index) => ({ index, value })));
+ */
+export {
+  planShards,
+  perShardRequest,
+  shardCountRange,
+  firstFitOn,
+  type ShardPlanRequest,
+  type ShardPlan,
+  type ShardPlacement,
+  type ShardFits,
+  type FreeCapacityView,
+} from './plan';
+export {
+  sliceBounds,
+  sliceItems,
+  countShards,
+  shardShare,
+  shardResources,
+  type SliceBounds,
+  type CountShard,
+  type ResourceVector,
+} from './slices';
+export {
+  qmConcat,
+  qmSum,
+  qmMerge,
+  BUILTIN_REDUCERS,
+  isBuiltinReducer,
+  type Reducer,
+  type ShardOutput,
+} from './reducers';
+export { InvalidShardArgumentError, ShardMergeConflictError, ReducerInputError } from './errors';
