@@ -37,14 +37,26 @@ function compareScored(a: Scored, b: Scored): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** A first-fit {@link ShardFits} over the working copy (identical slices: first fit decreasing = first fit). */
-function shardFitsOn(trial: Trial, place: Array<{ slot: number; count: number }>): ShardFits {
+/**
+ * A first-fit {@link ShardFits} over the working copy (identical slices: first fit decreasing is first
+ * fit). Reads only; the cycle takes the chosen plan's slices afterwards: `slotsOf` maps each returned
+ * placement list to the node slots it used.
+ */
+function shardFitsOn(
+  trial: Trial,
+  slotsOf: WeakMap<object, Array<{ slot: number; count: number }>>,
+): ShardFits {
   return (k, perShard) => {
     const v = trial.model.space.dense('perShard', perShard);
-    place.length = 0;
-    if (!trial.mayFit(v, k)) return null;
     const out: ShardPlacement[] = [];
+    const slots: Array<{ slot: number; count: number }> = [];
+    slotsOf.set(out, slots);
+    if (!trial.mayFit(v, 1)) return out;
     let left = k;
+    for (let p = 0; p < trial.poolFree.length; p++) {
+      const need = v[HOST_COUNT + p] as number;
+      if (need > 0) left = Math.min(left, Math.floor(((trial.poolFree[p] as number) + EPSILON) / need));
+    }
     const nodes = trial.model.nodes;
     for (let s = 0; s < nodes.length && left > 0; s++) {
       const base = s * HOST_COUNT;
@@ -56,11 +68,11 @@ function shardFitsOn(trial: Trial, place: Array<{ slot: number; count: number }>
       }
       if (fit > 0) {
         out.push({ nodeId: (nodes[s] as (typeof nodes)[number]).view.id, count: fit });
-        place.push({ slot: s, count: fit });
+        slots.push({ slot: s, count: fit });
         left -= fit;
       }
     }
-    return left === 0 ? out : null;
+    return out;
   };
 }
 
@@ -121,7 +133,7 @@ export function runCycle(
   const holds: ActiveHold[] = [];
   const decisions: Decision[] = [];
   const queue: RankedEntry[] = [];
-  const place: Array<{ slot: number; count: number }> = [];
+  const slotsOf = new WeakMap<object, Array<{ slot: number; count: number }>>();
 
   for (const { r, result } of scored) {
     const req = r.request;
@@ -183,13 +195,13 @@ export function runCycle(
             ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
             ...(spec.perShardFloor === undefined ? {} : { perShardFloor: spec.perShardFloor }),
           },
-          shardFitsOn(trial, place),
+          shardFitsOn(trial, slotsOf),
         );
         if (plan !== null) {
           // Set the slices' capacity aside for this cycle so lower-scored requests cannot take it.
           if (plan.shardCount > 0) {
             const v = model.space.dense('perShard', plan.perShard);
-            for (const p of place) trial.take(p.slot, v, p.count);
+            for (const p of slotsOf.get(plan.placements) ?? []) trial.take(p.slot, v, p.count);
           }
           decision = {
             kind: 'shard',
@@ -197,11 +209,13 @@ export function runCycle(
             shardCount: plan.shardCount,
             perShard: plan.perShard,
             placements: plan.placements,
+            concurrent: plan.concurrent,
           };
           text =
             plan.shardCount === 0
               ? 'no items: zero shards'
-              : `sharded into ${plan.shardCount} × ${formatVector(plan.perShard)}`;
+              : `sharded into ${plan.shardCount} × ${formatVector(plan.perShard)}` +
+                (plan.concurrent < plan.shardCount ? `, ${plan.concurrent} fit now` : '');
         } else noFit.set(sKey, trial.version);
       }
     }

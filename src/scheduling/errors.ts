@@ -6,7 +6,7 @@
 
 /** Renders a value for an error message. */
 function show(value: unknown): string {
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return Number.isFinite(value.getTime()) ? value.toISOString() : 'Invalid Date';
   return JSON.stringify(value) ?? String(value);
 }
 

@@ -4,7 +4,7 @@
  * `scheduleCycle` activity and the simulator call exactly these functions.
  *
  * @example
- * const config = compileSchedulerConfig({ weights: { importance: 1 } });
+ * const config = compileSchedulerConfig({ weights: { importance: 0.3 } });
  * const { decisions, queue } = runCycle(
  *   { nodes: [{ id: 'n1', taskQueue: 'qm-n1', capacity: { cpu: 4 }, granted: {}, stale: false }],
  *     pools: [], running: [],

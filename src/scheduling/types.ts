@@ -196,7 +196,10 @@ export interface GrantDecision {
   readonly reduced: boolean;
 }
 
-/** Split the stage into `shardCount` shards, each requesting `perShard` (it then asks again per shard). */
+/**
+ * Split the stage into `shardCount` shards, each requesting `perShard` (each shard then asks on its own):
+ * the smallest count whose slices all fit at once, else the smallest of which at least one fits now.
+ */
 export interface ShardDecision {
   /** Discriminant. */
   readonly kind: 'shard';
@@ -206,8 +209,13 @@ export interface ShardDecision {
   readonly shardCount: number;
   /** What each shard should request (the largest slice's share of `desired`, never below the floor). */
   readonly perShard: ResourceVector;
-  /** Where the trial placed the slices (advisory; each shard is scheduled on its own). */
+  /** Where the trial placed the slices that fit now (advisory; each shard is scheduled on its own). */
   readonly placements: ReadonlyArray<{ readonly nodeId: string; readonly count: number }>;
+  /**
+   * Slices that fit now: `shardCount` when all run at once; fewer when no count up to `maxShards` fits at
+   * once and the rest run in waves. Their capacity is set aside for the rest of the cycle.
+   */
+  readonly concurrent: number;
 }
 
 /** Not now; `reason` says why. `hold` is set when this request holds capacity (the top blocked one). */

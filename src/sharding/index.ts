@@ -17,6 +17,7 @@ export {
   type ShardPlan,
   type ShardPlacement,
   type ShardFits,
+  type PlanShardsOptions,
   type FreeCapacityView,
 } from './plan';
 export {

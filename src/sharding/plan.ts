@@ -1,5 +1,7 @@
 /**
- * The shard planner: the smallest shard count whose slices fit the free capacity *simultaneously*. Like
+ * The shard planner: the smallest shard count whose slices fit the free capacity *simultaneously*; when no
+ * count up to the cap does, the smallest count of which at least one slice fits now (the others run in
+ * later waves as capacity frees up — a stage wanting 8 cores on a 4-core cluster still completes). Like
  * kueue's partial admission it is a search over counts with a `fits` callback and knows nothing else; the
  * scheduling cycle passes a callback over its working copy, {@link firstFitOn} builds one over a plain
  * free-capacity view (for the sharding engine and tests).
@@ -30,22 +32,31 @@ export interface ShardPlacement {
 }
 
 /**
- * Whether `shardCount` slices, each needing `perShard`, fit at once; returns where (Σ count =
- * `shardCount`) or `null`. Must not change any state the caller keeps (try on a trial, then undo).
+ * Places as many of `shardCount` slices, each needing `perShard`, as fit on the free capacity at once
+ * (first fit) and returns where (Σ count ≤ `shardCount`; empty when none fits). Must not change any state
+ * the caller keeps (try on a trial, then undo).
  */
-export type ShardFits = (
-  shardCount: number,
-  perShard: Readonly<ResourceVector>,
-) => readonly ShardPlacement[] | null;
+export type ShardFits = (shardCount: number, perShard: Readonly<ResourceVector>) => readonly ShardPlacement[];
 
 /** A plan. */
 export interface ShardPlan {
-  /** The smallest count that fits (0 for an empty item list). */
+  /** The count chosen (0 for an empty item list). */
   readonly shardCount: number;
   /** What each shard asks for: the largest slice's share of `desired`, never below the floor. */
   readonly perShard: ResourceVector;
-  /** Where the slices fit in the trial. */
+  /** Where the slices that fit now were placed in the trial. */
   readonly placements: readonly ShardPlacement[];
+  /** How many slices fit now (Σ placements' counts): `shardCount` when all run at once, fewer for waves. */
+  readonly concurrent: number;
+}
+
+/** Options of {@link planShards}. */
+export interface PlanShardsOptions {
+  /**
+   * When no count fits all slices at once, fall back to the smallest count of which at least one slice fits
+   * now (the rest wait for capacity). @default true
+   */
+  allowWaves?: boolean;
 }
 
 /**
@@ -87,20 +98,30 @@ export function perShardRequest(request: ShardPlanRequest, shardCount: number): 
 }
 
 /**
- * Plans the smallest shard count `k` (see {@link shardCountRange}) for which `fits(k, perShardRequest(k))`
- * succeeds. An empty item list plans zero shards (nothing to run). Deterministic for a deterministic `fits`.
- * @returns the plan, or `null` when no count up to the cap fits.
+ * Plans the smallest shard count `k` (see {@link shardCountRange}) whose `k` slices of
+ * `perShardRequest(k)` all fit at once per `fits`; failing that (and with `allowWaves`), the smallest `k`
+ * of which at least one slice fits now. An empty item list plans zero shards (nothing to run; reduce over
+ * no results). Deterministic for a deterministic `fits`.
+ * @returns the plan, or `null` when not even one slice of any count up to the cap fits.
  * @throws InvalidShardArgumentError for a bad request.
  */
-export function planShards(request: ShardPlanRequest, fits: ShardFits): ShardPlan | null {
+export function planShards(
+  request: ShardPlanRequest,
+  fits: ShardFits,
+  options: PlanShardsOptions = {},
+): ShardPlan | null {
   const { min, max } = shardCountRange(request);
-  if (max === 0) return { shardCount: 0, perShard: {}, placements: [] };
+  if (max === 0) return { shardCount: 0, perShard: {}, placements: [], concurrent: 0 };
+  let waves: ShardPlan | null = null;
   for (let k = min; k <= max; k++) {
     const perShard = perShardRequest(request, k);
     const placements = fits(k, perShard);
-    if (placements !== null) return { shardCount: k, perShard, placements };
+    let concurrent = 0;
+    for (const p of placements) concurrent += p.count;
+    if (concurrent >= k) return { shardCount: k, perShard, placements, concurrent: k };
+    if (waves === null && concurrent > 0) waves = { shardCount: k, perShard, placements, concurrent };
   }
-  return null;
+  return options.allowWaves === false ? null : waves;
 }
 
 /** Free capacity as plain vectors: per node (host resources) and per custom pool (cluster-wide). */
@@ -113,17 +134,19 @@ export interface FreeCapacityView {
 
 /**
  * A {@link ShardFits} over `view` by first fit (slices are identical, so first fit decreasing is first fit):
- * each node in order takes as many slices as fit, pools must hold `k ×` the per-shard pool need. A
+ * each node in order takes as many slices as fit, and the pools bound how many run at once. A
  * resource missing from a node's `free` counts as 0 there.
  */
 export function firstFitOn(view: FreeCapacityView): ShardFits {
   const pools = view.pools ?? {};
   return (k, perShard) => {
+    // Pools bound how many slices can run at once, cluster-wide.
+    let left = k;
     for (const name in perShard) {
-      if (name in pools && (perShard[name] ?? 0) * k > (pools[name] ?? 0) + 1e-9) return null;
+      const need = perShard[name] ?? 0;
+      if (name in pools && need > 0) left = Math.min(left, Math.floor(((pools[name] ?? 0) + 1e-9) / need));
     }
     const placements: ShardPlacement[] = [];
-    let left = k;
     for (const node of view.nodes) {
       if (left === 0) break;
       let fit = left;
@@ -138,6 +161,6 @@ export function firstFitOn(view: FreeCapacityView): ShardFits {
         left -= fit;
       }
     }
-    return left === 0 ? placements : null;
+    return placements;
   };
 }
