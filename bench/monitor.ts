@@ -12,6 +12,7 @@ import { markdownTable, percentile, writeBenchSection } from './report';
 const TARGETS: Record<string, Partial<Record<MetricName, number>>> = {
   ramp: { cpu: 0.8, memoryMb: 0.8 },
   'cpu-periodic': { cpu: 0.8 },
+  'memory-ramp': { memoryMb: 0.8 },
 };
 const HORIZONS = [5, 10];
 

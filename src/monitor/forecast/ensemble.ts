@@ -33,7 +33,8 @@ export interface EnsembleOptions {
  * Online ensemble: feeds every member each sample and predicts, per horizon, the average of the
  * members' predictions, each weighted by 1 / (its recent error at that horizon)^power, combined by
  * weighted median (default), weighted mean, or picking the best. Until every member has residuals
- * at that horizon it averages them equally.
+ * at that horizon it takes the plain median of their predictions (`best`: the last member's, which
+ * should be the baseline).
  */
 export class EnsembleModel implements PointModel {
   /** @inheritDoc */
@@ -68,7 +69,6 @@ export class EnsembleModel implements PointModel {
   predict(steps: number): number | null {
     let weighted = 0;
     let total = 0;
-    let plain = 0;
     let count = 0;
     let missingError = false;
     let best: number | null = null;
@@ -77,7 +77,6 @@ export class EnsembleModel implements PointModel {
     for (const m of this.members) {
       const p = m.predictSteps(steps);
       if (p === null) continue;
-      plain += p;
       count++;
       const err = this.error === 'mae' ? m.recentMae(steps) : m.recentMse(steps);
       if (err === null) {
@@ -99,7 +98,25 @@ export class EnsembleModel implements PointModel {
     if (!missingError && total > 0 && Number.isFinite(total)) {
       if (this.combine === 'best' && best !== null) return best;
       if (this.combine === 'median') return weightedMedian(this.scratch, used, total);
+      return weighted / total;
     }
-    return missingError || total === 0 || !Number.isFinite(total) ? plain / count : weighted / total;
+    // Cold start (some member has no error record yet): 'best' trusts its last member (the baseline);
+    // the others take the plain median, so one member extrapolating an early spike cannot lead.
+    if (this.combine === 'best') {
+      for (let k = this.members.length - 1; k >= 0; k--) {
+        const p = (this.members[k] as BandedForecaster).predictSteps(steps);
+        if (p !== null) return p;
+      }
+    }
+    const all: number[] = [];
+    for (const m of this.members) {
+      const p = m.predictSteps(steps);
+      if (p !== null) all.push(p);
+    }
+    all.sort((a, b) => a - b);
+    const mid = all.length >> 1;
+    return all.length % 2 === 1
+      ? (all[mid] as number)
+      : ((all[mid - 1] as number) + (all[mid] as number)) / 2;
   }
 }
