@@ -74,6 +74,12 @@ export async function inTransaction<T>(
     throw translateDbError(err, operation);
   }
   let broken = false;
+  // A server that dies mid-transaction makes the checked-out client emit 'error' after the query has
+  // already failed; without a listener that event would crash the process.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
     const result = await fn(client);
@@ -87,6 +93,8 @@ export async function inTransaction<T>(
     }
     throw translateDbError(err, operation);
   } finally {
+    // A broken client is destroyed; keep the listener so a late 'error' from it stays harmless.
+    if (!broken) client.off('error', onError);
     client.release(broken);
   }
 }
