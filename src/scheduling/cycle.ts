@@ -3,7 +3,13 @@
  * negotiate each request in order on a working copy, (5) emit decisions. Pure and synchronous: the caller
  * commits the decisions (the ledger re-checks them) and signals the workflows.
  */
-import { planShards, type ShardFits, type ShardPlacement } from '../sharding/plan';
+import {
+  perShardRequest,
+  planShards,
+  shardCountRange,
+  type ShardFits,
+  type ShardPlacement,
+} from '../sharding/plan';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
 import { buildModel, EPSILON, HOST_COUNT, type CompiledRequest } from './model';
 import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
@@ -104,12 +110,12 @@ export function runCycle(
   const nowMs = now.getTime();
 
   // 2. Score every request against the snapshot's free capacity (memoised per desired shape).
-  const fitMemo = new Map<string, number>();
+  const fitMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
   const scored: Scored[] = model.requests.map((r) => {
-    let fit = fitMemo.get(r.desiredSig);
-    if (fit === undefined) {
+    let fit = fitMemo[r.desiredShape];
+    if (fit === undefined || Number.isNaN(fit)) {
       fit = fitFraction(trial, r.desired);
-      fitMemo.set(r.desiredSig, fit);
+      fitMemo[r.desiredShape] = fit;
     }
     const result = computeScore(
       {
@@ -128,8 +134,12 @@ export function runCycle(
   scored.sort(compareScored);
 
   // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape until the trial changes.
-  const noFit = new Map<string, number>();
-  const reasons = new Map<string, { version: number; reason: WaitReason }>();
+  const shapes = model.shapeCount;
+  const noFitDesired = new Float64Array(shapes).fill(-1); // shape → trial version it failed at
+  const noFitReduced = new Map<number, number>(); // minimum · shapes + desired → version
+  const noFitShard = new Map<string, number>(); // shard spec key → version
+  const reasonAt = new Float64Array(shapes).fill(-1); // minimum shape → version of the cached reason
+  const reasons: Array<WaitReason | undefined> = new Array<WaitReason | undefined>(shapes);
   const holds: ActiveHold[] = [];
   const decisions: Decision[] = [];
   const queue: RankedEntry[] = [];
@@ -140,8 +150,7 @@ export function runCycle(
     let decision: Decision | null = null;
     let text = '';
 
-    const dKey = `d${r.desiredSig}`;
-    if (noFit.get(dKey) !== trial.version) {
+    if (noFitDesired[r.desiredShape] !== trial.version) {
       const slot = trial.mayFit(r.desired) ? bestFitNode(trial, r.desired) : -1;
       if (slot >= 0) {
         trial.take(slot, r.desired);
@@ -156,12 +165,12 @@ export function runCycle(
           reduced: false,
         };
         text = `granted on ${node.view.id}`;
-      } else noFit.set(dKey, trial.version);
+      } else noFitDesired[r.desiredShape] = trial.version;
     }
 
-    if (decision === null && r.minimumSig !== r.desiredSig) {
-      const mKey = `m${r.minimumSig}|${r.desiredSig}`;
-      if (noFit.get(mKey) !== trial.version) {
+    if (decision === null && r.minimumShape !== r.desiredShape) {
+      const mKey = r.minimumShape * shapes + r.desiredShape;
+      if (noFitReduced.get(mKey) !== trial.version) {
         const p = trial.mayFit(r.minimum) ? largestReducedPlacement(trial, r.minimum, r.desired) : null;
         if (p !== null) {
           const vector = scaled(r.minimum, r.desired, p.alpha);
@@ -177,26 +186,30 @@ export function runCycle(
             reduced: true,
           };
           text = `reduced to ${formatVector(granted)} on ${node.view.id} (desired ${formatVector(req.desired)})`;
-        } else noFit.set(mKey, trial.version);
+        } else noFitReduced.set(mKey, trial.version);
       }
     }
 
     const spec = req.shard;
     if (decision === null && spec !== undefined) {
-      const sKey = `s${r.desiredSig}|${spec.maxShards}|${spec.itemCount ?? ''}|${spec.minItemsPerShard ?? ''}|${
+      const sKey = `${r.desiredShape}|${spec.maxShards}|${spec.itemCount ?? ''}|${spec.minItemsPerShard ?? ''}|${
         spec.perShardFloor === undefined ? '' : formatVector(spec.perShardFloor)
       }`;
-      if (noFit.get(sKey) !== trial.version) {
-        const plan = planShards(
-          {
-            desired: req.desired,
-            maxShards: spec.maxShards,
-            ...(spec.itemCount === undefined ? {} : { itemCount: spec.itemCount }),
-            ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
-            ...(spec.perShardFloor === undefined ? {} : { perShardFloor: spec.perShardFloor }),
-          },
-          shardFitsOn(trial, slotsOf),
-        );
+      if (noFitShard.get(sKey) !== trial.version) {
+        const shardRequest = {
+          desired: req.desired,
+          maxShards: spec.maxShards,
+          ...(spec.itemCount === undefined ? {} : { itemCount: spec.itemCount }),
+          ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
+          ...(spec.perShardFloor === undefined ? {} : { perShardFloor: spec.perShardFloor }),
+        };
+        // Slices shrink as k grows: when even the smallest slice exceeds every node's free, no count fits.
+        const { max } = shardCountRange(shardRequest);
+        const smallest = max === 0 ? null : model.space.dense('perShard', perShardRequest(shardRequest, max));
+        const plan =
+          smallest !== null && !trial.mayFit(smallest)
+            ? null
+            : planShards(shardRequest, shardFitsOn(trial, slotsOf));
         if (plan !== null) {
           // Set the slices' capacity aside for this cycle so lower-scored requests cannot take it.
           if (plan.shardCount > 0) {
@@ -216,17 +229,16 @@ export function runCycle(
               ? 'no items: zero shards'
               : `sharded into ${plan.shardCount} × ${formatVector(plan.perShard)}` +
                 (plan.concurrent < plan.shardCount ? `, ${plan.concurrent} fit now` : '');
-        } else noFit.set(sKey, trial.version);
+        } else noFitShard.set(sKey, trial.version);
       }
     }
 
     if (decision === null) {
-      const cached = reasons.get(r.minimumSig);
-      let reason: WaitReason;
-      if (cached !== undefined && cached.version === trial.version) reason = cached.reason;
-      else {
+      let reason = reasons[r.minimumShape];
+      if (reason === undefined || reasonAt[r.minimumShape] !== trial.version) {
         reason = waitReason(trial, r.minimum, holds);
-        reasons.set(r.minimumSig, { version: trial.version, reason });
+        reasons[r.minimumShape] = reason;
+        reasonAt[r.minimumShape] = trial.version;
       }
       let hold: Hold | undefined;
       if (holds.length < config.maxHolds) {

@@ -46,22 +46,27 @@ export class ResourceSpace {
   }
 
   /**
-   * A dense copy of `vector` (missing names are 0).
+   * A dense copy of `vector` (missing names are 0), written into `out` when given (it must be zeroed and
+   * {@link size} long).
    * @throws InvalidSnapshotError naming `path.name` for a negative, non-finite or unknown quantity.
    */
-  dense(path: string, vector: Readonly<ResourceVector> | undefined): Float64Array {
-    const out = new Float64Array(this.names.length);
+  dense(
+    path: string | (() => string),
+    vector: Readonly<ResourceVector> | undefined,
+    out: Float64Array = new Float64Array(this.names.length),
+  ): Float64Array {
     if (vector === undefined) return out;
+    const at = (): string => (typeof path === 'string' ? path : path());
     if (typeof vector !== 'object' || vector === null) {
-      throw new InvalidSnapshotError(path, vector, 'must be an object of resource name to quantity');
+      throw new InvalidSnapshotError(at(), vector, 'must be an object of resource name to quantity');
     }
     for (const name in vector) {
       const value = vector[name];
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new InvalidSnapshotError(`${path}.${name}`, value, 'must be a finite number >= 0');
+        throw new InvalidSnapshotError(`${at()}.${name}`, value, 'must be a finite number >= 0');
       }
       const col = this.index.get(name);
-      if (col === undefined) throw new InvalidSnapshotError(`${path}.${name}`, value, 'unknown resource');
+      if (col === undefined) throw new InvalidSnapshotError(`${at()}.${name}`, value, 'unknown resource');
       out[col] = value;
     }
     return out;
@@ -100,10 +105,10 @@ export interface CompiledRequest {
   readonly desired: Float64Array;
   /** Dense minimum (≤ desired). */
   readonly minimum: Float64Array;
-  /** `desired` as a string, to memoise per shape. */
-  readonly desiredSig: string;
-  /** `minimum` as a string. */
-  readonly minimumSig: string;
+  /** Id of `desired`'s shape (equal vectors share an id), to memoise per shape. */
+  readonly desiredShape: number;
+  /** Id of `minimum`'s shape (same id space as `desiredShape`). */
+  readonly minimumShape: number;
   /** `readySince` in epoch ms. */
   readonly readyMs: number;
 }
@@ -124,11 +129,15 @@ export interface CycleModel {
   readonly maxCapacity: Float64Array;
   /** Pending requests in snapshot order. */
   readonly requests: readonly CompiledRequest[];
+  /** Number of distinct request shapes (ids are `0 … shapeCount−1`). */
+  readonly shapeCount: number;
 }
 
-/** Joins a dense vector into a memo key. */
+/** Joins a dense vector into a memo key (a hand-rolled loop: `join` on typed arrays is slow). */
 export function signature(v: Float64Array): string {
-  return Array.prototype.join.call(v, ',');
+  let out = '';
+  for (let c = 0; c < v.length; c++) out += c === 0 ? String(v[c]) : `,${v[c]}`;
+  return out;
 }
 
 /**
@@ -262,15 +271,45 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
   });
   for (let p = 0; p < poolCount; p++) maxCapacity[HOST_COUNT + p] = poolCapacity[p] ?? 0;
 
+  // One buffer for every request's vectors: views instead of 2n small allocations.
+  const width = space.size;
+  const buffer = new Float64Array(snapshot.pending.length * 2 * width);
   const seenKeys = new Set<string>();
+  // Shapes are interned by a hash of the vectors' bits (equal vectors, equal bits), checked word by word.
+  const words = new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length * 2);
+  const byHash = new Map<number, number[]>(); // hash → word offsets of representatives
+  const shapeIdAt = new Map<number, number>(); // representative's word offset → shape id
+  let shapeCount = 0;
+  const shapeOf = (v: Float64Array): number => {
+    const from = (v.byteOffset - buffer.byteOffset) / 4;
+    const n = v.length * 2;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ (words[from + i] as number), 16777619);
+    const candidates = byHash.get(h);
+    if (candidates !== undefined) {
+      for (const rep of candidates) {
+        let same = true;
+        for (let i = 0; i < n && same; i++) same = words[rep + i] === words[from + i];
+        if (same) return shapeIdAt.get(rep) as number;
+      }
+      candidates.push(from);
+    } else byHash.set(h, [from]);
+    shapeIdAt.set(from, shapeCount);
+    return shapeCount++;
+  };
   const requests: CompiledRequest[] = snapshot.pending.map((request, index) => {
-    const path = `pending[${index}]`;
+    const path = `pending[${index}]`; // short; the long paths below are built only on error
     const readyMs = checkRequest(path, request);
     if (seenKeys.has(request.key))
       throw new InvalidSnapshotError(`${path}.key`, request.key, 'duplicate request key');
     seenKeys.add(request.key);
-    const desired = space.dense(`${path}.desired`, request.desired);
-    const minimum = space.dense(`${path}.minimum`, request.minimum);
+    const at = index * 2 * width;
+    const desired = space.dense(() => `${path}.desired`, request.desired, buffer.subarray(at, at + width));
+    const minimum = space.dense(
+      () => `${path}.minimum`,
+      request.minimum,
+      buffer.subarray(at + width, at + 2 * width),
+    );
     for (let c = 0; c < desired.length; c++) {
       if ((minimum[c] as number) > (desired[c] as number)) {
         throw new InvalidSnapshotError(
@@ -287,10 +326,10 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
       request,
       desired,
       minimum,
-      desiredSig: signature(desired),
-      minimumSig: signature(minimum),
+      desiredShape: shapeOf(desired),
+      minimumShape: shapeOf(minimum),
       readyMs,
     };
   });
-  return { space, nodes, nodeFree, poolCapacity, poolFree, maxCapacity, requests };
+  return { space, nodes, nodeFree, poolCapacity, poolFree, maxCapacity, requests, shapeCount };
 }
