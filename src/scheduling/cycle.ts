@@ -15,16 +15,18 @@ import { buildModel, EPSILON, HOST_COUNT, type CompiledRequest } from './model';
 import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
 import { computeScore } from './score';
 import { Trial } from './trial';
-import type {
-  ClusterSnapshot,
-  CycleResult,
-  Decision,
-  Hold,
-  RankedEntry,
-  ScoreResult,
-  WaitReason,
-} from './types';
+import type { ClusterSnapshot, CycleResult, Decision, RankedEntry, ScoreResult, WaitReason } from './types';
 import { chooseHold, formatVector, holdView, waitReason, type ActiveHold } from './wait-reason';
+
+/** Stands in for a wait reason until the end of the cycle fills it in. */
+const PLACEHOLDER: WaitReason = Object.freeze({
+  code: 'capacity',
+  resource: null,
+  needed: 0,
+  bestFree: 0,
+  exceedsCapacity: false,
+  message: '',
+});
 
 interface Scored {
   readonly r: CompiledRequest;
@@ -90,7 +92,9 @@ function shardFitsOn(
  * 3. else shardable → `shard` with the smallest count whose slices fit together ({@link planShards});
  *    the slices' capacity is set aside for the rest of the cycle;
  * 4. else `wait` with a reason; the first `config.maxHolds` such requests hold what they need on their
- *    closest node, so lower-scored requests only backfill around them.
+ *    closest node, so lower-scored requests only backfill around them. A holder's reason describes the
+ *    capacity when it was considered; other waits' reasons describe the capacity left after the whole
+ *    cycle (what will be free once its decisions are committed).
  *
  * Effective free on a node is `min(capacity − granted, capacity − forecast upper band − margin)` for
  * monitored resources and `capacity − granted` otherwise; pools are `capacity − granted`, cluster-wide;
@@ -138,8 +142,8 @@ export function runCycle(
   const noFitDesired = new Float64Array(shapes).fill(-1); // shape → trial version it failed at
   const noFitReduced = new Map<number, number>(); // minimum · shapes + desired → version
   const noFitShard = new Map<string, number>(); // shard spec key → version
-  const reasonAt = new Float64Array(shapes).fill(-1); // minimum shape → version of the cached reason
   const reasons: Array<WaitReason | undefined> = new Array<WaitReason | undefined>(shapes);
+  const deferred: number[] = []; // ranks − 1 of waits whose reason is computed after the loop
   const holds: ActiveHold[] = [];
   const decisions: Decision[] = [];
   const queue: RankedEntry[] = [];
@@ -233,30 +237,25 @@ export function runCycle(
       }
     }
 
+    if (decision === null && holds.length < config.maxHolds) {
+      // The top blocked request: its reason is taken now, before its own hold, then it holds.
+      const h = chooseHold(trial, req.key, r.minimum);
+      if (h !== null) {
+        const reason = waitReason(trial, r.minimum, holds);
+        trial.take(h.slot, h.held);
+        holds.push(h);
+        const hold = holdView(trial, h);
+        decision = { kind: 'wait', key: req.key, reason, hold };
+        text = `${reason.message}; holds ${formatVector(hold.held)} on ${hold.nodeId}`;
+      }
+    }
+
     if (decision === null) {
-      let reason = reasons[r.minimumShape];
-      if (reason === undefined || reasonAt[r.minimumShape] !== trial.version) {
-        reason = waitReason(trial, r.minimum, holds);
-        reasons[r.minimumShape] = reason;
-        reasonAt[r.minimumShape] = trial.version;
-      }
-      let hold: Hold | undefined;
-      if (holds.length < config.maxHolds) {
-        const h = chooseHold(trial, req.key, r.minimum);
-        if (h !== null) {
-          trial.take(h.slot, h.held);
-          holds.push(h);
-          hold = holdView(trial, h);
-        }
-      }
-      decision =
-        hold === undefined
-          ? { kind: 'wait', key: req.key, reason }
-          : { kind: 'wait', key: req.key, reason, hold };
-      text =
-        hold === undefined
-          ? reason.message
-          : `${reason.message}; holds ${formatVector(hold.held)} on ${hold.nodeId}`;
+      // Other waits get their reason after the loop, against the cycle's final free capacity (what will
+      // be free once these decisions are committed), memoised per minimum shape: O(shapes · nodes), not
+      // O(grants · nodes).
+      deferred.push(queue.length);
+      decision = { kind: 'wait', key: req.key, reason: PLACEHOLDER };
     }
 
     decisions.push(decision);
@@ -273,6 +272,17 @@ export function runCycle(
       decision: decision.kind,
       reason: text,
     });
+  }
+
+  for (const i of deferred) {
+    const { r } = scored[i] as Scored;
+    let reason = reasons[r.minimumShape];
+    if (reason === undefined) {
+      reason = waitReason(trial, r.minimum, holds);
+      reasons[r.minimumShape] = reason;
+    }
+    decisions[i] = { kind: 'wait', key: r.request.key, reason };
+    queue[i] = { ...(queue[i] as RankedEntry), reason: reason.message };
   }
 
   // 5. Decisions out; nothing else was touched.
