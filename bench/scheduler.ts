@@ -3,6 +3,7 @@
  * 1k, 10k and 100k pending requests on 10, 100 and 1,000 nodes — reporting decisions per second and p50/p99
  * cycle time over several repetitions, and how cost grows with the pending count against n log n.
  */
+import os from 'node:os';
 import { runCycle } from '../src/scheduling/cycle';
 import type { ClusterSnapshot, NodeView, PendingRequest, ResourceVector } from '../src/scheduling/types';
 import { markdownTable, percentile, writeBenchSection } from './report';
@@ -97,6 +98,7 @@ const fmt = (x: number, digits = 1): string => x.toFixed(digits);
 /** Runs the benchmark and writes the `scheduler` section of BENCHMARKS.md. */
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
+  const loadBefore = os.loadavg()[0] ?? 0;
   const pendings = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
   const nodeCounts = [10, 100, 1_000];
   const rows: Row[] = [];
@@ -161,6 +163,8 @@ export async function run(args: string[]): Promise<void> {
       'a quarter half-granted, a third with forecasts, 2 % stale; requests of 1–8 cores / 1–16 GiB, a third',
       'with minimum = desired/2, 10 % shardable, 5 % on a 50-slot pool. One warm-up run, then repeated',
       'cycles (3–30 reps within a time budget). Decisions/s = pending ÷ mean cycle time.',
+      `1-minute load average ${fmt(loadBefore, 2)} before and ${fmt(os.loadavg()[0] ?? 0, 2)} after the run on ` +
+        `${os.cpus().length} cores: other work shared the machine, so p99 includes its interference.`,
       '',
       table,
       '',
