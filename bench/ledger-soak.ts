@@ -58,7 +58,8 @@ export interface SoakResult {
   booksProblems: string[];
 }
 
-const EXPECTED = new Set(['LeaseExpiredError', 'IllegalTransitionError']);
+// LedgerContentionError is retryable: a real caller retries it later.
+const EXPECTED = new Set(['LeaseExpiredError', 'IllegalTransitionError', 'LedgerContentionError']);
 
 function pick<T>(items: readonly T[]): T | undefined {
   return items[Math.floor(Math.random() * items.length)];

@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   // name: () => import('./name.js')  — the .js extension is what Node16 resolution wants for import() from
   // CommonJS; it resolves to name.ts when type-checking and to dist/bench/name.js at run time.
   monitor: () => import('./monitor.js'),
+  ledger: () => import('./ledger.js'),
   scheduler: () => import('./scheduler.js'),
 };
 

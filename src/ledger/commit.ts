@@ -3,7 +3,7 @@ import type { Database } from './db';
 import { InvalidLedgerArgumentError, UnknownNodeError, UnknownPoolError } from './errors';
 import { isStale } from './nodes';
 import { HELD_SQL, type HeldRow } from './rows';
-import { withRetries } from './transaction';
+import { named, withRetries } from './transaction';
 import { DEFAULT_STALE_AFTER_MS, isHostResource, type LockStrategy, type ResourceVector } from './types';
 import { checkId, checkVector, EPSILON } from './vectors';
 
@@ -155,45 +155,45 @@ async function commitInTransaction(
     ...new Set(decisions.flatMap((d) => Object.keys(d.granted).filter((r) => !isHostResource(r)))),
   ].sort();
 
-  // 1. Lock (or share-lock) the capacity rows, always nodes then pools, each in name order.
-  const nodes = new Map<string, { capacity: ResourceVector; lastHeartbeat: Date }>();
-  if (nodeIds.length > 0) {
-    const { rows } = await client.query<{ id: string; capacity: ResourceVector; last_heartbeat: Date }>(
-      `SELECT id, capacity, last_heartbeat FROM qm_nodes WHERE id = ANY($1) ORDER BY id ${lock}`,
-      [nodeIds],
-    );
-    for (const r of rows) nodes.set(r.id, { capacity: r.capacity, lastHeartbeat: r.last_heartbeat });
-    const missing = nodeIds.find((id) => !nodes.has(id));
-    if (missing !== undefined) throw new UnknownNodeError(missing);
-  }
-  const pools = new Map<string, number>();
-  if (poolNames.length > 0) {
-    const { rows } = await client.query<{ name: string; capacity: number }>(
-      `SELECT name, capacity FROM qm_pools WHERE name = ANY($1) ORDER BY name ${lock}`,
-      [poolNames],
-    );
-    for (const r of rows) pools.set(r.name, r.capacity);
-    const missing = poolNames.find((name) => !pools.has(name));
-    if (missing !== undefined) throw new UnknownPoolError(missing);
-  }
-
-  // 2. The reservations themselves, locked so a concurrent release or second grant waits for us.
+  // 1+2. One round trip takes every lock, in a fixed order: nodes, then pools, then the reservations
+  // (locked so a concurrent release or second grant waits for us), each in name order.
   const keys = [...new Set([...decisions.map((d) => d.key), ...waiting.map((w) => w.key)])].sort();
-  const { rows: reservationRows } = await client.query<{
-    key: string;
-    state: string;
-    minimum: ResourceVector;
-  }>(`SELECT key, state, minimum FROM qm_reservations WHERE key = ANY($1) ORDER BY key FOR UPDATE`, [keys]);
-  const reservations = new Map(reservationRows.map((r) => [r.key, r]));
+  const { rows: lockRows } = await client.query<{
+    nodes: Array<{ id: string; capacity: ResourceVector; last_heartbeat: string }> | null;
+    pools: Array<{ name: string; capacity: number }> | null;
+    reservations: Array<{ key: string; state: string; minimum: ResourceVector }> | null;
+  }>({
+    name: `qm-commit-lock-${strategy}`,
+    text: `SELECT
+      (SELECT json_agg(n) FROM (SELECT id, capacity, last_heartbeat FROM qm_nodes
+                                 WHERE id = ANY($1) ORDER BY id ${lock}) n) AS nodes,
+      (SELECT json_agg(p) FROM (SELECT name, capacity FROM qm_pools
+                                 WHERE name = ANY($2) ORDER BY name ${lock}) p) AS pools,
+      (SELECT json_agg(r) FROM (SELECT key, state, minimum FROM qm_reservations
+                                 WHERE key = ANY($3) ORDER BY key FOR UPDATE) r) AS reservations`,
+    values: [nodeIds, poolNames, keys],
+  });
+  const locked = lockRows[0];
+  const nodes = new Map<string, { capacity: ResourceVector; lastHeartbeat: Date }>();
+  for (const r of locked?.nodes ?? [])
+    nodes.set(r.id, { capacity: r.capacity, lastHeartbeat: new Date(r.last_heartbeat) });
+  const missingNode = nodeIds.find((id) => !nodes.has(id));
+  if (missingNode !== undefined) throw new UnknownNodeError(missingNode);
+  const pools = new Map<string, number>();
+  for (const r of locked?.pools ?? []) pools.set(r.name, r.capacity);
+  const missingPool = poolNames.find((name) => !pools.has(name));
+  if (missingPool !== undefined) throw new UnknownPoolError(missingPool);
+  const reservations = new Map((locked?.reservations ?? []).map((r) => [r.key, r]));
 
   // 3. What is held now, read after the locks so it includes every grant committed before ours.
   const nodeHeld = new Map<string, number>(); // `${node}\u0000${resource}` -> Σ granted
   const poolHeld = new Map<string, number>();
   if (decisions.length > 0) {
-    const { rows } = await client.query<HeldRow>(
-      `SELECT * FROM (${HELD_SQL}) held WHERE held.node_id = ANY($1) OR held.resource = ANY($2)`,
-      [nodeIds, poolNames],
-    );
+    const { rows } = await client.query<HeldRow>({
+      name: 'qm-commit-held',
+      text: `SELECT * FROM (${HELD_SQL}) held WHERE held.node_id = ANY($1) OR held.resource = ANY($2)`,
+      values: [nodeIds, poolNames],
+    });
     for (const r of rows) {
       if (isHostResource(r.resource)) nodeHeld.set(`${r.node_id}\u0000${r.resource}`, r.granted);
       else poolHeld.set(r.resource, (poolHeld.get(r.resource) ?? 0) + r.granted);
@@ -285,7 +285,9 @@ async function commitInTransaction(
       };
     });
     await client.query(
-      `UPDATE qm_reservations r
+      named(
+        'qm-commit-grant',
+        `UPDATE qm_reservations r
           SET state = 'granted', node_id = d.node_id, granted = d.granted, lease_expires_at = d.lease_expires_at,
               granted_at = $2, updated_at = $2,
               last_score = coalesce(d.score, r.last_score),
@@ -295,7 +297,8 @@ async function commitInTransaction(
               AS d(key text, node_id text, granted jsonb, lease_expires_at timestamptz,
                    score float8, breakdown jsonb, reason text)
         WHERE r.key = d.key`,
-      [JSON.stringify(payload), now],
+        [JSON.stringify(payload), now],
+      ),
     );
   }
   if (waiting.length > 0) {

@@ -9,6 +9,7 @@ import {
   UnknownReservationError,
 } from './errors';
 import { toReservation, type ReservationRow } from './rows';
+import { named } from './transaction';
 import { transition, type ReservationEvent } from './transition';
 import { isHostResource, type ReservationRecord, type ReservationState, type ResourceVector } from './types';
 import { checkId, checkQuantity, checkVector } from './vectors';
@@ -138,24 +139,27 @@ export async function requestReservation(
       if (missing !== undefined) throw new UnknownPoolError(missing);
     }
     const inserted = await client.query<ReservationRow>(
-      `INSERT INTO qm_reservations
+      named(
+        'qm-request-insert',
+        `INSERT INTO qm_reservations
               (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
                state, requested_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10)
        ON CONFLICT (key) DO NOTHING
        RETURNING ${RESERVATION_COLUMNS}`,
-      [
-        r.key,
-        r.workflowId,
-        r.runId,
-        r.stageId,
-        r.shardIndex,
-        r.priority,
-        r.importance,
-        JSON.stringify(r.desired),
-        JSON.stringify(r.minimum),
-        now,
-      ],
+        [
+          r.key,
+          r.workflowId,
+          r.runId,
+          r.stageId,
+          r.shardIndex,
+          r.priority,
+          r.importance,
+          JSON.stringify(r.desired),
+          JSON.stringify(r.minimum),
+          now,
+        ],
+      ),
     );
     const row = inserted.rows[0];
     if (row !== undefined) return { reservation: toReservation(row), created: true };
@@ -187,8 +191,11 @@ export async function getReservation(db: Database, key: string): Promise<Reserva
 
 async function lockReservation(client: pg.PoolClient, key: string): Promise<ReservationRow> {
   const { rows } = await client.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM qm_reservations WHERE key = $1 FOR UPDATE`,
-    [key],
+    named(
+      'qm-reservation-lock',
+      `SELECT ${RESERVATION_COLUMNS} FROM qm_reservations WHERE key = $1 FOR UPDATE`,
+      [key],
+    ),
   );
   const row = rows[0];
   if (row === undefined) throw new UnknownReservationError(key);
@@ -286,8 +293,11 @@ export async function releaseReservation(db: Database, key: string, now: Date): 
     const state = transition(row.state, 'release', key);
     if (state === row.state) return { key, state, changed: false };
     await client.query(
-      `UPDATE qm_reservations SET state = $2, ended_at = $3, updated_at = $3 WHERE key = $1`,
-      [key, state, now],
+      named(
+        'qm-release-update',
+        `UPDATE qm_reservations SET state = $2, ended_at = $3, updated_at = $3 WHERE key = $1`,
+        [key, state, now],
+      ),
     );
     return { key, state, changed: true };
   });

@@ -48,3 +48,16 @@ export async function withRetries<T>(
     }
   }
 }
+
+/**
+ * A named (prepared) query: pg prepares it once per connection and reuses the plan, which saves parse and
+ * plan time on the hot paths (grant, release). Safe because every connection of a Database keeps one
+ * search_path for its life.
+ */
+export function named(
+  name: string,
+  text: string,
+  values: unknown[],
+): { name: string; text: string; values: unknown[] } {
+  return { name, text, values };
+}
