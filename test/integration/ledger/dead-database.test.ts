@@ -70,6 +70,8 @@ describe('a dead database', () => {
     );
     // Hold the node row lock from another session so the commit blocks inside its transaction,
     // then terminate the commit's backend while it waits.
+    // Two idle connections, so the commit below does not wait for a new connection to be made.
+    await Promise.all([db.pool.query('SELECT pg_sleep(0.05)'), db.pool.query('SELECT pg_sleep(0.05)')]);
     const blocker = await db.pool.connect();
     try {
       await blocker.query('BEGIN');
@@ -78,7 +80,7 @@ describe('a dead database', () => {
         commitDecisions(db, [{ key: 'mid', nodeId: 'n1', granted: { cpu: 1 }, leaseMs: 1000 }], T0),
       );
       let victim: number | undefined;
-      for (let i = 0; i < 200 && victim === undefined; i++) {
+      for (let i = 0; i < 500 && victim === undefined; i++) {
         const { rows } = await blocker.query<{ pid: number }>(
           `SELECT pid FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))`,
         );
