@@ -1,5 +1,8 @@
 import type { HandlerRegistry } from '../src/handlers/registry';
+import type { LazyDatabase } from '../src/ledger/lazy';
+import type { SchedulerConfig } from '../src/scheduling/config';
 import { createRunStage } from './run-stage';
+import { createSchedulerActivities } from './scheduler';
 
 export type { RunStageInput, RunStageResult, RunStageFailureDetails } from './run-stage';
 
@@ -7,6 +10,16 @@ export type { RunStageInput, RunStageResult, RunStageFailureDetails } from './ru
 export interface ActivityDependencies {
   /** Stage handlers (built-ins plus the user's). */
   registry: HandlerRegistry;
+  /** The ledger (opened on first use). */
+  ledger: LazyDatabase;
+  /** Scheduler configuration. */
+  scheduler: {
+    config: SchedulerConfig;
+    workflowId: string;
+    taskQueue: string;
+    leaseMs: number;
+    staleAfterMs: number;
+  };
 }
 
 /**
@@ -15,7 +28,19 @@ export interface ActivityDependencies {
  */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    runStage: createRunStage(deps.registry),
+    runStage: createRunStage({
+      registry: deps.registry,
+      ledger: deps.ledger,
+      leaseMs: deps.scheduler.leaseMs,
+    }),
+    ...createSchedulerActivities({
+      ledger: deps.ledger,
+      config: deps.scheduler.config,
+      schedulerWorkflowId: deps.scheduler.workflowId,
+      schedulerTaskQueue: deps.scheduler.taskQueue,
+      leaseMs: deps.scheduler.leaseMs,
+      staleAfterMs: deps.scheduler.staleAfterMs,
+    }),
   };
 }
 

@@ -4,6 +4,9 @@ import type { ResourceVector } from '../src/definition/types';
 import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
 import type { HandlerRegistry } from '../src/handlers/registry';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
+import type { LazyDatabase } from '../src/ledger/lazy';
+import { markRunning, renewLease } from '../src/ledger/reservations';
+import { LEASE_RENEW_EVERY_MS } from '../src/scheduler/constants';
 
 /** Input of the `runStage` activity: everything a handler needs, as JSON. */
 export interface RunStageInput {
@@ -14,7 +17,11 @@ export interface RunStageInput {
   deps: Record<string, JsonValue>;
   pipelineInput: JsonValue;
   allocation: ResourceVector;
+  /** The stage's attempt (1, 2, …): counted by the workflow, which re-admits every retry. */
+  attempt: number;
   shard?: ShardContext;
+  /** The reservation whose lease this run renews while it runs; absent for stages without resources. */
+  reservationKey?: string;
 }
 
 /** Result of `runStage`: the handler's output and the attempt that produced it. */
@@ -29,23 +36,59 @@ export interface RunStageFailureDetails {
   stageId: string;
 }
 
+/** What `runStage` needs. */
+export interface RunStageDependencies {
+  registry: HandlerRegistry;
+  /** The ledger, to renew leases; only used for stages with a reservation. */
+  ledger?: LazyDatabase;
+  /** Lease length each renewal asks for, ms. */
+  leaseMs: number;
+}
+
 /** How often a running handler heartbeats (Temporal throttles further). */
 const HEARTBEAT_EVERY_MS = 1000;
 
 /**
- * Builds the `runStage` activity over a handler registry: runs the named handler with its context,
- * heartbeating while it runs so cancellation reaches it.
+ * Builds the `runStage` activity over a handler registry: marks the reservation running, runs the named
+ * handler with its context, heartbeats while it runs (so cancellation reaches it) and renews the lease
+ * every few seconds. A lost lease aborts the handler.
  * Throws (as Temporal failures): `UnknownHandlerError` / `InvalidStageInputError` non-retryable;
- * any other handler error retryable, with `{ attempt, stageId }` details.
+ * `LeaseLostError` and any other handler error retryable; all with `{ attempt, stageId }` details.
  */
-export function createRunStage(registry: HandlerRegistry): (input: RunStageInput) => Promise<RunStageResult> {
+export function createRunStage(
+  deps: RunStageDependencies,
+): (input: RunStageInput) => Promise<RunStageResult> {
   return async function runStage(input: RunStageInput): Promise<RunStageResult> {
     const ctx = Context.current();
-    const attempt = ctx.info.attempt;
+    const { attempt } = input;
     const details: RunStageFailureDetails = { attempt, stageId: input.stageId };
+    const abort = new AbortController();
+    const onCancel = (): void => abort.abort(ctx.cancellationSignal.reason);
+    ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+    let leaseLost: Error | undefined;
+    const key = input.reservationKey;
+    const db = key !== undefined && deps.ledger ? await deps.ledger.get() : undefined;
+    if (db && key) await markRunning(db, key, deps.leaseMs, new Date());
     const beat = setInterval(() => ctx.heartbeat({ attempt }), HEARTBEAT_EVERY_MS);
+    const renew =
+      db && key
+        ? setInterval(() => {
+            renewLease(db, key, deps.leaseMs, new Date()).catch((err: unknown) => {
+              const name = (err as { name?: string }).name;
+              // A transient database error is retried at the next renewal; a lapsed lease is final.
+              if (
+                name === 'LeaseExpiredError' ||
+                name === 'IllegalTransitionError' ||
+                name === 'UnknownReservationError'
+              ) {
+                leaseLost = err as Error;
+                abort.abort(err);
+              }
+            });
+          }, LEASE_RENEW_EVERY_MS)
+        : undefined;
     try {
-      const handler = registry.get(input.handler);
+      const handler = deps.registry.get(input.handler);
       const output = await handler({
         input: input.input,
         deps: input.deps,
@@ -53,14 +96,19 @@ export function createRunStage(registry: HandlerRegistry): (input: RunStageInput
         allocation: input.allocation,
         ...(input.shard ? { shard: input.shard } : {}),
         attempt,
-        signal: ctx.cancellationSignal,
+        signal: abort.signal,
         workflowId: input.workflowId,
         stageId: input.stageId,
       });
+      if (leaseLost) throw leaseLost;
       return { output: output === undefined ? null : output, attempt };
     } catch (err) {
       if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) throw err;
-      const e = err instanceof Error ? err : new Error(String(err));
+      const e = leaseLost
+        ? Object.assign(new Error(`lease of ${key} lost: ${leaseLost.message}`), { name: 'LeaseLostError' })
+        : err instanceof Error
+          ? err
+          : new Error(String(err));
       throw ApplicationFailure.create({
         message: e.message,
         type: e.name,
@@ -70,6 +118,8 @@ export function createRunStage(registry: HandlerRegistry): (input: RunStageInput
       });
     } finally {
       clearInterval(beat);
+      if (renew) clearInterval(renew);
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
     }
   };
 }

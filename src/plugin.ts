@@ -1,41 +1,110 @@
 import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { DEFAULT_TASK_QUEUE } from './config';
 import { HandlerRegistry } from './handlers/registry';
 import type { StageHandlerDefinition } from './handlers/types';
+import { DatabaseNotConfiguredError } from './ledger/errors';
+import { lazyDatabase, type LazyDatabase } from './ledger/lazy';
+import { DEFAULT_STALE_AFTER_MS } from './ledger/types';
+import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID } from './scheduler/constants';
+import { compileSchedulerConfig, type SchedulerOptions } from './scheduling/config';
 import { workflowsPath } from './worker/workflows-path';
 
-/** Options for {@link QuartermasterPlugin}. */
+/** Options for {@link QuartermasterPlugin}. All optional. */
 export interface QuartermasterPluginOptions {
   /** Your stage handlers (from `defineStage`); the `qm.*` built-ins are always registered. @default [] */
   handlers?: readonly StageHandlerDefinition[];
+  /** The ledger's PostgreSQL. Stages with `resources` need it. @default process.env.DATABASE_URL */
+  databaseUrl?: string;
+  /** Schema of the ledger's tables. @default process.env.QM_SCHEMA ?? 'quartermaster' */
+  schema?: string;
+  /** The shared task queue (pipelines and the scheduler run there). @default 'quartermaster' */
+  taskQueue?: string;
+  /** Workflow id of the singleton scheduler. @default 'quartermaster-scheduler' */
+  schedulerWorkflowId?: string;
+  /** Score weights and cycle options (validated at construction). */
+  scheduler?: SchedulerOptions;
+  /** Lease of a grant, ms; running stages renew it every 5 s. @default 30000 */
+  leaseMs?: number;
+  /** A node silent for longer is stale: nothing new is granted on it, ms. @default 30000 */
+  staleAfterMs?: number;
+}
+
+function ledgerFor(url: string | undefined, schema: string | undefined): LazyDatabase {
+  if (url === undefined || url === '') {
+    return {
+      get: () => Promise.reject(new DatabaseNotConfiguredError()),
+      close: () => Promise.resolve(),
+    };
+  }
+  return lazyDatabase({ connectionString: url, schema });
 }
 
 /**
- * The Temporal plugin that wires Quartermaster into a Worker (its activities, and its workflows when the
- * worker sets neither `workflowsPath` nor `workflowBundle`) and a Client. `qm worker` uses it too.
+ * The Temporal plugin that wires Quartermaster into a Worker (its activities; its workflows on the shared
+ * task queue when the worker sets neither `workflowsPath` nor `workflowBundle`) and a Client. `qm worker`
+ * uses it too.
  *
  * @example
  * const worker = await Worker.create({
  *   connection, taskQueue: 'quartermaster',
- *   plugins: [new QuartermasterPlugin({ handlers: [resize] })],
+ *   plugins: [new QuartermasterPlugin({ handlers: [resize], databaseUrl: process.env.DATABASE_URL })],
  * });
  * // A worker with its own workflows: `export * from 'quartermaster/workflows'` in its workflows index.
  *
- * @throws DuplicateHandlerError (at construction) when two handlers share a name.
+ * @throws DuplicateHandlerError when two handlers share a name; InvalidSchedulerOptionError for bad
+ *   scheduler options (both at construction).
  */
 export class QuartermasterPlugin extends SimplePlugin {
   /** The handler registry the activities use. */
   readonly registry: HandlerRegistry;
+  /** The ledger the activities use (opened on first use, closed when the last worker using it stops). */
+  readonly ledger: LazyDatabase;
+  private readonly taskQueue: string;
+  private running = 0;
 
   constructor(options: QuartermasterPluginOptions = {}) {
     const registry = new HandlerRegistry(options.handlers);
-    super({ name: 'quartermaster', activities: createActivities({ registry }) });
+    const ledger = ledgerFor(
+      options.databaseUrl ?? process.env.DATABASE_URL,
+      options.schema ?? process.env.QM_SCHEMA,
+    );
+    const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const activities = createActivities({
+      registry,
+      ledger,
+      scheduler: {
+        config: compileSchedulerConfig(options.scheduler ?? {}),
+        workflowId: options.schedulerWorkflowId ?? DEFAULT_SCHEDULER_WORKFLOW_ID,
+        taskQueue,
+        leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+        staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
+      },
+    });
+    let self: QuartermasterPlugin | undefined;
+    super({
+      name: 'quartermaster',
+      activities,
+      runContext: async (next) => {
+        if (self) self.running += 1;
+        try {
+          await next();
+        } finally {
+          if (self && --self.running === 0) await ledger.close();
+        }
+      },
+    });
+    self = this;
     this.registry = registry;
+    this.ledger = ledger;
+    this.taskQueue = taskQueue;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
+    // Node task queues run activities only; the shared queue also runs the workflows.
+    if (configured.taskQueue !== this.taskQueue) return configured;
     if (configured.workflowsPath === undefined && configured.workflowBundle === undefined) {
       return { ...configured, workflowsPath: workflowsPath() };
     }

@@ -1,56 +1,25 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
-  proxyActivities,
-  setHandler,
   setCurrentDetails,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { QuartermasterActivities, RunStageFailureDetails } from '../activities';
 import type { StageDefinition } from '../src/definition/types';
-import { validateDefinition } from '../src/definition/validate';
-import { formatIssue } from '../src/definition/validate';
-import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
+import { formatIssue, validateDefinition } from '../src/definition/validate';
 import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
 import type { PipelineInput, PipelineResult } from '../src/pipeline/types';
 import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../src/search-attributes';
-import { statusQuery } from './messages';
-
-const DEFAULT_TIMEOUT_SECONDS = 600;
-
-function stageActivities(stage: StageDefinition) {
-  const retry = stage.retry ?? {};
-  return proxyActivities<QuartermasterActivities>({
-    taskQueue: workflowInfo().taskQueue,
-    startToCloseTimeout: `${stage.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS}s`,
-    heartbeatTimeout: '30s',
-    retry: {
-      maximumAttempts: retry.maximumAttempts ?? 3,
-      initialInterval: `${retry.initialIntervalSeconds ?? 1}s`,
-      backoffCoefficient: retry.backoffCoefficient ?? 2,
-      maximumInterval: `${retry.maximumIntervalSeconds ?? 30}s`,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_HANDLER_ERRORS],
-    },
-  });
-}
-
-function describeFailure(err: unknown): { message: string; attempts?: number } {
-  let cause: unknown = err;
-  if (err instanceof ActivityFailure) cause = err.cause;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as RunStageFailureDetails | undefined;
-    const type = cause.type ? `${cause.type}: ` : '';
-    return { message: `${type}${cause.message}`, attempts: details?.attempt };
-  }
-  return { message: err instanceof Error ? err.message : String(err) };
-}
+import { reservationDecisionSignal, statusQuery } from './messages';
+import { runStageWithAdmission, type DecisionBox } from './stage-runner';
 
 /**
  * Runs a pipeline: validates its definition, then runs stages in dependency order, independent stages
- * concurrently, each as a `runStage` activity. Queryable with `status`; the Web UI shows a stage table.
- * @returns the result with every stage's status, attempts, times and output.
+ * concurrently. A stage with resources asks the scheduler for a reservation and runs on the granted node's
+ * task queue with its allocation; one without runs at once. Queryable with `status`; the Web UI shows a
+ * stage table.
+ * @returns the result with every stage's status, attempts, times, output, allocation and node.
  * @throws ApplicationFailure `InvalidDefinitionError` (non-retryable, details: the issues) for a bad
  *   definition; `PipelineFailedError` (details[0]: the {@link PipelineResult}) when a stage fails.
  */
@@ -65,9 +34,11 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     });
   }
   const definition = validation.definition;
-  const importance = args.importance ?? definition.importance ?? 0;
+  const importance = args.importance ?? definition.importance;
   const run = new PipelineRun(definition, importance);
+  const decisions: DecisionBox = new Map();
   setHandler(statusQuery, () => run.status());
+  setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
 
   const publish = (): void => {
     upsertSearchAttributes([{ key: qmStateKey, value: run.overall() }]);
@@ -84,24 +55,31 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const inFlight = new Map<string, Promise<void>>();
 
   const runStage = async (stage: StageDefinition): Promise<void> => {
-    const allocation = stage.resources?.desired ?? {};
-    run.started(stage.id, new Date(), allocation);
-    publish();
-    try {
-      const { output, attempt } = await stageActivities(stage).runStage({
+    const outcome = await runStageWithAdmission(
+      stage,
+      {
         workflowId: workflowInfo().workflowId,
         stageId: stage.id,
         handler: stage.handler,
-        input: (stage.input ?? {}) as JsonValue,
+        input: stage.input as JsonValue,
         deps: run.depsOutputs(stage),
         pipelineInput,
-        allocation,
-      });
-      run.completed(stage.id, new Date(), output, attempt);
-    } catch (err) {
-      const { message, attempts } = describeFailure(err);
-      run.failedStage(stage.id, new Date(), message, attempts ?? stage.retry?.maximumAttempts ?? 3);
-    }
+      },
+      () => run.importance,
+      decisions,
+      {
+        waiting: (reason) => {
+          run.waiting(stage.id, reason);
+          publish();
+        },
+        started: (admission) => {
+          run.started(stage.id, new Date(), admission.allocation, admission.nodeId);
+          publish();
+        },
+      },
+    );
+    if (outcome.ok) run.completed(stage.id, new Date(), outcome.result.output, outcome.result.attempt);
+    else run.failedStage(stage.id, new Date(), outcome.message, outcome.attempts);
     publish();
   };
 

@@ -34,9 +34,9 @@ export class PipelineRun {
     );
   }
 
-  /** True while some stage is running. */
+  /** True while some stage is waiting for resources or running. */
   anyRunning(): boolean {
-    return [...this.stages.values()].some((s) => s.status === 'running');
+    return [...this.stages.values()].some((s) => s.status === 'running' || s.status === 'waiting');
   }
 
   /** Outputs of `stage`'s dependencies, by id. */
@@ -46,12 +46,22 @@ export class PipelineRun {
     return out;
   }
 
-  /** Marks a stage running at `now`. */
-  started(id: string, now: Date, allocation?: Record<string, number>): void {
+  /** Marks a stage waiting for resources, with the scheduler's reason when known. */
+  waiting(id: string, reason: string | undefined): void {
+    const s = this.state(id);
+    s.status = 'waiting';
+    if (reason !== undefined) s.waitReason = reason;
+  }
+
+  /** Marks a stage running at `now` (each attempt), with its allocation and node. */
+  started(id: string, now: Date, allocation?: Record<string, number>, node?: string): void {
     const s = this.state(id);
     s.status = 'running';
     s.startedAt = now.toISOString();
+    delete s.waitReason;
     if (allocation !== undefined) s.allocation = allocation;
+    if (node !== undefined) s.node = node;
+    else delete s.node;
   }
 
   /** Marks a stage completed with its output. */

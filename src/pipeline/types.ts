@@ -12,7 +12,7 @@ export interface PipelineInput {
 }
 
 /** Where a stage is. */
-export type StageStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+export type StageStatus = 'pending' | 'waiting' | 'running' | 'completed' | 'failed' | 'skipped';
 
 /** One stage's state, as the `status` query and the result report it. */
 export interface StageState {
@@ -25,6 +25,8 @@ export interface StageState {
   completedAt?: string;
   /** The handler's output, once completed. */
   output?: JsonValue;
+  /** Why it waits for resources (the scheduler's reason), while `waiting`. */
+  waitReason?: string;
   /** Why it failed or was skipped. */
   error?: string;
   /** What it ran with. */

@@ -1,18 +1,28 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../config';
-import type { StageHandlerDefinition } from '../handlers/types';
-import { QuartermasterPlugin } from '../plugin';
+import { nodeTaskQueue } from '../ledger/nodes';
+import type { ResourceVector } from '../ledger/types';
+import { QuartermasterPlugin, type QuartermasterPluginOptions } from '../plugin';
+import { NodeAgent } from './node-agent';
+
+/** This worker as a node of the cluster: it registers in the ledger and runs stages granted on it. */
+export interface NodeOptions {
+  /** Node id, unique in the cluster (e.g. the host name). */
+  id: string;
+  /** Declared capacity (`--capacity cpu=4,memoryMb=8192`). @default detected (cgroup-aware) */
+  capacity?: ResourceVector;
+  /** Sample and publish usage + forecasts to the ledger. @default true */
+  monitor?: boolean;
+}
 
 /** Options for {@link createQuartermasterWorker}. */
-export interface QuartermasterWorkerOptions {
+export interface QuartermasterWorkerOptions extends QuartermasterPluginOptions {
   /** An open connection to Temporal. */
   connection: NativeConnection;
   /** @default 'default' */
   namespace?: string;
-  /** @default 'quartermaster' */
-  taskQueue?: string;
-  /** Your stage handlers. */
-  handlers?: readonly StageHandlerDefinition[];
+  /** Run as this node (polls `quartermaster-node-<id>` too). @default not a node: only the shared queue */
+  node?: NodeOptions;
   /** Prebuilt workflow code (tests bundle once); by default the worker bundles Quartermaster's workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Anything else for `Worker.create`. */
@@ -20,20 +30,79 @@ export interface QuartermasterWorkerOptions {
 }
 
 /**
- * A Worker wired through {@link QuartermasterPlugin}: exactly what users get by adding the plugin to
- * their own Worker. Used by `qm worker`, `qm dev` and the tests.
- * @throws whatever `Worker.create` throws (e.g. the namespace does not exist).
+ * One Quartermaster worker process: a Temporal Worker on the shared task queue (pipelines, the scheduler,
+ * stages without resources) and, as a node, a second one on the node's own queue (stages granted there)
+ * plus the {@link NodeAgent} that keeps the node's row in the ledger alive. Both Workers are wired
+ * through {@link QuartermasterPlugin}.
  */
-export function createQuartermasterWorker(options: QuartermasterWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    ...options.workerOptions,
-    connection: options.connection,
-    namespace: options.namespace ?? 'default',
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
-    plugins: [
-      new QuartermasterPlugin({ handlers: options.handlers }),
-      ...(options.workerOptions?.plugins ?? []),
-    ],
-  });
+export class QuartermasterWorker {
+  private constructor(
+    /** The Temporal Workers (shared queue first). */
+    readonly workers: readonly Worker[],
+    /** The plugin (registry, ledger). */
+    readonly plugin: QuartermasterPlugin,
+    private readonly agent: NodeAgent | undefined,
+  ) {}
+
+  /**
+   * @throws whatever `Worker.create` throws (e.g. the namespace does not exist); DatabaseUnavailableError or
+   *   DatabaseNotConfiguredError when a node cannot reach the ledger.
+   */
+  static async create(options: QuartermasterWorkerOptions): Promise<QuartermasterWorker> {
+    const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const plugin = new QuartermasterPlugin({ ...options, taskQueue });
+    const common = {
+      ...options.workerOptions,
+      connection: options.connection,
+      namespace: options.namespace ?? 'default',
+      plugins: [plugin, ...(options.workerOptions?.plugins ?? [])],
+    };
+    const workers = [
+      await Worker.create({
+        ...common,
+        taskQueue,
+        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+      }),
+    ];
+    let agent: NodeAgent | undefined;
+    if (options.node) {
+      const nodeQueue = nodeTaskQueue(options.node.id);
+      workers.push(await Worker.create({ ...common, taskQueue: nodeQueue }));
+      agent = new NodeAgent({
+        db: await plugin.ledger.get(),
+        nodeId: options.node.id,
+        taskQueue: nodeQueue,
+        capacity: options.node.capacity,
+        monitor: options.node.monitor,
+      });
+    }
+    return new QuartermasterWorker(workers, plugin, agent);
+  }
+
+  /** Runs until {@link shutdown} (or a shutdown signal); stops the node agent, then the Workers. */
+  async run(): Promise<void> {
+    await this.agent?.start();
+    try {
+      await Promise.all(
+        this.workers.map((w) =>
+          w.run().catch((err: unknown) => {
+            this.shutdown(); // one Worker failing takes the process's other one down with it
+            throw err;
+          }),
+        ),
+      );
+    } finally {
+      await this.agent?.stop();
+    }
+  }
+
+  /** Starts a graceful shutdown of every Worker. */
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+}
+
+/** Creates a {@link QuartermasterWorker}. @throws as {@link QuartermasterWorker.create}. */
+export function createQuartermasterWorker(options: QuartermasterWorkerOptions): Promise<QuartermasterWorker> {
+  return QuartermasterWorker.create(options);
 }

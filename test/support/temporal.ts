@@ -1,49 +1,85 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { StageHandlerDefinition } from '../../src/handlers/types';
-import { createQuartermasterWorker } from '../../src/worker/create-worker';
+import type { SchedulerOptions } from '../../src/scheduling/config';
+import {
+  createQuartermasterWorker,
+  type NodeOptions,
+  type QuartermasterWorker,
+} from '../../src/worker/create-worker';
 import { testEnv, uniqueId } from './env';
 
-/** A running worker on its own task queue, plus a client, against the shared test server. */
+/** A running worker plus a client, against the shared test server. */
 export interface TestTemporal {
   client: Client;
+  /** The shared task queue (unique per test worker unless given). */
   taskQueue: string;
-  worker: Worker;
+  /** Workflow id of this test's scheduler (unique per shared task queue). */
+  schedulerWorkflowId: string;
+  worker: QuartermasterWorker;
   /** Shuts the worker down and closes both connections. */
   close(): Promise<void>;
 }
 
-/**
- * Starts a worker (wired through the Quartermaster plugin, with the prebuilt bundle) on a unique task
- * queue and opens a client. Call `close()` in `afterAll`.
- */
+/** Options of {@link startTestWorker}. */
+export interface TestWorkerOptions {
+  handlers?: StageHandlerDefinition[];
+  /** Share another test worker's task queue (a second node of the same cluster). @default a new unique one */
+  taskQueue?: string;
+  /** Ledger schema (a test database's). @default none: stages with resources fail */
+  schema?: string;
+  /** Run as this node. */
+  node?: NodeOptions;
+  /** Scheduler options. */
+  scheduler?: SchedulerOptions;
+  /** Lease length, ms. */
+  leaseMs?: number;
+  /** Stale time, ms. */
+  staleAfterMs?: number;
+}
+
 let runtimeInstalled = false;
 
-export async function startTestWorker(handlers: StageHandlerDefinition[] = []): Promise<TestTemporal> {
+/**
+ * Starts a Quartermaster worker (the same assembly `qm worker` uses, with the prebuilt bundle) and opens a
+ * client. Call `close()` in `afterAll`.
+ */
+export async function startTestWorker(options: TestWorkerOptions = {}): Promise<TestTemporal> {
   if (!runtimeInstalled) {
     // Worker state changes are logged at INFO; keep test output to warnings and errors.
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const taskQueue = uniqueId('qm-test');
+  const taskQueue = options.taskQueue ?? uniqueId('qm-test');
+  const schedulerWorkflowId = `scheduler-${taskQueue}`;
   const nativeConnection = await NativeConnection.connect({ address: testEnv.temporalAddress });
   const worker = await createQuartermasterWorker({
     connection: nativeConnection,
     taskQueue,
-    handlers,
+    handlers: options.handlers,
+    schedulerWorkflowId,
+    ...(options.schema ? { databaseUrl: testEnv.databaseUrl, schema: options.schema } : { databaseUrl: '' }),
+    ...(options.node ? { node: options.node } : {}),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+    ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}),
     workflowBundle: { codePath: testEnv.workflowBundlePath },
     workerOptions: { shutdownGraceTime: '1s' },
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: testEnv.temporalAddress });
   const client = new Client({ connection });
+  let closed = false;
   return {
     client,
     taskQueue,
+    schedulerWorkflowId,
     worker,
     close: async () => {
+      if (closed) return;
+      closed = true;
       worker.shutdown();
-      await running;
+      await running.catch(() => undefined);
       await nativeConnection.close();
       await connection.close();
     },

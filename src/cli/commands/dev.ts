@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { registerDefinition } from '../../ledger/definitions';
@@ -20,6 +21,9 @@ export interface DevOptions {
   demo?: boolean;
   exit?: boolean;
   handlers?: string[];
+  node?: string;
+  capacity?: string;
+  monitor?: boolean;
 }
 
 function port(name: string, text: string): number {
@@ -64,7 +68,7 @@ export async function devCommand(options: DevOptions): Promise<void> {
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (worker.getState() === 'RUNNING') worker.shutdown();
+    worker.shutdown();
     await running.catch(() => undefined);
     await connection.close();
     await db.close();
@@ -114,6 +118,9 @@ export function registerDevCommand(program: Command): void {
     .option('--headless', 'no Web UI')
     .option('--pg-port <port>', 'embedded PostgreSQL port', '55432')
     .option('--handlers <module...>', 'modules exporting stage handlers made with defineStage()')
+    .option('--node <id>', "the worker's node id (default: this host's name)")
+    .option('--capacity <list>', "the node's capacity, e.g. cpu=4,memoryMb=8192 (default: detected)")
+    .option('--no-monitor', 'do not sample and publish usage forecasts')
     .option('--demo', 'register and run examples/demo.json, then keep serving')
     .option('--exit', 'with --demo: stop everything once the demo finished')
     .action((opts: DevOptions) => devCommand(opts));

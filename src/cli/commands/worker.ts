@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from '../../config';
 import type { StageHandlerDefinition } from '../../handlers/types';
-import { createQuartermasterWorker } from '../../worker/create-worker';
+import { createQuartermasterWorker, type QuartermasterWorker } from '../../worker/create-worker';
 import { UsageError } from '../context';
 import { readDevState } from '../dev-state';
 
@@ -44,6 +44,35 @@ export function loadHandlerModules(modules: readonly string[]): StageHandlerDefi
 export interface WorkerCommandOptions {
   taskQueue: string;
   handlers?: string[];
+  /** Run as this node. */
+  node?: string;
+  /** Declared capacity, `cpu=4,memoryMb=8192`. */
+  capacity?: string;
+  /** `--no-monitor`: do not sample or publish usage. */
+  monitor?: boolean;
+}
+
+/**
+ * Parses `--capacity cpu=4,memoryMb=8192` into a resource vector.
+ * @throws UsageError naming the bad entry.
+ */
+export function parseCapacity(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const m = /^([A-Za-z][A-Za-z0-9_:.-]*)=(.+)$/.exec(part);
+    const value = m ? Number(m[2]) : Number.NaN;
+    if (!m || !Number.isFinite(value) || value < 0) {
+      throw new UsageError(
+        `--capacity: "${part}" is not NAME=NUMBER with a number >= 0 (e.g. cpu=4,memoryMb=8192)`,
+      );
+    }
+    out[m[1] as string] = value;
+  }
+  if (Object.keys(out).length === 0) throw new UsageError('--capacity is empty (e.g. cpu=4,memoryMb=8192)');
+  return out;
 }
 
 /**
@@ -51,9 +80,13 @@ export interface WorkerCommandOptions {
  * @throws UsageError for unloadable handler modules; connection errors when Temporal is unreachable.
  */
 export async function startWorker(
-  options: WorkerCommandOptions & { address?: string },
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+  options: WorkerCommandOptions & { address?: string; databaseUrl?: string },
+): Promise<{ worker: QuartermasterWorker; connection: NativeConnection }> {
   const handlers = loadHandlerModules(options.handlers ?? []);
+  if (options.capacity !== undefined && options.node === undefined) {
+    throw new UsageError('--capacity needs --node ID (capacity belongs to a node)');
+  }
+  const capacity = options.capacity === undefined ? undefined : parseCapacity(options.capacity);
   const dev = process.env.TEMPORAL_ADDRESS === undefined ? readDevState() : undefined;
   const settings = temporalSettings({ address: options.address ?? dev?.temporalAddress });
   const connection = await NativeConnection.connect(settings.connectionOptions);
@@ -62,6 +95,8 @@ export async function startWorker(
     namespace: settings.namespace,
     taskQueue: options.taskQueue,
     handlers,
+    databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL ?? dev?.databaseUrl,
+    ...(options.node ? { node: { id: options.node, capacity, monitor: options.monitor !== false } } : {}),
   });
   return { worker, connection };
 }
@@ -73,10 +108,15 @@ export function registerWorkerCommand(program: Command): void {
     .description('run a Quartermaster worker (polls the shared task queue)')
     .option('--task-queue <queue>', 'task queue to poll', DEFAULT_TASK_QUEUE)
     .option('--handlers <module...>', 'modules exporting stage handlers made with defineStage()')
+    .option('--node <id>', 'run as this node: register in the ledger and run stages granted here')
+    .option('--capacity <list>', "the node's capacity, e.g. cpu=4,memoryMb=8192 (default: detected)")
+    .option('--no-monitor', 'do not sample and publish usage forecasts (declared capacity only)')
     .action(async (opts: WorkerCommandOptions) => {
       const { worker, connection } = await startWorker(opts);
       // The Temporal runtime shuts workers down on SIGINT/SIGTERM by itself.
-      process.stderr.write(`qm worker polling "${opts.taskQueue}"\n`);
+      process.stderr.write(
+        `qm worker polling "${opts.taskQueue}"${opts.node ? ` and node "${opts.node}"'s queue` : ''}\n`,
+      );
       try {
         await worker.run();
       } finally {

@@ -13,16 +13,11 @@ import { startTestWorker, type TestTemporal } from '../../support/temporal';
 const fast = { initialIntervalSeconds: 0.1, backoffCoefficient: 1 };
 
 let t: TestTemporal;
-const seenAllocations: Array<Record<string, number>> = [];
 
 beforeAll(async () => {
-  t = await startTestWorker([
-    defineStage('test.double', ({ deps }) => Object.values(deps).map((v) => (v as number) * 2)),
-    defineStage('test.allocation', ({ allocation }) => {
-      seenAllocations.push(allocation);
-      return allocation;
-    }),
-  ]);
+  t = await startTestWorker({
+    handlers: [defineStage('test.double', ({ deps }) => Object.values(deps).map((v) => (v as number) * 2))],
+  });
 });
 afterAll(() => t.close());
 
@@ -186,16 +181,15 @@ test('the status query reports a running stage; search attributes and details ar
   expect(done.searchAttributes.QmState).toEqual(['completed']);
 });
 
-test('the handler receives its allocation (the desired resources)', async () => {
+test('a stage with resources on a worker without a database fails at once, saying what to set', async () => {
   const def = {
-    name: 'alloc',
-    stages: [
-      { id: 'a', handler: 'test.allocation', priority: 2, resources: { desired: { cpu: 2, memoryMb: 300 } } },
-    ],
+    name: 'no-ledger',
+    stages: [{ id: 'a', handler: 'qm.echo', priority: 2, resources: { desired: { cpu: 2, memoryMb: 300 } } }],
   };
-  const r = await pipelineResult(await start(def));
-  expect(r.stages.a?.output).toEqual({ cpu: 2, memoryMb: 300 });
-  expect(seenAllocations).toContainEqual({ cpu: 2, memoryMb: 300 });
+  const failure = failureOf(await (await start(def)).result().catch((e: unknown) => e));
+  const result = failure.details?.[0] as PipelineResult;
+  expect(result.stages.a?.status).toBe('failed');
+  expect(result.stages.a?.error).toContain('DATABASE_URL');
 });
 
 test('a pipeline started by the temporal CLI with JSON input completes', async () => {

@@ -1,0 +1,102 @@
+import type { LedgerSnapshot } from '../src/ledger/snapshot';
+import type { ReservationRecord } from '../src/ledger/types';
+import type { ClusterSnapshot, ForecastUsage, PendingRequest } from '../src/scheduling/types';
+
+/** The forecast horizon the scheduler plans on, in seconds (the monitor publishes 5 and 10). */
+export const PLANNING_HORIZON_SECONDS = 10;
+
+/** Monitor metric name → ledger resource name, for the metrics that measure a capacity the ledger grants. */
+const METRIC_TO_RESOURCE: Readonly<Record<string, string>> = {
+  cpu: 'cpu',
+  memoryMb: 'memoryMb',
+  diskIoMBps: 'diskIoMBps',
+  netMbps: 'netMbps',
+};
+
+function isForecastEntry(v: unknown): v is { value: number; upper: number } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { value?: unknown }).value === 'number' &&
+    typeof (v as { upper?: unknown }).upper === 'number'
+  );
+}
+
+/**
+ * The usage forecast a node published (the monitor's `NodeSnapshot.forecast[horizon]`), as the scheduler's
+ * {@link ForecastUsage}; undefined when the node publishes none or it is older than `maxAgeMs`.
+ */
+export function forecastUsage(
+  forecast: unknown,
+  usageAt: Date | null,
+  now: Date,
+  maxAgeMs: number,
+  horizonSeconds = PLANNING_HORIZON_SECONDS,
+): ForecastUsage | undefined {
+  if (usageAt === null || now.getTime() - usageAt.getTime() > maxAgeMs) return undefined;
+  if (typeof forecast !== 'object' || forecast === null) return undefined;
+  const atHorizon = (forecast as Record<string, unknown>)[String(horizonSeconds)];
+  if (typeof atHorizon !== 'object' || atHorizon === null) return undefined;
+  const out: Record<string, { value: number; upper: number }> = {};
+  for (const [metric, resource] of Object.entries(METRIC_TO_RESOURCE)) {
+    const f = (atHorizon as Record<string, unknown>)[metric];
+    if (isForecastEntry(f)) out[resource] = { value: f.value, upper: f.upper };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** Importance of each workflow: the request's own plus every active boost of its workflow. */
+function boostTotals(snapshot: LedgerSnapshot): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const b of snapshot.boosts) totals.set(b.workflowId, (totals.get(b.workflowId) ?? 0) + b.amount);
+  return totals;
+}
+
+function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): PendingRequest {
+  return {
+    key: r.key,
+    workflowId: r.workflowId,
+    stageId: r.stageId,
+    shardIndex: r.shardIndex,
+    priority: r.priority,
+    importance: r.importance + (boosts.get(r.workflowId) ?? 0),
+    desired: r.desired,
+    minimum: r.minimum,
+    readySince: r.requestedAt,
+  };
+}
+
+/**
+ * Maps a ledger snapshot onto the pure core's {@link ClusterSnapshot}: node capacity, grants, staleness and
+ * their published forecast; pools; pending requests with importance = declared + active boosts.
+ * @param maxForecastAgeMs forecasts older than this are ignored (the node's monitor stopped). @default 30000
+ */
+export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 30_000): ClusterSnapshot {
+  const boosts = boostTotals(snapshot);
+  return {
+    nodes: snapshot.nodes.map((n) => {
+      const forecast = forecastUsage(n.forecast, n.usageAt, snapshot.now, maxForecastAgeMs);
+      return {
+        id: n.id,
+        taskQueue: n.taskQueue,
+        capacity: n.capacity,
+        granted: n.granted,
+        stale: n.stale,
+        ...(forecast ? { forecastUsage: forecast } : {}),
+      };
+    }),
+    pools: snapshot.pools.map((p) => ({ name: p.name, capacity: p.capacity, granted: p.granted })),
+    pending: snapshot.pending.map((r) => pendingRequest(r, boosts)),
+    running: snapshot.active
+      .filter((r) => r.nodeId !== null && r.granted !== null)
+      .map((r) => ({
+        key: r.key,
+        nodeId: r.nodeId as string,
+        granted: r.granted as Record<string, number>,
+        minimum: r.minimum,
+        desired: r.desired,
+        priority: r.priority,
+        importance: r.importance + (boosts.get(r.workflowId) ?? 0),
+      })),
+  };
+}

@@ -1,0 +1,46 @@
+import type { ResourceVector } from '../definition/types';
+import type { RankedEntry } from '../scheduling/types';
+
+/** A stage's admission request, as the workflow sends it to the `requestReservation` activity. */
+export interface AdmissionRequest {
+  /** Idempotency key: `<workflowId>/<runId>/<stageId>[#shard]/<attempt>`. */
+  key: string;
+  workflowId: string;
+  runId: string;
+  stageId: string;
+  shardIndex?: number;
+  priority: number;
+  importance: number;
+  desired: ResourceVector;
+  minimum: ResourceVector;
+}
+
+/** The scheduler's answer to one request, signalled to the requesting workflow (`reservationDecision`). */
+export type AdmissionDecision =
+  | {
+      kind: 'grant';
+      key: string;
+      nodeId: string;
+      taskQueue: string;
+      granted: ResourceVector;
+      /** True when the allocation is below `desired` (a soft-reservation offer). */
+      reduced: boolean;
+    }
+  | { kind: 'shard'; key: string; shardCount: number; perShard: ResourceVector }
+  | { kind: 'pending'; key: string; reason?: string };
+
+/** Result of one `scheduleCycle` activity. */
+export interface CycleReport {
+  /** Grants written. */
+  granted: number;
+  /** Grants the ledger rejected at commit (a racing change); they stay pending. */
+  rejected: number;
+  /** Requests still waiting. */
+  waiting: number;
+  /** Leases that lapsed this cycle (dead workers). */
+  expired: number;
+  /** The ranked queue (at most `queueLimit` rows), for the `queue` query. */
+  queue: RankedEntry[];
+  /** Time the cycle took inside the activity, in ms. */
+  durationMs: number;
+}

@@ -1,0 +1,97 @@
+import type { Database } from '../ledger/db';
+import { heartbeatNode, registerNode, type NodeUsageSnapshot } from '../ledger/nodes';
+import type { ResourceVector } from '../ledger/types';
+import { NodeForecaster, Sampler, snapshotForLedger, type UsageSample } from '../monitor';
+
+/** Options for {@link NodeAgent}. */
+export interface NodeAgentOptions {
+  /** The ledger. */
+  db: Database;
+  /** Node id. */
+  nodeId: string;
+  /** The node's task queue. */
+  taskQueue: string;
+  /** Declared capacity; @default detected from the first sample (cgroup-aware cores and memory, GPUs). */
+  capacity?: ResourceVector;
+  /** Sample and publish usage + forecasts; false sends bare heartbeats. @default true */
+  monitor?: boolean;
+  /** Sampling / heartbeat interval, ms. @default 1000 with the monitor, 5000 without */
+  intervalMs?: number;
+  /** Where problems are reported. @default stderr */
+  log?: (line: string) => void;
+}
+
+/** Capacity a sample shows: cores and memory (container limits applied by the sampler) and GPU count. */
+export function detectedCapacity(sample: UsageSample): ResourceVector {
+  const capacity: ResourceVector = {};
+  if (sample.cpuCores !== null) capacity.cpu = sample.cpuCores;
+  if (sample.memoryTotalMb !== null) capacity.memoryMb = Math.floor(sample.memoryTotalMb);
+  if (sample.gpus !== null && sample.gpus.length > 0) capacity.gpu = sample.gpus.length;
+  return capacity;
+}
+
+/**
+ * A worker host's presence in the ledger: registers the node, then heartbeats every interval with its
+ * measured usage and +5 s/+10 s forecasts, so the scheduler plans on what the node will really have free.
+ * A failing heartbeat is logged and retried at the next interval; it never stops the worker.
+ */
+export class NodeAgent {
+  private sampler: Sampler | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly log: (line: string) => void;
+  private capacity: ResourceVector | undefined;
+  private registered = false;
+
+  constructor(private readonly options: NodeAgentOptions) {
+    this.log = options.log ?? ((l) => void process.stderr.write(`${l}\n`));
+    this.capacity = options.capacity;
+  }
+
+  /**
+   * Registers the node (at once when capacity is declared, else at the first sample) and starts
+   * heartbeating. @throws DatabaseUnavailableError when a declared node cannot be registered at start.
+   */
+  async start(): Promise<void> {
+    if (this.capacity) await this.beat(new Date());
+    const interval = this.options.intervalMs ?? (this.options.monitor === false ? 5000 : 1000);
+    if (this.options.monitor === false) {
+      this.timer = setInterval(
+        () => void this.beat(new Date()).catch((err: unknown) => this.report(err)),
+        interval,
+      );
+      return;
+    }
+    const forecaster = new NodeForecaster();
+    this.sampler = new Sampler({
+      intervalMs: interval,
+      onSample: (sample) => {
+        forecaster.update(sample);
+        this.capacity ??= detectedCapacity(sample);
+        void this.beat(new Date(sample.at), snapshotForLedger(sample, forecaster)).catch((err: unknown) =>
+          this.report(err),
+        );
+      },
+    });
+    await this.sampler.start();
+  }
+
+  /** Stops sampling and heartbeating (the node goes stale after the ledger's stale time). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.sampler?.stop();
+  }
+
+  /** One heartbeat; (re-)registers first until a registration succeeded. */
+  private async beat(now: Date, snapshot?: NodeUsageSnapshot): Promise<void> {
+    const { db, nodeId, taskQueue } = this.options;
+    if (!this.registered && this.capacity) {
+      await registerNode(db, { id: nodeId, taskQueue, capacity: this.capacity }, now);
+      this.registered = true;
+    }
+    if (this.registered) await heartbeatNode(db, nodeId, now, snapshot);
+  }
+
+  private report(err: unknown): void {
+    this.log(`[qm node ${this.options.nodeId}] heartbeat failed: ${(err as Error).message ?? String(err)}`);
+  }
+}
