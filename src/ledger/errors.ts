@@ -55,13 +55,15 @@ const CONNECTION_CODES = new Set([
 
 /** True for errors meaning "the database is not there": refused connections, shutdowns, class 08 and 57P0x. */
 export function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  // Not `instanceof Error`: errors raised by Node's net module come from another realm under Jest.
+  if (typeof err !== 'object' || err === null || typeof (err as { message?: unknown }).message !== 'string')
+    return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (CONNECTION_CODES.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
   }
   return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-    err.message,
+    (err as Error).message,
   );
 }
 
@@ -183,5 +185,16 @@ export class LedgerContentionError extends LedgerError {
     readonly attempts: number,
   ) {
     super(`${operation} gave up after ${attempts} attempts on serialization conflicts`);
+  }
+}
+
+/** A stage needs the ledger but no database was configured (no `databaseUrl`, no DATABASE_URL). Not retryable. */
+export class DatabaseNotConfiguredError extends LedgerError {
+  override readonly name = 'DatabaseNotConfiguredError';
+  readonly retryable = false;
+  constructor() {
+    super(
+      'stages with resources need the ledger: set DATABASE_URL (or the plugin option databaseUrl) on every worker',
+    );
   }
 }
