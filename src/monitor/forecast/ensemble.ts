@@ -30,7 +30,7 @@ export interface EnsembleOptions {
 }
 
 /**
- * Online ensemble: feeds every member each sample and predicts, per horizon, the average of the
+ * Online ensemble: feeds every member each sample and predicts, per horizon, a combination of the
  * members' predictions, each weighted by 1 / (its recent error at that horizon)^power, combined by
  * weighted median (default), weighted mean, or picking the best. Until every member has residuals
  * at that horizon it takes the plain median of their predictions (`best`: the last member's, which
@@ -65,7 +65,7 @@ export class EnsembleModel implements PointModel {
     for (const m of this.members) m.update(this.t, value);
   }
 
-  /** Recent-error-weighted mean of the members' predictions `steps` ahead, or `null` when empty. */
+  /** The members' predictions `steps` ahead combined as configured, or `null` when no member has one. */
   predict(steps: number): number | null {
     let weighted = 0;
     let total = 0;
