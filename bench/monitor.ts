@@ -127,7 +127,7 @@ function detailTables(results: Array<{ name: string; ev: TraceEvaluation }>): st
       ...HORIZONS.flatMap((h) => [`MAE@${h}`, `RMSE@${h}`, `p90@${h}`, `band%@${h}`]),
     ];
     out.push(
-      `<details><summary>${name}: MAE, RMSE, p90 |error| and band coverage (80 % band)</summary>\n`,
+      `<details><summary>${name}: MAE, RMSE, p90 |error| and coverage of the nominal 90 % band</summary>\n`,
       markdownTable(header, rows),
       '\n</details>\n',
     );

@@ -13,7 +13,7 @@ export interface ForecasterOptions {
   windowSize?: number;
   /** Residuals kept per horizon for the band and the ensemble's weights (≥ 3). @default 60 */
   residualWindow?: number;
-  /** Central share of recent residuals the band covers, in (0, 1). @default 0.8 */
+  /** Central share of recent residuals the band covers, in (0, 1). @default 0.9 */
   coverage?: number;
   /** Upper clamp for value and band (e.g. cores or MiB of capacity); forecasts are always ≥ 0. */
   capacity?: number;
@@ -62,7 +62,7 @@ export class BandedForecaster implements Forecaster {
     this.name = model.name;
     const windowSize = options.windowSize ?? 120;
     const residualWindow = options.residualWindow ?? 60;
-    this.coverage = options.coverage ?? 0.8;
+    this.coverage = options.coverage ?? 0.9;
     this.capacity = options.capacity ?? Infinity;
     this.interval = options.intervalMs ?? 1000;
     if (!Number.isInteger(windowSize) || windowSize < 4) {

@@ -60,17 +60,24 @@ export function createForecaster(
     throw new InvalidMonitorOptionError('model', name, `must be one of ${MODEL_NAMES.join(', ')}`);
   }
   if (name === 'ensemble') {
-    // Two tiers: a weighted median of every model (weights 1/recent-MAE², robust to members that carry
-    // a spike forward), then, per horizon, whichever of that combination and plain last-value has had
-    // the lower recent MAE — so on series nothing predicts, it degrades to the baseline, not below it.
+    // Two tiers. First, a weighted median of every model (weights 1/recent-MAE², robust to members
+    // that carry a spike forward). A median sides with the majority, and most members are "level"
+    // models, so it under-uses a trend or a period; hence, per horizon, the top tier picks whichever
+    // of {that combination, linear trend, seasonal, last value} has had the lowest recent MAE. Last
+    // value is last, so it is also what a cold start trusts.
     const members = ENSEMBLE_MEMBERS.map((m) => new BandedForecaster(BASE[m](), options));
     const combination = new BandedForecaster(
       new EnsembleModel(members, { combine: 'median', power: 2 }),
       options,
     );
-    const baseline = new BandedForecaster(new LastValueModel(), options);
+    const candidates = [
+      combination,
+      new BandedForecaster(BASE.linearTrend(), options),
+      new BandedForecaster(BASE.seasonal(), options),
+      new BandedForecaster(BASE.lastValue(), options),
+    ];
     return new BandedForecaster(
-      new EnsembleModel([combination, baseline], { combine: 'best', name: 'ensemble' }),
+      new EnsembleModel(candidates, { combine: 'best', name: 'ensemble' }),
       options,
     );
   }
