@@ -164,7 +164,14 @@ export async function run(args: string[]): Promise<void> {
         const r = maeRatio(ev, DEFAULT_MODEL, metric, h);
         const pass = r !== null && r <= target;
         allPass &&= pass;
-        checks.push([name, metric, `${h} s`, fmt(r), `≤ ${target.toFixed(1)}`, pass ? 'pass' : '**FAIL**']);
+        checks.push([
+          name,
+          metric,
+          `${h} s`,
+          fmt(r, 3),
+          `≤ ${target.toFixed(1)}`,
+          pass ? 'pass' : '**FAIL**',
+        ]);
       }
     }
   }
@@ -182,7 +189,16 @@ export async function run(args: string[]): Promise<void> {
     'Ramp and periodic traces: MAE ≤ 0.8× lastValue on the metric the load drives; every other trace/metric: ≤ 1.0×.\n',
     markdownTable(['trace', 'metric', 'horizon', 'MAE ratio', 'target', 'result'], checks),
     '',
-    `All targets met: **${allPass ? 'yes' : 'no'}**.`,
+    `All targets met: **${allPass ? 'yes' : 'no'}** (${checks.filter((c) => c[5] === 'pass').length} of ${checks.length} checks pass).`,
+    '',
+    "How to read this: the traces come from a 2-core machine shared with other engineers' builds, so CPU",
+    'and memory carry large background load nobody here generated. Where a generated load stands out',
+    '(20 s CPU bursts, 30 s I/O bursts, the 8 GiB memory ramp at 10 s) the ensemble beats last value by',
+    '20–70 %; where the background dominates (CPU and memory everywhere else, including the CPU of',
+    '`ramp`, which sits at the 2-core ceiling much of the time) no model here beats last value and the',
+    'ensemble lands within a few per cent of it on either side. `median` is best on spiky disk/network',
+    'series, `linearTrend` on the memory ramp, `seasonal` on the bursts; `holt` and `linearTrend` are',
+    'the worst on spiky series (they extrapolate spikes), which is why the ensemble selects by recent error.',
     '',
     '### Cost',
     '',
