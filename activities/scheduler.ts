@@ -9,6 +9,7 @@ import {
   releaseReservation as ledgerRelease,
   requestReservation as ledgerRequest,
   expireLeases,
+  countPending,
 } from '../src/ledger/reservations';
 import { snapshot } from '../src/ledger/snapshot';
 import type { ReservationRecord } from '../src/ledger/types';
@@ -150,9 +151,11 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     return { kind: 'pending', key, reason: r.reason ?? undefined };
   }
 
-  /** Releases a reservation (idempotent); its capacity returns at once. */
+  /** Releases a reservation (idempotent); its capacity returns at once, so a waiting queue is woken. */
   async function releaseReservation(key: string): Promise<void> {
-    await ledgerRelease(await deps.ledger.get(), key, new Date());
+    const db = await deps.ledger.get();
+    const { changed } = await ledgerRelease(db, key, new Date());
+    if (changed && (await countPending(db)) > 0) await wakeScheduler(Context.current().client);
   }
 
   /** One scheduling cycle: expire, snapshot, decide (pure), commit in one transaction, signal requesters. */
@@ -186,8 +189,14 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     const accepted = new Set(committed.granted.map((g) => g.key));
     const workflowOf = new Map(snap.pending.map((r) => [r.key, r.workflowId]));
     const client = Context.current().client;
+    const previousReason = new Map(snap.pending.map((r) => [r.key, r.reason]));
+    // Grants and shard decisions always; a wait only when its reason changed (so status shows why it waits
+    // without a signal per waiting stage per cycle).
     const toSignal = decisions.filter(
-      (d) => (d.kind === 'grant' && accepted.has(d.key)) || d.kind === 'shard',
+      (d) =>
+        (d.kind === 'grant' && accepted.has(d.key)) ||
+        d.kind === 'shard' ||
+        (d.kind === 'wait' && previousReason.get(d.key) !== byKey.get(d.key)?.reason),
     );
     await Promise.all(
       toSignal.map(async (d) => {

@@ -21,7 +21,7 @@ export interface QuartermasterPluginOptions {
   schema?: string;
   /** The shared task queue (pipelines and the scheduler run there). @default 'quartermaster' */
   taskQueue?: string;
-  /** Workflow id of the singleton scheduler. @default 'quartermaster-scheduler' */
+  /** Workflow id of the singleton scheduler. @default process.env.QM_SCHEDULER_WORKFLOW_ID ?? 'quartermaster-scheduler' */
   schedulerWorkflowId?: string;
   /** Score weights and cycle options (validated at construction). */
   scheduler?: SchedulerOptions;
@@ -76,7 +76,10 @@ export class QuartermasterPlugin extends SimplePlugin {
       ledger,
       scheduler: {
         config: compileSchedulerConfig(options.scheduler ?? {}),
-        workflowId: options.schedulerWorkflowId ?? DEFAULT_SCHEDULER_WORKFLOW_ID,
+        workflowId:
+          options.schedulerWorkflowId ??
+          process.env.QM_SCHEDULER_WORKFLOW_ID ??
+          DEFAULT_SCHEDULER_WORKFLOW_ID,
         taskQueue,
         leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
         staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,

@@ -3,4 +3,11 @@
  * their workflows index: `export * from 'quartermaster/workflows';`.
  */
 export { pipelineWorkflow } from './pipeline-workflow';
-export { statusQuery } from './messages';
+export { schedulerWorkflow, type SchedulerWorkflowInput } from './scheduler-workflow';
+export {
+  statusQuery,
+  reservationDecisionSignal,
+  wakeSignal,
+  queueQuery,
+  type SchedulerQueue,
+} from './messages';

@@ -100,17 +100,17 @@ async function admit(
   try {
     while (decision.kind !== 'grant') {
       hooks.waiting(decision.kind === 'pending' ? decision.reason : undefined);
-      const signalled = await condition(() => decisions.get(key)?.kind === 'grant', DECISION_RECHECK_MS);
+      const signalled = await condition(() => decisions.has(key), DECISION_RECHECK_MS);
       decision = signalled
         ? (decisions.get(key) as AdmissionDecision)
         : await admission.checkReservation(key);
+      decisions.delete(key);
     }
   } catch (err) {
     // Cancelled while waiting: withdraw the request so it does not linger in the queue.
     if (isCancellation(err)) await CancellationScope.nonCancellable(() => admission.releaseReservation(key));
     throw err;
   }
-  decisions.delete(key);
   return {
     taskQueue: decision.taskQueue,
     allocation: decision.granted,

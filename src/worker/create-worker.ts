@@ -13,6 +13,8 @@ export interface NodeOptions {
   capacity?: ResourceVector;
   /** Sample and publish usage + forecasts to the ledger. @default true */
   monitor?: boolean;
+  /** Poll only the node's queue, not the shared one (a dedicated compute host). @default false */
+  only?: boolean;
 }
 
 /** Options for {@link createQuartermasterWorker}. */
@@ -37,7 +39,7 @@ export interface QuartermasterWorkerOptions extends QuartermasterPluginOptions {
  */
 export class QuartermasterWorker {
   private constructor(
-    /** The Temporal Workers (shared queue first). */
+    /** The Temporal Workers (shared queue first, unless node-only). */
     readonly workers: readonly Worker[],
     /** The plugin (registry, ledger). */
     readonly plugin: QuartermasterPlugin,
@@ -57,13 +59,16 @@ export class QuartermasterWorker {
       namespace: options.namespace ?? 'default',
       plugins: [plugin, ...(options.workerOptions?.plugins ?? [])],
     };
-    const workers = [
-      await Worker.create({
-        ...common,
-        taskQueue,
-        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
-      }),
-    ];
+    const workers: Worker[] = [];
+    if (!options.node?.only) {
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue,
+          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+        }),
+      );
+    }
     let agent: NodeAgent | undefined;
     if (options.node) {
       const nodeQueue = nodeTaskQueue(options.node.id);

@@ -50,6 +50,8 @@ export interface WorkerCommandOptions {
   capacity?: string;
   /** `--no-monitor`: do not sample or publish usage. */
   monitor?: boolean;
+  /** `--node-only`: poll only the node's queue. */
+  nodeOnly?: boolean;
 }
 
 /**
@@ -83,8 +85,8 @@ export async function startWorker(
   options: WorkerCommandOptions & { address?: string; databaseUrl?: string },
 ): Promise<{ worker: QuartermasterWorker; connection: NativeConnection }> {
   const handlers = loadHandlerModules(options.handlers ?? []);
-  if (options.capacity !== undefined && options.node === undefined) {
-    throw new UsageError('--capacity needs --node ID (capacity belongs to a node)');
+  if ((options.capacity !== undefined || options.nodeOnly) && options.node === undefined) {
+    throw new UsageError('--capacity and --node-only need --node ID');
   }
   const capacity = options.capacity === undefined ? undefined : parseCapacity(options.capacity);
   const dev = process.env.TEMPORAL_ADDRESS === undefined ? readDevState() : undefined;
@@ -96,7 +98,16 @@ export async function startWorker(
     taskQueue: options.taskQueue,
     handlers,
     databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL ?? dev?.databaseUrl,
-    ...(options.node ? { node: { id: options.node, capacity, monitor: options.monitor !== false } } : {}),
+    ...(options.node
+      ? {
+          node: {
+            id: options.node,
+            capacity,
+            monitor: options.monitor !== false,
+            only: options.nodeOnly === true,
+          },
+        }
+      : {}),
   });
   return { worker, connection };
 }
@@ -111,6 +122,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--node <id>', 'run as this node: register in the ledger and run stages granted here')
     .option('--capacity <list>', "the node's capacity, e.g. cpu=4,memoryMb=8192 (default: detected)")
     .option('--no-monitor', 'do not sample and publish usage forecasts (declared capacity only)')
+    .option('--node-only', "poll only the node's queue (a dedicated compute host)")
     .action(async (opts: WorkerCommandOptions) => {
       const { worker, connection } = await startWorker(opts);
       // The Temporal runtime shuts workers down on SIGINT/SIGTERM by itself.
