@@ -17,6 +17,7 @@ import type { AdmissionDecision, AdmissionRequest, CycleReport } from '../src/sc
 import { runCycle } from '../src/scheduling/cycle';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import type { Decision, RankedEntry } from '../src/scheduling/types';
+import { createBoostActivities } from './boosts';
 import { toClusterSnapshot } from './cluster-snapshot';
 
 /** What the scheduler activities need. */
@@ -221,7 +222,10 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     };
   }
 
+  const boosts = createBoostActivities(deps.ledger, () => wakeScheduler(Context.current().client));
   return {
+    boostPolicy: boosts.boostPolicy,
+    recordBoost: nonRetryableLedgerErrors(boosts.recordBoost),
     requestReservation: nonRetryableLedgerErrors(requestReservation),
     checkReservation: nonRetryableLedgerErrors(checkReservation),
     releaseReservation: nonRetryableLedgerErrors(releaseReservation),

@@ -1,4 +1,5 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BoostRequest } from '../src/boosts/boost-request';
 import type { PipelineStatus } from '../src/pipeline/types';
 import type { AdmissionDecision } from '../src/scheduler/types';
 import type { RankedEntry } from '../src/scheduling/types';
@@ -23,4 +24,18 @@ export interface SchedulerQueue {
   cycles: number;
   /** The ranked queue as of the last cycle. */
   entries: RankedEntry[];
+}
+
+/** `boost` update on `pipelineWorkflow`: temporarily raise its importance. Invalid boosts are rejected by the validator and never reach history. */
+export const boostUpdate = defineUpdate<BoostResult, [BoostRequest]>('boost');
+
+/** `boost` signal: the same for clients that only signal; invalid ones are ignored and shown in `status`. */
+export const boostSignal = defineSignal<[BoostRequest]>('boost');
+
+/** What the `boost` update returns. */
+export interface BoostResult {
+  /** The pipeline's importance now (base + active boosts). */
+  importance: number;
+  /** ISO-8601 time this boost expires. */
+  expiresAt: string;
 }

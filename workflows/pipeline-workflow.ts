@@ -1,18 +1,32 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
+  condition,
+  proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { QuartermasterActivities } from '../activities';
+import { BoostBook } from '../src/boosts/boost-book';
+import { checkBoostRequest } from '../src/boosts/boost-request';
 import type { StageDefinition } from '../src/definition/types';
 import { formatIssue, validateDefinition } from '../src/definition/validate';
 import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
 import type { PipelineInput, PipelineResult } from '../src/pipeline/types';
 import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../src/search-attributes';
-import { reservationDecisionSignal, statusQuery } from './messages';
+import { boostSignal, boostUpdate, reservationDecisionSignal, statusQuery } from './messages';
 import { runStageWithAdmission, type DecisionBox } from './stage-runner';
+
+const boostActivities = proxyActivities<QuartermasterActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5 },
+});
+const policyActivities = proxyLocalActivities<QuartermasterActivities>({ startToCloseTimeout: '10s' });
 
 /**
  * Runs a pipeline: validates its definition, then runs stages in dependency order, independent stages
@@ -37,8 +51,50 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const importance = args.importance ?? definition.importance;
   const run = new PipelineRun(definition, importance);
   const decisions: DecisionBox = new Map();
-  setHandler(statusQuery, () => run.status());
+  const book = new BoostBook(importance);
+  let adminTokenSha256: string | null = null;
+  setHandler(statusQuery, () => ({
+    ...run.status(),
+    importance: book.importance(new Date()),
+    boosts: book.active(new Date()),
+    ignoredBoosts: book.ignored(),
+  }));
   setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
+
+  const publishImportance = (): void =>
+    upsertSearchAttributes([{ key: qmImportanceKey, value: book.importance(new Date()) }]);
+  const applyBoost = async (request: unknown) => {
+    const boost = checkBoostRequest(request, adminTokenSha256);
+    const { expiresAt } = await boostActivities.recordBoost({
+      workflowId: workflowInfo().workflowId,
+      ...boost,
+    });
+    book.add({ amount: boost.amount, expiresAt, reason: boost.reason, actor: boost.actor });
+    publishImportance();
+    // When it expires, the search attribute follows (the ledger stops counting it by itself).
+    void sleep(boost.ttlSeconds * 1000).then(publishImportance);
+    return { importance: book.importance(new Date()), expiresAt };
+  };
+  setHandler(boostUpdate, applyBoost, {
+    validator: (request) => {
+      try {
+        checkBoostRequest(request, adminTokenSha256);
+      } catch (err) {
+        // Rejected by the validator: the update never reaches history.
+        throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
+      }
+    },
+  });
+  setHandler(boostSignal, async (request) => {
+    try {
+      checkBoostRequest(request, adminTokenSha256);
+    } catch (err) {
+      book.ignore(new Date(), (err as Error).message);
+      return;
+    }
+    await applyBoost(request);
+  });
+  ({ adminTokenSha256 } = await policyActivities.boostPolicy());
 
   const publish = (): void => {
     upsertSearchAttributes([{ key: qmStateKey, value: run.overall() }]);
@@ -65,7 +121,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
         deps: run.depsOutputs(stage),
         pipelineInput,
       },
-      () => run.importance,
+      () => book.importance(new Date()),
       decisions,
       {
         waiting: (reason) => {
@@ -96,6 +152,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
 
   run.skipRemaining();
   publish();
+  await condition(allHandlersFinished);
   const result = run.result();
   if (result.status === 'failed') {
     const failed = run.failedStages();

@@ -4,6 +4,8 @@ import { registerDevCommand } from './commands/dev';
 import { registerPipelineCommands } from './commands/pipelines';
 import { registerWorkerCommand } from './commands/worker';
 import { registerMonitorCommands } from './commands/monitor';
+import { registerLedgerCommands } from './commands/ledger';
+import { registerSchedulingCommands } from './commands/scheduling';
 import { installCliRuntime } from './runtime';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or invalid input, 3 a service (Temporal, PostgreSQL) unreachable. */
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerDefinitionCommands(program);
   registerPipelineCommands(program);
+  registerSchedulingCommands(program);
+  registerLedgerCommands(program);
   registerMonitorCommands(program);
   return program;
 }

@@ -1,5 +1,6 @@
 import type { PipelineDefinition, ResourceVector } from '../definition/types';
 import type { JsonValue } from '../handlers/types';
+import type { ActiveBoost, IgnoredBoost } from '../boosts/boost-book';
 
 /** The single argument of `pipelineWorkflow` (plain JSON, so every SDK client and the CLI can start it). */
 export interface PipelineInput {
@@ -50,6 +51,11 @@ export interface PipelineResult {
 export interface PipelineStatus {
   name: string;
   state: PipelineState;
+  /** Base importance plus active boosts. */
   importance: number;
   stages: Record<string, StageState>;
+  /** Active boosts. */
+  boosts?: ActiveBoost[];
+  /** Boost signals that were invalid and ignored. */
+  ignoredBoosts?: IgnoredBoost[];
 }

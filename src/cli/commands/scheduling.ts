@@ -1,0 +1,157 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { BoostRequest } from '../../boosts/boost-request';
+import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../../scheduler/constants';
+import type { RankedEntry } from '../../scheduling/types';
+import { UsageError, withClient } from '../context';
+import { printJson, printTable } from '../output';
+
+/** What the scheduler's `queue` query returns (see workflows/messages.ts). */
+interface SchedulerQueue {
+  lastCycleAt: string | null;
+  cycles: number;
+  entries: RankedEntry[];
+}
+
+function schedulerId(): string {
+  return process.env.QM_SCHEDULER_WORKFLOW_ID ?? DEFAULT_SCHEDULER_WORKFLOW_ID;
+}
+
+/**
+ * `qm queue`: the ranked pending requests with their score breakdown and why each waits (like Slurm's
+ * `sprio` + `squeue`), from the scheduler's `queue` query.
+ * @throws WorkflowNotFoundError when no scheduler has run yet (printed as "nothing has been queued yet").
+ */
+export async function queueCommand(options: { json?: boolean }): Promise<RankedEntry[]> {
+  return withClient(async (client) => {
+    let queue: SchedulerQueue;
+    try {
+      queue = await client.workflow.getHandle(schedulerId()).query<SchedulerQueue>('queue');
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') {
+        process.stderr.write('no scheduler is running: nothing has asked for resources yet\n');
+        return [];
+      }
+      throw err;
+    }
+    if (options.json) {
+      printJson(queue);
+      return queue.entries;
+    }
+    const f = (n: number): string => n.toFixed(3);
+    process.stdout.write(`last cycle ${queue.lastCycleAt ?? 'never'}; ${queue.entries.length} request(s)\n`);
+    printTable(
+      [
+        'RANK',
+        'WORKFLOW',
+        'STAGE',
+        'PRIO',
+        'IMPORT',
+        'SCORE',
+        'PRIO_F',
+        'IMP_F',
+        'FIT_F',
+        'AGE_F',
+        'SIZE_F',
+        'DECISION',
+        'REASON',
+      ],
+      queue.entries.map((e) => [
+        String(e.rank),
+        e.workflowId,
+        e.shardIndex === null ? e.stageId : `${e.stageId}#${e.shardIndex}`,
+        String(e.priority),
+        String(e.importance),
+        f(e.score),
+        f(e.breakdown.priority),
+        f(e.breakdown.importance),
+        f(e.breakdown.fit),
+        f(e.breakdown.age),
+        f(e.breakdown.size),
+        e.decision,
+        e.reason,
+      ]),
+    );
+    return queue.entries;
+  });
+}
+
+/**
+ * Parses a duration: `90`, `90s`, `10m`, `2h`, `1d` → seconds.
+ * @throws UsageError for anything else.
+ */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`--ttl "${text}" is not a duration like 90s, 10m, 2h or 1d`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Options of `qm boost`. */
+export interface BoostOptions {
+  by: string;
+  ttl: string;
+  reason: string;
+  actor?: string;
+  token?: string;
+}
+
+/**
+ * `qm boost ID --by N --ttl 10m --reason …`: the `boost` update. Without the admin token (`--token` or
+ * `QM_ADMIN_TOKEN`) amounts above 3 and ttls above 1 h are refused.
+ * @throws UsageError for a refused boost (the validator's message, naming the field).
+ */
+export async function boostCommand(
+  workflowId: string,
+  options: BoostOptions,
+): Promise<{ importance: number; expiresAt: string }> {
+  const amount = Number(options.by);
+  const token = options.token ?? process.env.QM_ADMIN_TOKEN;
+  const request: BoostRequest = {
+    amount,
+    ttlSeconds: parseDuration(options.ttl),
+    reason: options.reason,
+    actor: options.actor ?? process.env.USER ?? 'cli',
+    ...(token ? { token } : {}),
+  };
+  return withClient(async (client) => {
+    try {
+      const result = await client.workflow
+        .getHandle(workflowId)
+        .executeUpdate<{ importance: number; expiresAt: string }, [BoostRequest]>('boost', {
+          args: [request],
+        });
+      process.stdout.write(
+        `boosted ${workflowId} by ${amount}: importance ${result.importance} until ${result.expiresAt}\n`,
+      );
+      return result;
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new UsageError(`boost refused: ${err.cause?.message ?? err.message}`);
+      throw err;
+    }
+  });
+}
+
+/** Adds `queue` and `boost`. */
+export function registerSchedulingCommands(program: Command): void {
+  program
+    .command('queue')
+    .description('ranked pending requests with score breakdowns and wait reasons')
+    .option('--json', 'print the queue as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await queueCommand(opts);
+    });
+  program
+    .command('boost')
+    .description("temporarily raise a pipeline's importance (audited; expires by itself)")
+    .argument('<workflowId>')
+    .requiredOption('--by <n>', 'importance to add (0 < n ≤ 3; ≤ 10 with the admin token)')
+    .requiredOption('--ttl <duration>', 'how long, e.g. 10m (≤ 1h; ≤ 1d with the admin token)')
+    .requiredOption('--reason <text>', 'why (kept in the audit)')
+    .option('--actor <name>', 'who asks (default: $USER)')
+    .option('--token <token>', 'admin token (default: $QM_ADMIN_TOKEN)')
+    .action(async (id: string, opts: BoostOptions) => {
+      await boostCommand(id, opts);
+    });
+}

@@ -1,0 +1,95 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { pipelineResult, pipelineStatus, startPipeline } from '../../../src/client';
+import type { Database } from '../../../src/ledger/db';
+import { listBoostAudit } from '../../../src/ledger/boosts';
+import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
+import { startTestWorker, type TestTemporal } from '../../support/temporal';
+
+let db: Database;
+let t: TestTemporal;
+const ADMIN = 'test-admin-token-0123456789';
+
+beforeAll(async () => {
+  process.env.QM_ADMIN_TOKEN = ADMIN; // read by the boostPolicy activity of the in-process worker
+  db = await openTestDatabase('qm_boost');
+  t = await startTestWorker({ schema: db.schema, node: { id: 'b1', capacity: { cpu: 4 }, monitor: false } });
+});
+afterAll(async () => {
+  delete process.env.QM_ADMIN_TOKEN;
+  await t.close();
+  await dropSchema(db);
+});
+
+function oneStage(name: string, priority: number, ms: number) {
+  return {
+    name,
+    stages: [
+      { id: 'work', handler: 'qm.sleep', priority, input: { ms }, resources: { desired: { cpu: 4 } } },
+    ],
+  };
+}
+const start = (def: unknown) =>
+  startPipeline(t.client, def, { taskQueue: t.taskQueue, workflowId: uniqueId('boost') });
+
+test('a boosted lower-priority pipeline overtakes; the boost is audited and shows in status and search attributes', async () => {
+  const blocker = await start(oneStage('blocker', 5, 2500));
+  await new Promise((r) => setTimeout(r, 700));
+  const plain = await start(oneStage('plain-p4', 4, 300));
+  const boosted = await start(oneStage('boosted-p3', 3, 300));
+  const result = await boosted.executeUpdate('boost', {
+    args: [{ amount: 3, ttlSeconds: 600, reason: 'release day', actor: 'test' }],
+  });
+  expect(result).toMatchObject({ importance: 3 });
+  await pipelineResult(blocker);
+  const [p, b] = await Promise.all([pipelineResult(plain), pipelineResult(boosted)]);
+  expect(Date.parse(b.stages.work?.startedAt ?? '')).toBeLessThan(Date.parse(p.stages.work?.startedAt ?? ''));
+
+  const audit = await listBoostAudit(db, boosted.workflowId);
+  expect(audit).toEqual([
+    expect.objectContaining({ action: 'added', amount: 3, reason: 'release day', actor: 'test' }),
+  ]);
+  const status = await pipelineStatus(boosted);
+  expect(status.importance).toBe(3);
+  expect(status.boosts).toHaveLength(1);
+  expect((await boosted.describe()).searchAttributes.QmImportance).toEqual([3]);
+});
+
+test('out-of-range boosts are rejected with the field named and never reach history; the admin token lifts limits', async () => {
+  const handle = await start(oneStage('limits', 2, 1500));
+  const refuse = async (args: Record<string, unknown>, field: string) => {
+    const err = await handle.executeUpdate('boost', { args: [args] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((err as WorkflowUpdateFailedError).cause?.message).toContain(`boost.${field}`);
+  };
+  await refuse({ amount: 5, ttlSeconds: 60, reason: 'too much' }, 'amount');
+  await refuse({ amount: 0, ttlSeconds: 60, reason: 'zero' }, 'amount');
+  await refuse({ amount: 1, ttlSeconds: 7200, reason: 'too long' }, 'ttlSeconds');
+  await refuse({ amount: 1, ttlSeconds: 60, reason: '' }, 'reason');
+  await refuse({ amount: 1, ttlSeconds: 60, reason: 'x', token: 'wrong' }, 'token');
+  await refuse({ amount: 11, ttlSeconds: 60, reason: 'x', token: ADMIN }, 'amount');
+  const ok = await handle.executeUpdate('boost', {
+    args: [{ amount: 8, ttlSeconds: 7200, reason: 'admin', token: ADMIN }],
+  });
+  expect(ok).toMatchObject({ importance: 8 });
+
+  // an invalid boost *signal* is ignored and shown in status
+  await handle.signal('boost', { amount: 99, ttlSeconds: 60, reason: 'signal' });
+  const status = await pipelineStatus(handle);
+  expect(status.ignoredBoosts?.[0]?.error).toContain('boost.amount');
+  expect(status.importance).toBe(8);
+  await pipelineResult(handle);
+
+  const history = await handle.fetchHistory();
+  const accepted = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  expect(accepted).toHaveLength(1); // only the valid admin boost
+});
+
+test('a boost expires by itself: importance and the search attribute fall back', async () => {
+  const handle = await start(oneStage('short', 2, 4000));
+  await handle.executeUpdate('boost', { args: [{ amount: 2, ttlSeconds: 1, reason: 'blip' }] });
+  expect((await pipelineStatus(handle)).importance).toBe(2);
+  await new Promise((r) => setTimeout(r, 1600));
+  expect((await pipelineStatus(handle)).importance).toBe(0);
+  expect((await handle.describe()).searchAttributes.QmImportance).toEqual([0]);
+  await pipelineResult(handle);
+});
