@@ -62,7 +62,6 @@ export class QuartermasterPlugin extends SimplePlugin {
   /** The ledger the activities use (opened on first use, closed when the last worker using it stops). */
   readonly ledger: LazyDatabase;
   private readonly taskQueue: string;
-  private running = 0;
 
   constructor(options: QuartermasterPluginOptions = {}) {
     const registry = new HandlerRegistry(options.handlers);
@@ -85,20 +84,21 @@ export class QuartermasterPlugin extends SimplePlugin {
         staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       },
     });
-    let self: QuartermasterPlugin | undefined;
+    // The ledger is shared by every Worker built with this plugin: close it when the last one stops.
+    let running = 0;
     super({
       name: 'quartermaster',
       activities,
       runContext: async (next) => {
-        if (self) self.running += 1;
+        running += 1;
         try {
           await next();
         } finally {
-          if (self && --self.running === 0) await ledger.close();
+          running -= 1;
+          if (running === 0) await ledger.close();
         }
       },
     });
-    self = this;
     this.registry = registry;
     this.ledger = ledger;
     this.taskQueue = taskQueue;
