@@ -1,13 +1,3 @@
-// is-any-array 3 (pulled in by ml-regression-base) is ESM-only: Node 20.19+ loads it natively, but
-// Jest's CommonJS runtime on Node 20 cannot, and jest.config.js only transforms .ts. Stand in with the
-// same one-line implementation until the config transforms it.
-jest.mock('is-any-array', () => ({
-  isAnyArray: (value: unknown): boolean => {
-    const tag = Object.prototype.toString.call(value);
-    return tag.endsWith('Array]') && !tag.includes('Big');
-  },
-}));
-
 import { createForecaster, MODEL_NAMES, type ModelName } from '../../../src/monitor/forecast/models';
 import { detectPeriod } from '../../../src/monitor/forecast/seasonal';
 import { BandedForecaster } from '../../../src/monitor/forecast/banded';

@@ -1,10 +1,3 @@
-jest.mock('is-any-array', () => ({
-  isAnyArray: (value: unknown): boolean => {
-    const tag = Object.prototype.toString.call(value);
-    return tag.endsWith('Array]') && !tag.includes('Big');
-  },
-}));
-
 import { NodeForecaster, snapshotForLedger } from '../../../src/monitor/node-forecaster';
 import type { UsageSample } from '../../../src/monitor/types';
 

@@ -1,10 +1,3 @@
-jest.mock('is-any-array', () => ({
-  isAnyArray: (value: unknown): boolean => {
-    const tag = Object.prototype.toString.call(value);
-    return tag.endsWith('Array]') && !tag.includes('Big');
-  },
-}));
-
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
