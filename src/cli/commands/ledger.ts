@@ -5,6 +5,8 @@ import { snapshot } from '../../ledger/snapshot';
 import { DEFAULT_STALE_AFTER_MS, type ResourceVector } from '../../ledger/types';
 import { formatVector } from '../../ledger/vectors';
 import { UsageError, withDatabase } from '../context';
+import { formatTable } from '../output';
+import { forecastUsage } from '../../../activities/cluster-snapshot';
 
 /** One row of `qm nodes --json`. */
 export interface NodeListing {
@@ -20,6 +22,8 @@ export interface NodeListing {
   free: ResourceVector;
   /** No heartbeat within the stale threshold. */
   stale: boolean;
+  /** Usage forecast 10 s ahead per monitored resource (`{ value, upper }`), or null without fresh monitor data. */
+  forecast: Record<string, { value: number; upper: number }> | null;
 }
 
 /** One row of `qm pools --json`. */
@@ -42,16 +46,6 @@ export interface NodesOptions {
   staleAfterMs?: number;
 }
 
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
-}
-
 /**
  * The nodes as `qm nodes` shows them: a table (id, task queue, capacity, granted, free, stale) or, with
  * `json`, an array of {@link NodeListing}.
@@ -66,17 +60,24 @@ export async function nodesOutput(db: Database, options: NodesOptions, now: Date
     granted: n.granted,
     free: n.free,
     stale: n.stale,
+    forecast:
+      (forecastUsage(n.forecast, n.usageAt, now, 30_000) as NodeListing['forecast'] | undefined) ?? null,
   }));
   if (options.json) return `${JSON.stringify(nodes, null, 2)}\n`;
   if (nodes.length === 0) return 'no nodes registered (start a worker: qm worker)\n';
-  return table(
-    ['ID', 'TASK QUEUE', 'CAPACITY', 'GRANTED', 'FREE', 'STALE'],
+  return formatTable(
+    ['ID', 'TASK QUEUE', 'CAPACITY', 'GRANTED', 'FREE', 'USAGE +10s (upper)', 'STALE'],
     nodes.map((n) => [
       n.id,
       n.taskQueue,
       formatVector(n.capacity),
       formatVector(n.granted),
       formatVector(n.free),
+      n.forecast
+        ? Object.entries(n.forecast)
+            .map(([r, f]) => `${r}=${+f.value.toFixed(1)} (${+f.upper.toFixed(1)})`)
+            .join(' ')
+        : '-',
       n.stale ? 'yes' : 'no',
     ]),
   );
@@ -95,7 +96,7 @@ export async function poolsOutput(db: Database, options: { json?: boolean }, now
   }));
   if (options.json) return `${JSON.stringify(pools, null, 2)}\n`;
   if (pools.length === 0) return 'no pools declared (declare one: qm pools set NAME=N)\n';
-  return table(
+  return formatTable(
     ['NAME', 'CAPACITY', 'GRANTED', 'FREE'],
     pools.map((p) => [p.name, String(p.capacity), String(p.granted), String(p.free)]),
   );

@@ -8,7 +8,7 @@ import {
 } from '../../../src/cli/commands/ledger';
 import type { Database } from '../../../src/ledger/db';
 import { commitDecisions } from '../../../src/ledger/commit';
-import { registerNode } from '../../../src/ledger/nodes';
+import { heartbeatNode, registerNode } from '../../../src/ledger/nodes';
 import { requestReservation } from '../../../src/ledger/reservations';
 import { dropSchema, openTestDatabase, testEnv } from '../../support/env';
 
@@ -18,6 +18,16 @@ let db: Database;
 beforeAll(async () => {
   db = await openTestDatabase('qm_cli');
   await registerNode(db, { id: 'a', capacity: { cpu: 8, memoryMb: 4096 } }, T0);
+  // a's monitor published usage and a +10 s forecast
+  await heartbeatNode(db, 'a', T0, {
+    usage: { cpu: 1.5 },
+    forecast: {
+      '10': {
+        cpu: { value: 1.6, lower: 1.2, upper: 2.25 },
+        memoryMb: { value: 900, lower: 850, upper: 1000 },
+      },
+    },
+  });
   await registerNode(db, { id: 'b', capacity: { cpu: 2 } }, new Date(T0.getTime() - 60_000));
   await poolsSetOutput(db, ['db-connections=20'], T0);
   await requestReservation(
@@ -36,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('qm nodes / qm pools', () => {
-  it('nodes --json prints id, taskQueue, capacity, granted, free, stale', async () => {
+  it('nodes --json prints id, taskQueue, capacity, granted, free, stale (and the usage forecast)', async () => {
     expect(JSON.parse(await nodesOutput(db, { json: true }, T0))).toEqual([
       {
         id: 'a',
@@ -45,6 +55,7 @@ describe('qm nodes / qm pools', () => {
         granted: { cpu: 3 },
         free: { cpu: 5, memoryMb: 4096 },
         stale: false,
+        forecast: { cpu: { value: 1.6, upper: 2.25 }, memoryMb: { value: 900, upper: 1000 } },
       },
       {
         id: 'b',
@@ -53,14 +64,18 @@ describe('qm nodes / qm pools', () => {
         granted: {},
         free: { cpu: 2 },
         stale: true,
+        forecast: null,
       },
     ]);
   });
 
   it('nodes prints a table', async () => {
     const out = await nodesOutput(db, {}, T0);
-    expect(out.split('\n')[0]).toMatch(/^ID\s+TASK QUEUE\s+CAPACITY\s+GRANTED\s+FREE\s+STALE$/);
+    expect(out.split('\n')[0]).toMatch(
+      /^ID\s+TASK QUEUE\s+CAPACITY\s+GRANTED\s+FREE\s+USAGE \+10s \(upper\)\s+STALE$/,
+    );
     expect(out).toContain('cpu=5 memoryMb=4096');
+    expect(out).toContain('cpu=1.6 (2.3) memoryMb=900 (1000)');
   });
 
   it('pools --json and table', async () => {
