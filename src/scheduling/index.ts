@@ -26,6 +26,7 @@ export {
 } from './config';
 export { degrade, type DegradeInput, type DegradeProposal, type ShrinkOffer } from './degrade';
 export { effectiveFree } from './model';
+export { estimateStarts, type EstimateInput } from './estimate';
 export { formatVector, formatQuantity } from './wait-reason';
 export { InvalidSchedulerOptionError, InvalidSnapshotError } from './errors';
 export * from './types';

@@ -1,0 +1,668 @@
+/**
+ * The discrete-event simulator: the production scheduling core (`runCycle`, `degrade`, the shard planner
+ * inside the cycle, `estimateStarts`) on a virtual clock. No Temporal, no PostgreSQL, no wall clock.
+ *
+ * The loop: take the earliest events (submissions, completions, boost changes, scheduler ticks), apply
+ * them, then run a scheduling round like the scheduler workflow does on a wake: a cycle over a snapshot
+ * of the simulated ledger, commit its grants and shard decisions; new shard requests get another cycle at
+ * once; under `quartermaster` the top blocked request gets shrink offers (`degrade`), which the simulated
+ * handlers acknowledge at once. While anything waits, a tick runs a cycle every `tickSeconds` (production's
+ * scheduler tick), so aging and moving forecasts take effect.
+ *
+ * Run times: `durations` are seconds at the desired allocation; a stage progresses at the rate
+ * `granted cpu / desired cpu` (a reduced grant or a shrink stretches it in proportion); a shard's run time
+ * is the stage's times its item share. Stages without resources start the moment they are ready.
+ */
+import type { NormalisedStageDefinition } from '../definition/types';
+import {
+  degrade,
+  estimateStarts,
+  runCycle,
+  type ClusterSnapshot,
+  type CycleResult,
+  type PendingRequest,
+  type ResourceVector,
+  type SchedulerOptions,
+  type ShardDecision,
+  type ShardRequestSpec,
+} from '../scheduling';
+import { HOST_RESOURCE_NAMES } from '../scheduling/types';
+import { shardShare } from '../sharding';
+import { BackgroundMonitor } from './background';
+import { InvalidSimulationOptionError } from './errors';
+import { EventQueue } from './event-queue';
+import { policyByName, requestForPolicy, type Policy } from './policies';
+import type { ExecutionRecord, PipelineRecord, SimulationTrace, StageRecord } from './trace';
+import type { Workload, WorkloadBoost } from './workload';
+
+/** Options of {@link simulate}; all optional. */
+export interface SimulateOptions {
+  /** `quartermaster`, `fifo` or `priority`. @default 'quartermaster' */
+  policy?: string;
+  /** Scheduler options for `quartermaster` (weights, holds, margin). @default {} */
+  scheduler?: SchedulerOptions;
+  /** Seconds between scheduler ticks while something waits; `Infinity` runs cycles on events only. @default 5 */
+  tickSeconds?: number;
+  /** Seconds between background samples fed to the forecaster. @default 1 */
+  sampleIntervalSeconds?: number;
+  /** Forecast horizon the core plans on, seconds (1–10). @default 10 */
+  forecastHorizonSeconds?: number;
+  /** Estimate start times for at most this many waiting requests per estimate; 0 disables. @default 200 */
+  estimateLimit?: number;
+  /** Record executions and utilisation steps (for the HTML report); off for huge runs. @default true */
+  recordTimeline?: boolean;
+  /** Called every `progressEvery` events with the virtual time and pipelines completed. */
+  onProgress?: (progress: { t: number; completedPipelines: number; totalPipelines: number }) => void;
+  /** Events between progress calls. @default 10000 */
+  progressEvery?: number;
+}
+
+type SimEvent =
+  | { readonly kind: 'submit'; readonly index: number }
+  | { readonly kind: 'complete'; readonly key: string; readonly version: number }
+  | { readonly kind: 'wake' }
+  | { readonly kind: 'tick' };
+
+interface PipelineState {
+  readonly record: PipelineRecord;
+  readonly workflowId: string;
+  readonly importance: number;
+  readonly boosts: readonly WorkloadBoost[];
+  stagesLeft: number;
+}
+
+interface StageState {
+  readonly def: NormalisedStageDefinition;
+  readonly record: StageRecord;
+  readonly pipeline: PipelineState;
+  readonly dependents: StageState[];
+  readonly workSeconds: number;
+  readonly expectedSeconds: number;
+  readonly key: string;
+  depsLeft: number;
+  shardsLeft: number;
+}
+
+interface PendingEntry {
+  readonly request: PendingRequest;
+  readonly stage: StageState;
+  readonly workSeconds: number;
+  readonly expectedSeconds: number;
+}
+
+interface RunningEntry {
+  readonly key: string;
+  readonly stage: StageState;
+  readonly nodeId: string | null;
+  readonly shardIndex: number | null;
+  readonly desired: ResourceVector;
+  readonly minimum: ResourceVector;
+  granted: ResourceVector;
+  /** Work left, seconds at the desired allocation. */
+  remaining: number;
+  /** Work the scheduler believes is left. */
+  expectedRemaining: number;
+  rate: number;
+  lastT: number;
+  version: number;
+  readonly exec: ExecutionRecord;
+}
+
+const HOST = new Set<string>(HOST_RESOURCE_NAMES);
+/** A stage granted (almost) no CPU still progresses at this rate, so nothing runs for ever. */
+const MIN_RATE = 0.01;
+/** Scheduling rounds stop after this many cycles at one instant (shard requests, shrink offers). */
+const MAX_CYCLES_PER_ROUND = 8;
+
+function positiveOption(field: string, value: number, allowInfinity: boolean): number {
+  if (!(value > 0) || (!allowInfinity && !Number.isFinite(value)) || Number.isNaN(value)) {
+    throw new InvalidSimulationOptionError(field, value, `must be a number > 0${allowInfinity ? '' : ' and finite'}`);
+  }
+  return value;
+}
+
+function cpuRate(granted: Readonly<ResourceVector>, desired: Readonly<ResourceVector>): number {
+  const d = desired.cpu ?? 0;
+  if (d <= 0) return 1;
+  return Math.max(MIN_RATE, Math.min(1, (granted.cpu ?? 0) / d));
+}
+
+function shardSpecOf(def: NormalisedStageDefinition): ShardRequestSpec | undefined {
+  const s = def.shard;
+  if (s === undefined) return undefined;
+  let itemCount: number | undefined;
+  if (s.by === 'items' && s.field !== undefined && typeof def.input === 'object' && def.input !== null) {
+    const items = (def.input as Record<string, unknown>)[s.field];
+    if (Array.isArray(items)) itemCount = items.length;
+  }
+  const maxShards = s.by === 'count' && s.count !== undefined ? Math.min(s.maxShards, s.count) : s.maxShards;
+  return {
+    maxShards,
+    ...(itemCount === undefined ? {} : { itemCount }),
+    ...(s.minItemsPerShard === undefined ? {} : { minItemsPerShard: s.minItemsPerShard }),
+    ...(s.resources?.minimum === undefined ? {} : { perShardFloor: s.resources.minimum }),
+  };
+}
+
+/**
+ * Simulates `workload` under one policy.
+ * @returns the trace (see {@link SimulationTrace}); summarise it with `computeMetrics`.
+ * @throws UnknownPolicyError; InvalidSchedulerOptionError; InvalidSimulationOptionError for a bad option.
+ */
+export function simulate(workload: Workload, options: SimulateOptions = {}): SimulationTrace {
+  const policy: Policy = policyByName(options.policy ?? 'quartermaster', options.scheduler ?? {});
+  const tickSeconds = positiveOption('tickSeconds', options.tickSeconds ?? 5, true);
+  const sampleInterval = positiveOption('sampleIntervalSeconds', options.sampleIntervalSeconds ?? 1, false);
+  const horizon = options.forecastHorizonSeconds ?? 10;
+  if (!(horizon >= 1 && horizon <= 10))
+    throw new InvalidSimulationOptionError('forecastHorizonSeconds', horizon, 'must be 1–10');
+  const estimateLimit = options.estimateLimit ?? 200;
+  if (!Number.isInteger(estimateLimit) || estimateLimit < 0)
+    throw new InvalidSimulationOptionError('estimateLimit', estimateLimit, 'must be an integer >= 0');
+  const recordTimeline = options.recordTimeline ?? true;
+  const progressEvery = options.progressEvery ?? 10_000;
+
+  // ── the simulated ledger ──
+  const nodes = workload.cluster.nodes;
+  const nodeGranted = new Map<string, ResourceVector>(nodes.map((n) => [n.id, {}]));
+  const poolGranted: ResourceVector = {};
+  const totalGranted: ResourceVector = {};
+  const capacity: Record<string, number> = {};
+  for (const n of nodes) for (const [r, v] of Object.entries(n.capacity)) capacity[r] = (capacity[r] ?? 0) + v;
+  for (const [r, v] of Object.entries(workload.cluster.pools)) capacity[r] = v;
+  const monitors = new Map<string, BackgroundMonitor>();
+  let lastBackgroundChange = 0;
+  for (const n of nodes) {
+    const series = workload.background[n.id];
+    if (series === undefined || Object.keys(series).length === 0) continue;
+    monitors.set(n.id, new BackgroundMonitor(n, series, sampleInterval, horizon));
+    for (const s of Object.values(series)) {
+      const last = s[s.length - 1];
+      if (last !== undefined) lastBackgroundChange = Math.max(lastBackgroundChange, last[0]);
+    }
+  }
+
+  const trace: SimulationTrace = {
+    policy: policy.name,
+    capacity,
+    nodeIds: nodes.map((n) => n.id),
+    stages: [],
+    executions: [],
+    pipelines: [],
+    utilization: [],
+    backlogSeconds: 0,
+    grantedDuringBacklog: {},
+    grantedTotal: {},
+    counters: {
+      cycles: 0,
+      reducedGrants: 0,
+      shardedStages: 0,
+      shards: 0,
+      degradations: 0,
+      overcommitEvents: 0,
+      partialCompletions: 0,
+    },
+    endedAt: 0,
+    starvationBoundSeconds: policy.config.starvationBoundSeconds,
+  };
+
+  const queue = new EventQueue<SimEvent>();
+  const pending = new Map<string, PendingEntry>();
+  const running = new Map<string, RunningEntry>();
+  const estimated = new Set<string>();
+  let nonTickEvents = 0;
+  let tickQueued = false;
+  let completedPipelines = 0;
+  const totalPipelines = workload.submissions.length;
+
+  const push = (time: number, ev: SimEvent): void => {
+    if (ev.kind !== 'tick') nonTickEvents++;
+    queue.push(time, ev);
+  };
+
+  workload.submissions.forEach((s, index) => {
+    push(s.at, { kind: 'submit', index });
+    for (const b of s.boosts) {
+      push(b.at, { kind: 'wake' });
+      push(b.at + b.ttlSeconds, { kind: 'wake' });
+    }
+  });
+
+  // ── ledger bookkeeping ──
+  const addGrant = (nodeId: string | null, v: Readonly<ResourceVector>, sign: 1 | -1): void => {
+    const row = nodeId === null ? undefined : nodeGranted.get(nodeId);
+    for (const [r, x] of Object.entries(v)) {
+      if (x === 0) continue;
+      if (HOST.has(r)) {
+        if (row !== undefined) row[r] = (row[r] ?? 0) + sign * x;
+        else continue;
+      } else poolGranted[r] = (poolGranted[r] ?? 0) + sign * x;
+      totalGranted[r] = (totalGranted[r] ?? 0) + sign * x;
+    }
+  };
+  const checkOvercommit = (): void => {
+    for (const n of nodes) {
+      const row = nodeGranted.get(n.id) as ResourceVector;
+      for (const [r, g] of Object.entries(row)) {
+        if (g > (n.capacity[r] ?? 0) + 1e-6) trace.counters.overcommitEvents++;
+      }
+    }
+    for (const [r, g] of Object.entries(poolGranted)) {
+      if (g > (workload.cluster.pools[r] ?? 0) + 1e-6) trace.counters.overcommitEvents++;
+    }
+  };
+  const clamp = (v: Readonly<ResourceVector>): ResourceVector => {
+    const out: ResourceVector = {};
+    for (const [r, x] of Object.entries(v)) out[r] = x > 0 ? x : 0;
+    return out;
+  };
+  const importanceAt = (p: PipelineState, t: number): number => {
+    let total = p.importance;
+    for (const b of p.boosts) if (b.at <= t && t < b.at + b.ttlSeconds) total += b.amount;
+    return total;
+  };
+
+  // ── stages ──
+  const completeStage = (stage: StageState, t: number): void => {
+    stage.record.completedAt = t;
+    const p = stage.pipeline;
+    p.stagesLeft--;
+    if (p.stagesLeft === 0) {
+      p.record.completedAt = t;
+      completedPipelines++;
+    }
+    for (const d of stage.dependents) {
+      d.depsLeft--;
+      if (d.depsLeft === 0) makeReady(d, t);
+    }
+  };
+  const startRun = (
+    key: string,
+    stage: StageState,
+    nodeId: string | null,
+    shardIndex: number | null,
+    desired: ResourceVector,
+    minimum: ResourceVector,
+    granted: ResourceVector,
+    work: number,
+    expected: number,
+    reduced: boolean,
+    t: number,
+  ): void => {
+    addGrant(nodeId, granted, 1);
+    const rate = cpuRate(granted, desired);
+    const exec: ExecutionRecord = {
+      key,
+      submission: stage.record.submission,
+      stageId: stage.def.id,
+      shardIndex,
+      nodeId,
+      priority: stage.def.priority,
+      startedAt: t,
+      completedAt: null,
+      reduced,
+      cpu: granted.cpu ?? 0,
+      shrinks: [],
+    };
+    if (recordTimeline) trace.executions.push(exec);
+    const entry: RunningEntry = {
+      key,
+      stage,
+      nodeId,
+      shardIndex,
+      desired,
+      minimum,
+      granted,
+      remaining: work,
+      expectedRemaining: expected,
+      rate,
+      lastT: t,
+      version: 0,
+      exec,
+    };
+    running.set(key, entry);
+    if (stage.record.startedAt === null) stage.record.startedAt = t;
+    push(t + work / rate, { kind: 'complete', key, version: 0 });
+  };
+  function makeReady(stage: StageState, t: number): void {
+    stage.record.readyAt = t;
+    const desired = stage.def.resources?.desired ?? {};
+    const minimum = stage.def.resources?.minimum ?? desired;
+    if (Object.values(desired).every((v) => v === 0)) {
+      // Production admits a stage without resources at once, on the workflow's own task queue.
+      startRun(stage.key, stage, null, null, desired, minimum, {}, stage.workSeconds, stage.expectedSeconds, false, t);
+      return;
+    }
+    const shard = shardSpecOf(stage.def);
+    pending.set(stage.key, {
+      request: {
+        key: stage.key,
+        workflowId: stage.pipeline.workflowId,
+        stageId: stage.def.id,
+        shardIndex: null,
+        priority: stage.def.priority,
+        importance: 0,
+        desired,
+        minimum,
+        readySince: new Date(t * 1000),
+        ...(shard === undefined ? {} : { shard }),
+      },
+      stage,
+      workSeconds: stage.workSeconds,
+      expectedSeconds: stage.expectedSeconds,
+    });
+  }
+  const submit = (index: number, t: number): void => {
+    const s = workload.submissions[index];
+    if (s === undefined) return;
+    const def = s.definition;
+    const record: PipelineRecord = {
+      submission: index,
+      name: def.name,
+      submittedAt: t,
+      completedAt: null,
+      weight: Math.max(...def.stages.map((st) => st.priority)),
+    };
+    trace.pipelines.push(record);
+    const pipeline: PipelineState = {
+      record,
+      workflowId: `s${index}-${def.name}`,
+      importance: def.importance,
+      boosts: s.boosts,
+      stagesLeft: def.stages.length,
+    };
+    const byId = new Map<string, StageState>();
+    const states = def.stages.map((st) => {
+      const stageRecord: StageRecord = {
+        submission: index,
+        pipeline: def.name,
+        stageId: st.id,
+        priority: st.priority,
+        readyAt: null,
+        startedAt: null,
+        completedAt: null,
+        estimatedStartAt: null,
+        shards: 0,
+      };
+      trace.stages.push(stageRecord);
+      const state: StageState = {
+        def: st,
+        record: stageRecord,
+        pipeline,
+        dependents: [],
+        workSeconds: s.durations[st.id] ?? 0,
+        expectedSeconds: s.expectedSeconds[st.id] ?? s.durations[st.id] ?? 0,
+        key: `${pipeline.workflowId}/${st.id}`,
+        depsLeft: st.dependsOn.length,
+        shardsLeft: 0,
+      };
+      byId.set(st.id, state);
+      return state;
+    });
+    for (const st of states) for (const d of st.def.dependsOn) byId.get(d)?.dependents.push(st);
+    for (const st of states) if (st.depsLeft === 0) makeReady(st, t);
+  };
+  const complete = (key: string, version: number, t: number): void => {
+    const e = running.get(key);
+    if (e === undefined || e.version !== version) return;
+    running.delete(key);
+    addGrant(e.nodeId, e.granted, -1);
+    e.exec.completedAt = t;
+    if (e.shardIndex === null) completeStage(e.stage, t);
+    else {
+      e.stage.shardsLeft--;
+      if (e.stage.shardsLeft === 0) completeStage(e.stage, t);
+    }
+  };
+  const progressTo = (e: RunningEntry, t: number): void => {
+    const dt = t - e.lastT;
+    e.remaining = Math.max(0, e.remaining - dt * e.rate);
+    e.expectedRemaining = Math.max(0, e.expectedRemaining - dt * e.rate);
+    e.lastT = t;
+  };
+
+  // ── scheduling ──
+  const snapshotAt = (t: number): ClusterSnapshot => {
+    for (const m of monitors.values()) m.advance(t);
+    return {
+      nodes: nodes.map((n) => {
+        const granted = clamp(nodeGranted.get(n.id) as ResourceVector);
+        const forecast = monitors.get(n.id)?.forecastUsage(granted);
+        return {
+          id: n.id,
+          taskQueue: `qm-${n.id}`,
+          capacity: n.capacity,
+          granted,
+          stale: false,
+          ...(forecast === undefined ? {} : { forecastUsage: forecast }),
+        };
+      }),
+      pools: Object.entries(workload.cluster.pools).map(([name, cap]) => ({
+        name,
+        capacity: cap,
+        granted: Math.max(0, poolGranted[name] ?? 0),
+      })),
+      pending: [...pending.values()].map((e) =>
+        requestForPolicy(policy, { ...e.request, importance: importanceAt(e.stage.pipeline, t) }),
+      ),
+      running: [...running.values()]
+        .filter((e) => e.nodeId !== null)
+        .map((e) => ({
+          key: e.key,
+          nodeId: e.nodeId as string,
+          granted: e.granted,
+          minimum: e.minimum,
+          desired: e.desired,
+          priority: e.stage.def.priority,
+          importance: importanceAt(e.stage.pipeline, t),
+        })),
+    };
+  };
+  const applyShard = (d: ShardDecision, entry: PendingEntry, t: number): void => {
+    const stage = entry.stage;
+    trace.counters.shardedStages++;
+    trace.counters.shards += d.shardCount;
+    stage.record.shards = d.shardCount;
+    stage.shardsLeft = d.shardCount;
+    if (d.shardCount === 0) {
+      completeStage(stage, t);
+      return;
+    }
+    const spec = entry.request.shard;
+    const floor = spec?.perShardFloor ?? {};
+    const minimum: ResourceVector = {};
+    for (const [r, v] of Object.entries(d.perShard)) minimum[r] = Math.min(v, floor[r] ?? v);
+    for (let i = 0; i < d.shardCount; i++) {
+      const share = shardShare(d.shardCount, i, spec?.itemCount);
+      const key = `${entry.request.key}#${i}`;
+      pending.set(key, {
+        request: {
+          key,
+          workflowId: entry.request.workflowId,
+          stageId: entry.request.stageId,
+          shardIndex: i,
+          priority: entry.request.priority,
+          importance: 0,
+          desired: d.perShard,
+          minimum,
+          readySince: new Date(t * 1000),
+        },
+        stage,
+        workSeconds: entry.workSeconds * share,
+        expectedSeconds: entry.expectedSeconds * share,
+      });
+    }
+  };
+  /** Commits a cycle's grants and shard decisions. @returns whether new requests appeared (shards). */
+  const commit = (result: CycleResult, t: number): boolean => {
+    let created = false;
+    for (const d of result.decisions) {
+      const entry = pending.get(d.key);
+      if (entry === undefined || d.kind === 'wait') continue;
+      pending.delete(d.key);
+      if (d.kind === 'grant') {
+        if (d.reduced) trace.counters.reducedGrants++;
+        const r = entry.request;
+        const desired = { ...r.desired };
+        startRun(
+          d.key,
+          entry.stage,
+          d.nodeId,
+          r.shardIndex,
+          desired,
+          policy.reducedGrants ? { ...r.minimum } : desired,
+          { ...d.granted },
+          entry.workSeconds,
+          entry.expectedSeconds,
+          d.reduced,
+          t,
+        );
+      } else {
+        applyShard(d, entry, t);
+        created = true;
+      }
+    }
+    checkOvercommit();
+    return created;
+  };
+  const applyShrinks = (snapshot: ClusterSnapshot, holder: string, t: number): boolean => {
+    const proposal = degrade({ snapshot, requestKey: holder, now: new Date(t * 1000), config: policy.config });
+    if (proposal === null || proposal.offers.length === 0) return false;
+    for (const offer of proposal.offers) {
+      const e = running.get(offer.key);
+      if (e === undefined) continue;
+      progressTo(e, t);
+      const freed: ResourceVector = {};
+      for (const [r, v] of Object.entries(e.granted)) freed[r] = v - (offer.to[r] ?? v);
+      addGrant(e.nodeId, freed, -1);
+      e.granted = { ...e.granted, ...offer.to };
+      e.rate = cpuRate(e.granted, e.desired);
+      e.version++;
+      e.exec.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
+      push(t + e.remaining / e.rate, { kind: 'complete', key: e.key, version: e.version });
+      trace.counters.degradations++;
+    }
+    return true;
+  };
+  const estimate = (result: CycleResult, t: number): void => {
+    if (estimateLimit === 0) return;
+    let fresh = false;
+    for (const q of result.queue) {
+      if (q.decision === 'wait' && q.shardIndex === null && pending.has(q.key) && !estimated.has(q.key)) fresh = true;
+    }
+    if (!fresh) return;
+    const snapshot = snapshotAt(t);
+    const runningEndsAt = new Map<string, Date>();
+    for (const e of running.values()) runningEndsAt.set(e.key, new Date(Math.max(t, e.lastT + e.expectedRemaining / e.rate) * 1000));
+    const expectedSeconds = new Map<string, number>();
+    for (const e of pending.values()) {
+      const r = e.request;
+      const rate = policy.reducedGrants ? cpuRate(r.minimum, r.desired) : 1;
+      expectedSeconds.set(r.key, e.expectedSeconds / rate);
+    }
+    const order = result.queue.filter((q) => q.decision === 'wait' && pending.has(q.key)).map((q) => q.key);
+    const starts = estimateStarts({
+      snapshot,
+      now: new Date(t * 1000),
+      order,
+      runningEndsAt,
+      expectedSeconds,
+      config: policy.config,
+      limit: estimateLimit,
+    });
+    for (const [key, start] of starts) {
+      const e = pending.get(key);
+      if (e === undefined || e.request.shardIndex !== null || estimated.has(key)) continue;
+      estimated.add(key);
+      if (start !== null) e.stage.record.estimatedStartAt = start.getTime() / 1000;
+    }
+  };
+  const round = (t: number): boolean => {
+    let progressed = false;
+    for (let i = 0; i < MAX_CYCLES_PER_ROUND && pending.size > 0; i++) {
+      const before = pending.size;
+      const result = runCycle(snapshotAt(t), new Date(t * 1000), policy.config);
+      trace.counters.cycles++;
+      const created = commit(result, t);
+      if (pending.size !== before || created) progressed = true;
+      if (created) continue;
+      if (policy.degradation) {
+        const holder = result.decisions.find((d) => d.kind === 'wait' && d.hold !== undefined);
+        if (holder !== undefined && pending.has(holder.key) && applyShrinks(snapshotAt(t), holder.key, t)) {
+          progressed = true;
+          continue;
+        }
+      }
+      estimate(result, t);
+      break;
+    }
+    return progressed;
+  };
+
+  // ── the loop ──
+  let lastT = 0;
+  let events = 0;
+  let nextProgress = progressEvery;
+  const advance = (t: number): void => {
+    const dt = t - lastT;
+    if (dt > 0) {
+      const backlog = pending.size > 0;
+      if (backlog) trace.backlogSeconds += dt;
+      for (const [r, g] of Object.entries(totalGranted)) {
+        const x = Math.max(0, g) * dt;
+        trace.grantedTotal[r] = (trace.grantedTotal[r] ?? 0) + x;
+        if (backlog) trace.grantedDuringBacklog[r] = (trace.grantedDuringBacklog[r] ?? 0) + x;
+      }
+    }
+    lastT = t;
+  };
+  const recordUtilization = (t: number): void => {
+    if (!recordTimeline) return;
+    const granted: Record<string, number> = {};
+    for (const [r, g] of Object.entries(totalGranted)) granted[r] = Math.max(0, g);
+    const last = trace.utilization[trace.utilization.length - 1];
+    const backlog = pending.size > 0;
+    if (
+      last !== undefined &&
+      last.backlog === backlog &&
+      Object.keys(granted).every((r) => Math.abs((last.granted[r] ?? 0) - (granted[r] ?? 0)) < 1e-9)
+    )
+      return;
+    if (last !== undefined && last.t === t) trace.utilization.pop();
+    trace.utilization.push({ t, granted, backlog });
+  };
+
+  for (;;) {
+    const t = queue.peekTime();
+    if (t === undefined) break;
+    advance(t);
+    while (queue.peekTime() === t) {
+      const next = queue.pop();
+      if (next === undefined) break;
+      const ev = next.value;
+      events++;
+      if (ev.kind === 'tick') tickQueued = false;
+      else nonTickEvents--;
+      if (ev.kind === 'submit') submit(ev.index, t);
+      else if (ev.kind === 'complete') complete(ev.key, ev.version, t);
+    }
+    const progressed = pending.size > 0 ? round(t) : false;
+    recordUtilization(t);
+    trace.endedAt = t;
+    if (options.onProgress !== undefined && events >= nextProgress) {
+      nextProgress = events + progressEvery;
+      options.onProgress({ t, completedPipelines, totalPipelines });
+    }
+    if (pending.size > 0 && !tickQueued && Number.isFinite(tickSeconds)) {
+      // Nothing else will ever happen and the background has settled: what still waits, waits for ever.
+      const stuck =
+        !progressed && nonTickEvents === 0 && running.size === 0 && t > lastBackgroundChange + 300;
+      if (!stuck) {
+        push(t + tickSeconds, { kind: 'tick' });
+        tickQueued = true;
+      }
+    }
+  }
+  for (const e of running.values()) progressTo(e, trace.endedAt);
+  return trace;
+}

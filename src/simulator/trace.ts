@@ -1,0 +1,125 @@
+/**
+ * What a simulation records: one row per stage, per execution (a stage run or a shard run), per pipeline,
+ * the utilisation over time and the counters. Times are seconds since the start of the simulation.
+ */
+import type { PolicyName } from './policies';
+
+/** One stage of one submitted pipeline. */
+export interface StageRecord {
+  /** Index of the submission (in time order). */
+  readonly submission: number;
+  /** Pipeline name. */
+  readonly pipeline: string;
+  /** Stage id. */
+  readonly stageId: string;
+  /** Priority 1–10. */
+  readonly priority: number;
+  /** When its dependencies were done; `null` if never. */
+  readyAt: number | null;
+  /** When it (or its first shard) started; `null` if never. */
+  startedAt: number | null;
+  /** When it (all its shards) completed; `null` if never. */
+  completedAt: number | null;
+  /** The start time estimated when it first waited (`estimateStarts`); `null` when it never waited or had none. */
+  estimatedStartAt: number | null;
+  /** Shards it was split into (0 when it ran whole). */
+  shards: number;
+}
+
+/** One run on a node: a whole stage or one shard. */
+export interface ExecutionRecord {
+  /** Reservation key. */
+  readonly key: string;
+  /** Index of the submission. */
+  readonly submission: number;
+  /** Stage id. */
+  readonly stageId: string;
+  /** Shard index, `null` for a whole stage. */
+  readonly shardIndex: number | null;
+  /** Node it ran on; `null` for a stage without resources. */
+  readonly nodeId: string | null;
+  /** Priority 1–10. */
+  readonly priority: number;
+  /** Start, seconds. */
+  readonly startedAt: number;
+  /** End, seconds; `null` while running (only in an unfinished simulation). */
+  completedAt: number | null;
+  /** Whether its grant was reduced (below desired). */
+  readonly reduced: boolean;
+  /** CPU cores granted at start. */
+  readonly cpu: number;
+  /** Later shrinks by graceful degradation: when, and the CPU after. */
+  readonly shrinks: Array<{ readonly at: number; readonly cpu: number }>;
+}
+
+/** One submitted pipeline. */
+export interface PipelineRecord {
+  /** Index of the submission. */
+  readonly submission: number;
+  /** Pipeline name. */
+  readonly name: string;
+  /** Submission time, seconds. */
+  readonly submittedAt: number;
+  /** When its last stage completed; `null` if never. */
+  completedAt: number | null;
+  /** Its highest stage priority (the weight of its completion time). */
+  readonly weight: number;
+}
+
+/** Cluster-wide granted totals from `t` until the next point. */
+export interface UtilizationPoint {
+  /** Seconds. */
+  readonly t: number;
+  /** Resource → Σ granted (host resources over nodes, pools). */
+  readonly granted: Readonly<Record<string, number>>;
+  /** Whether some request was waiting. */
+  readonly backlog: boolean;
+}
+
+/** Event counters. */
+export interface SimulationCounters {
+  /** Cycles run. */
+  cycles: number;
+  /** Grants below desired. */
+  reducedGrants: number;
+  /** Stages split into shards. */
+  shardedStages: number;
+  /** Shards created. */
+  shards: number;
+  /** Shrink offers applied to running stages (graceful degradation). */
+  degradations: number;
+  /** Checks that found Σ granted above capacity on some node resource or pool (must stay 0). */
+  overcommitEvents: number;
+  /** Pipelines that completed with some shards dropped (never, in this model: nothing fails). */
+  partialCompletions: number;
+}
+
+/** Everything one simulation recorded. */
+export interface SimulationTrace {
+  /** The policy. */
+  readonly policy: PolicyName;
+  /** Resource → cluster capacity (host resources summed over nodes, and pools). */
+  readonly capacity: Readonly<Record<string, number>>;
+  /** Node ids, in workload order. */
+  readonly nodeIds: readonly string[];
+  /** Per stage, in submission then definition order. */
+  readonly stages: StageRecord[];
+  /** Per execution, in start order (empty when not recorded). */
+  readonly executions: ExecutionRecord[];
+  /** Per pipeline, in submission order. */
+  readonly pipelines: PipelineRecord[];
+  /** Utilisation steps (empty when not recorded). */
+  readonly utilization: UtilizationPoint[];
+  /** Seconds during which some request was waiting. */
+  backlogSeconds: number;
+  /** Resource → ∫ Σ granted dt over the backlog time (unit · seconds). */
+  readonly grantedDuringBacklog: Record<string, number>;
+  /** Resource → ∫ Σ granted dt over the whole run. */
+  readonly grantedTotal: Record<string, number>;
+  /** Counters. */
+  readonly counters: SimulationCounters;
+  /** Time of the last event processed, seconds. */
+  endedAt: number;
+  /** The starvation bound of the policy's config, seconds (`Infinity` when not enforced). */
+  readonly starvationBoundSeconds: number;
+}
