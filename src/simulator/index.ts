@@ -30,8 +30,16 @@ export {
   type BackgroundSeries,
 } from './workload';
 export { WORKLOAD_SCHEMA_ID, workloadJsonSchema } from './json-schema';
-export { POLICY_NAMES, isPolicyName, policyByName, requestForPolicy, type Policy, type PolicyName } from './policies';
+export {
+  POLICY_NAMES,
+  isPolicyName,
+  policyByName,
+  requestForPolicy,
+  type Policy,
+  type PolicyName,
+} from './policies';
 export { renderHtmlReport } from './html-report';
+export { generateWorkload, type GenerateOptions } from './generate';
 export { BackgroundMonitor, seriesValueAt } from './background';
 export { EventQueue } from './event-queue';
 export type {

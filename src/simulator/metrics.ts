@@ -163,7 +163,9 @@ export function computeMetrics(trace: SimulationTrace): SimulationMetrics {
     degradations: trace.counters.degradations,
     unstartedStages: unstarted,
     backlogSeconds: trace.backlogSeconds,
-    starvationBoundSeconds: Number.isFinite(trace.starvationBoundSeconds) ? trace.starvationBoundSeconds : null,
+    starvationBoundSeconds: Number.isFinite(trace.starvationBoundSeconds)
+      ? trace.starvationBoundSeconds
+      : null,
     waitEstimate: {
       count: abs.length,
       meanAbsErrorSeconds: abs.length === 0 ? 0 : abs.reduce((a, b) => a + b, 0) / abs.length,

@@ -116,7 +116,11 @@ const MAX_CYCLES_PER_ROUND = 8;
 
 function positiveOption(field: string, value: number, allowInfinity: boolean): number {
   if (!(value > 0) || (!allowInfinity && !Number.isFinite(value)) || Number.isNaN(value)) {
-    throw new InvalidSimulationOptionError(field, value, `must be a number > 0${allowInfinity ? '' : ' and finite'}`);
+    throw new InvalidSimulationOptionError(
+      field,
+      value,
+      `must be a number > 0${allowInfinity ? '' : ' and finite'}`,
+    );
   }
   return value;
 }
@@ -168,7 +172,8 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
   const poolGranted: ResourceVector = {};
   const totalGranted: ResourceVector = {};
   const capacity: Record<string, number> = {};
-  for (const n of nodes) for (const [r, v] of Object.entries(n.capacity)) capacity[r] = (capacity[r] ?? 0) + v;
+  for (const n of nodes)
+    for (const [r, v] of Object.entries(n.capacity)) capacity[r] = (capacity[r] ?? 0) + v;
   for (const [r, v] of Object.entries(workload.cluster.pools)) capacity[r] = v;
   const monitors = new Map<string, BackgroundMonitor>();
   let lastBackgroundChange = 0;
@@ -330,7 +335,19 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
     const minimum = stage.def.resources?.minimum ?? desired;
     if (Object.values(desired).every((v) => v === 0)) {
       // Production admits a stage without resources at once, on the workflow's own task queue.
-      startRun(stage.key, stage, null, null, desired, minimum, {}, stage.workSeconds, stage.expectedSeconds, false, t);
+      startRun(
+        stage.key,
+        stage,
+        null,
+        null,
+        desired,
+        minimum,
+        {},
+        stage.workSeconds,
+        stage.expectedSeconds,
+        false,
+        t,
+      );
       return;
     }
     const shard = shardSpecOf(stage.def);
@@ -526,7 +543,12 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
     return created;
   };
   const applyShrinks = (snapshot: ClusterSnapshot, holder: string, t: number): boolean => {
-    const proposal = degrade({ snapshot, requestKey: holder, now: new Date(t * 1000), config: policy.config });
+    const proposal = degrade({
+      snapshot,
+      requestKey: holder,
+      now: new Date(t * 1000),
+      config: policy.config,
+    });
     if (proposal === null || proposal.offers.length === 0) return false;
     for (const offer of proposal.offers) {
       const e = running.get(offer.key);
@@ -548,12 +570,14 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
     if (estimateLimit === 0) return;
     let fresh = false;
     for (const q of result.queue) {
-      if (q.decision === 'wait' && q.shardIndex === null && pending.has(q.key) && !estimated.has(q.key)) fresh = true;
+      if (q.decision === 'wait' && q.shardIndex === null && pending.has(q.key) && !estimated.has(q.key))
+        fresh = true;
     }
     if (!fresh) return;
     const snapshot = snapshotAt(t);
     const runningEndsAt = new Map<string, Date>();
-    for (const e of running.values()) runningEndsAt.set(e.key, new Date(Math.max(t, e.lastT + e.expectedRemaining / e.rate) * 1000));
+    for (const e of running.values())
+      runningEndsAt.set(e.key, new Date(Math.max(t, e.lastT + e.expectedRemaining / e.rate) * 1000));
     const expectedSeconds = new Map<string, number>();
     for (const e of pending.values()) {
       const r = e.request;

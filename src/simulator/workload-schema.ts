@@ -18,7 +18,9 @@ export const BACKGROUND_METRICS = ['cpu', 'memoryMb', 'diskIoMBps', 'netMbps'] a
 
 const point = z
   .tuple([seconds, quantity], { error: 'must be a [seconds, value] pair of numbers ≥ 0' })
-  .describe('[time in seconds since the start, usage in the resource unit]; the value holds until the next point.');
+  .describe(
+    '[time in seconds since the start, usage in the resource unit]; the value holds until the next point.',
+  );
 
 const series = z
   .array(point, { error: 'must be an array of [seconds, value] pairs' })

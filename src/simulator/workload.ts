@@ -117,7 +117,8 @@ export function parseWorkload(raw: unknown): Workload {
   }
   const maxCapacity: Record<string, number> = {};
   for (const n of data.cluster.nodes) {
-    for (const [name, v] of Object.entries(n.capacity)) maxCapacity[name] = Math.max(maxCapacity[name] ?? 0, v);
+    for (const [name, v] of Object.entries(n.capacity))
+      maxCapacity[name] = Math.max(maxCapacity[name] ?? 0, v);
   }
 
   const submissions: Array<WorkloadSubmission & { index: number }> = [];

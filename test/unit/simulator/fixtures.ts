@@ -1,0 +1,42 @@
+/** Small workload builders for the simulator's table-driven tests. */
+import path from 'node:path';
+import { loadWorkloadFile, parseWorkload, type Workload } from '../../../src/simulator';
+
+/** Loads `test/fixtures/workloads/NAME.json`. */
+export function fixture(name: string): Workload {
+  return loadWorkloadFile(path.join(__dirname, '..', '..', 'fixtures', 'workloads', `${name}.json`));
+}
+
+/** A one-stage pipeline definition. */
+export function oneStage(
+  name: string,
+  priority: number,
+  desired: Record<string, number>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name,
+    stages: [{ id: 's', handler: 'qm.sleep', priority, resources: { desired }, ...extra }],
+  };
+}
+
+/** A submission of a one-stage pipeline running `seconds`. */
+export function job(
+  at: number,
+  name: string,
+  priority: number,
+  desired: Record<string, number>,
+  seconds: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { at, definition: oneStage(name, priority, desired, extra), durations: { s: seconds } };
+}
+
+/** A validated workload on one node of `capacity` with `submissions`. */
+export function workload(
+  capacity: Record<string, number>,
+  submissions: Array<Record<string, unknown>>,
+  extra: Record<string, unknown> = {},
+): Workload {
+  return parseWorkload({ cluster: { nodes: [{ id: 'n1', capacity }] }, submissions, ...extra });
+}
