@@ -63,6 +63,7 @@ function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): Pend
     desired: r.desired,
     minimum: r.minimum,
     readySince: r.requestedAt,
+    ...(r.shardSpec ? { shard: r.shardSpec } : {}),
   };
 }
 

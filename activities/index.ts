@@ -1,10 +1,12 @@
 import type { HandlerRegistry } from '../src/handlers/registry';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import type { SchedulerConfig } from '../src/scheduling/config';
+import { createReassemble } from './reassemble';
 import { createRunStage } from './run-stage';
 import { createSchedulerActivities } from './scheduler';
 
 export type { RunStageInput, RunStageResult, RunStageFailureDetails } from './run-stage';
+export type { ReassembleInput, ShardResultInput } from './reassemble';
 
 /** What the activities depend on, injected once per worker. */
 export interface ActivityDependencies {
@@ -33,6 +35,7 @@ export function createActivities(deps: ActivityDependencies) {
       ledger: deps.ledger,
       leaseMs: deps.scheduler.leaseMs,
     }),
+    reassembleShards: createReassemble(deps.registry),
     ...createSchedulerActivities({
       ledger: deps.ledger,
       config: deps.scheduler.config,

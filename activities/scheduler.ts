@@ -12,11 +12,11 @@ import {
   countPending,
 } from '../src/ledger/reservations';
 import { snapshot } from '../src/ledger/snapshot';
-import type { ReservationRecord } from '../src/ledger/types';
+import type { ReservationRecord, ShardSpecRecord } from '../src/ledger/types';
 import type { AdmissionDecision, AdmissionRequest, CycleReport } from '../src/scheduler/types';
 import { runCycle } from '../src/scheduling/cycle';
 import type { SchedulerConfig } from '../src/scheduling/config';
-import type { Decision, RankedEntry } from '../src/scheduling/types';
+import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/types';
 import { createBoostActivities } from './boosts';
 import { toClusterSnapshot } from './cluster-snapshot';
 
@@ -36,6 +36,15 @@ export interface SchedulerActivityDependencies {
   staleAfterMs: number;
   /** Rows of the ranked queue kept for the `queue` query. @default 200 */
   queueLimit?: number;
+}
+
+function shardSpecRecord(spec: ShardRequestSpec): ShardSpecRecord {
+  return {
+    maxShards: spec.maxShards,
+    ...(spec.itemCount === undefined ? {} : { itemCount: spec.itemCount }),
+    ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
+    ...(spec.perShardFloor === undefined ? {} : { perShardFloor: { ...spec.perShardFloor } }),
+  };
 }
 
 function grantOf(r: ReservationRecord, taskQueue: string): AdmissionDecision {
@@ -113,7 +122,12 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
   async function requestReservation(req: AdmissionRequest): Promise<AdmissionDecision> {
     const db = await deps.ledger.get();
     const now = new Date();
-    const { reservation } = await ledgerRequest(db, { ...req, shardIndex: req.shardIndex }, now);
+    const { shard, ...rest } = req;
+    const { reservation } = await ledgerRequest(
+      db,
+      { ...rest, ...(shard === undefined ? {} : { shardSpec: shardSpecRecord(shard) }) },
+      now,
+    );
     if (reservation.state === 'granted' || reservation.state === 'running') {
       return grantOf(reservation, await taskQueueOf(reservation.nodeId as string));
     }
@@ -134,6 +148,9 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
         });
         if (result.granted.length === 1) return toAdmission(d);
       }
+      // Not even its minimum fits anywhere, but it can be split: tell the requester now (it withdraws this
+      // request and starts its shards), instead of waiting for the next cycle to say the same.
+      if (d?.kind === 'shard') return toAdmission(d);
     }
     await wakeScheduler(Context.current().client);
     return { kind: 'pending', key: req.key };

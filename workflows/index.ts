@@ -3,11 +3,14 @@
  * their workflows index: `export * from 'quartermaster/workflows';`.
  */
 export { pipelineWorkflow } from './pipeline-workflow';
+export { shardWorkflow, type ShardWorkflowInput, type ShardWorkflowResult } from './shard-workflow';
 export { schedulerWorkflow, type SchedulerWorkflowInput } from './scheduler-workflow';
 export {
   statusQuery,
   reservationDecisionSignal,
   wakeSignal,
   queueQuery,
+  shardProgressSignal,
+  type ShardProgress,
   type SchedulerQueue,
 } from './messages';

@@ -39,3 +39,18 @@ export interface BoostResult {
   /** ISO-8601 time this boost expires. */
   expiresAt: string;
 }
+
+/** `shardProgress` signal from a `shardWorkflow` to its parent: an attempt of the shard started running. */
+export const shardProgressSignal = defineSignal<[ShardProgress]>('shardProgress');
+
+/** What a shard reports to its parent (one signal per attempt, so a stage of N shards adds ~N events). */
+export interface ShardProgress {
+  /** The sharded stage. */
+  stageId: string;
+  /** Shard index. */
+  index: number;
+  /** The attempt that started. */
+  attempt: number;
+  /** The node it runs on (absent for a stage without resources). */
+  node?: string;
+}

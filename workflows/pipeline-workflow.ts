@@ -19,7 +19,16 @@ import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
 import type { PipelineInput, PipelineResult } from '../src/pipeline/types';
 import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../src/search-attributes';
-import { boostSignal, boostUpdate, reservationDecisionSignal, statusQuery } from './messages';
+import { fanOutCount, shardRequestSpec, shardsUpFront } from '../src/sharding/fan-out';
+import type { ShardRequestSpec } from '../src/scheduling/types';
+import {
+  boostSignal,
+  boostUpdate,
+  reservationDecisionSignal,
+  shardProgressSignal,
+  statusQuery,
+} from './messages';
+import { runShardedStage, type ShardBooks } from './shard-runner';
 import { runStageWithAdmission, type DecisionBox } from './stage-runner';
 
 const boostActivities = proxyActivities<QuartermasterActivities>({
@@ -31,7 +40,9 @@ const policyActivities = proxyLocalActivities<QuartermasterActivities>({ startTo
 /**
  * Runs a pipeline: validates its definition, then runs stages in dependency order, independent stages
  * concurrently. A stage with resources asks the scheduler for a reservation and runs on the granted node's
- * task queue with its allocation; one without runs at once. Queryable with `status`; the Web UI shows a
+ * task queue with its allocation; one without runs at once. A shardable stage that cannot fit (or one with
+ * `shard.always`) runs as child `shardWorkflow`s whose results are reassembled; with `partial: "allow"` it
+ * may end `partial` (the result's status is then `partial`). Queryable with `status`; the Web UI shows a
  * stage table.
  * @returns the result with every stage's status, attempts, times, output, allocation and node.
  * @throws ApplicationFailure `InvalidDefinitionError` (non-retryable, details: the issues) for a bad
@@ -60,6 +71,15 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     ignoredBoosts: book.ignored(),
   }));
   setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
+  const shardBooks: ShardBooks = new Map();
+  setHandler(shardProgressSignal, (p) => {
+    const book = shardBooks.get(p.stageId);
+    if (book === undefined || p.index < 0 || p.index >= book.snapshot().length) return;
+    book.running(p.index, p.attempt, p.node);
+    run.shards(p.stageId, book.snapshot());
+    // Details only: a search-attribute upsert per shard would cost a history event each.
+    setCurrentDetails(run.markdown());
+  });
 
   const publishImportance = (): void =>
     upsertSearchAttributes([{ key: qmImportanceKey, value: book.importance(new Date()) }]);
@@ -110,7 +130,48 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const pipelineInput: JsonValue = args.input ?? null;
   const inFlight = new Map<string, Promise<void>>();
 
+  const runSharded = async (stage: StageDefinition, count: number, deadlineAtMs: number | undefined) => {
+    run.started(stage.id, new Date());
+    publish();
+    const outcome = await runShardedStage({
+      stage,
+      count,
+      input: stage.input as JsonValue,
+      deps: run.depsOutputs(stage),
+      pipelineInput,
+      importance: book.importance(new Date()),
+      ...(deadlineAtMs === undefined ? {} : { deadlineAtMs }),
+      books: shardBooks,
+      onChange: (shards) => {
+        run.shards(stage.id, shards);
+        setCurrentDetails(run.markdown());
+      },
+    });
+    run.shards(stage.id, outcome.shards);
+    const attempts = Math.max(0, ...outcome.shards.map((s) => s.attempts));
+    if (outcome.kind === 'reassembled') {
+      run.reassembled(stage.id, new Date(), outcome.output, outcome.coverage, attempts);
+    } else run.failedStage(stage.id, new Date(), outcome.message, attempts, outcome.coverage);
+    publish();
+  };
+
   const runStage = async (stage: StageDefinition): Promise<void> => {
+    const deadlineAtMs =
+      stage.deadlineSeconds === undefined ? undefined : Date.now() + stage.deadlineSeconds * 1000;
+    let shardSpec: ShardRequestSpec | undefined;
+    let upFront: number | undefined;
+    try {
+      shardSpec = shardRequestSpec(stage, stage.input as JsonValue);
+      if (shardSpec !== undefined && shardsUpFront(stage))
+        upFront = fanOutCount(stage, stage.input as JsonValue);
+    } catch (err) {
+      // A shard spec whose items field is not an array: the stage cannot run as declared.
+      const e = err as Error;
+      run.failedStage(stage.id, new Date(), `${e.name}: ${e.message}`, 0);
+      publish();
+      return;
+    }
+    if (upFront !== undefined) return runSharded(stage, upFront, deadlineAtMs);
     const outcome = await runStageWithAdmission(
       stage,
       {
@@ -133,9 +194,15 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
           publish();
         },
       },
+      shardSpec,
     );
-    if (outcome.ok) run.completed(stage.id, new Date(), outcome.result.output, outcome.result.attempt);
-    else run.failedStage(stage.id, new Date(), outcome.message, outcome.attempts);
+    if (outcome.kind === 'shard') {
+      const count = fanOutCount(stage, stage.input as JsonValue, outcome.order.shardCount);
+      return runSharded(stage, count, deadlineAtMs);
+    }
+    if (outcome.kind === 'completed') {
+      run.completed(stage.id, new Date(), outcome.result.output, outcome.result.attempt);
+    } else run.failedStage(stage.id, new Date(), outcome.message, outcome.attempts);
     publish();
   };
 

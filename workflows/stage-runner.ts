@@ -18,6 +18,7 @@ import type { ResourceVector, StageDefinition } from '../src/definition/types';
 import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
 import { DECISION_RECHECK_MS } from '../src/scheduler/constants';
 import type { AdmissionDecision } from '../src/scheduler/types';
+import type { ShardRequestSpec } from '../src/scheduling/types';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -50,10 +51,22 @@ export interface StageRunnerHooks {
 /** Decisions signalled by the scheduler, by reservation key (filled by the workflow's signal handler). */
 export type DecisionBox = Map<string, AdmissionDecision>;
 
-/** The outcome of a stage after all its attempts. */
+/** The scheduler's order to split a stage: how many shards, each asking for `perShard`. */
+export interface ShardOrder {
+  /** Shards the scheduler chose (0 only for an empty item list). */
+  shardCount: number;
+  /** What each shard should ask for. */
+  perShard: ResourceVector;
+}
+
+/**
+ * The outcome of a stage after all its attempts: completed, failed, or (`shard`, only when the request
+ * carried a shard spec) to be split — its whole request was withdrawn and nothing ran.
+ */
 export type StageOutcome =
-  | { ok: true; result: RunStageResult; admission: Admission }
-  | { ok: false; message: string; attempts: number };
+  | { kind: 'completed'; result: RunStageResult; admission: Admission }
+  | { kind: 'failed'; message: string; attempts: number }
+  | { kind: 'shard'; order: ShardOrder; attempts: number };
 
 function failureInfo(err: unknown): { message: string; retryable: boolean } {
   let cause: unknown = err;
@@ -79,7 +92,8 @@ async function admit(
   decisions: DecisionBox,
   hooks: StageRunnerHooks,
   shardIndex?: number,
-): Promise<Admission> {
+  shardSpec?: ShardRequestSpec,
+): Promise<Admission | ShardOrder> {
   const info = workflowInfo();
   const desired = stage.resources?.desired;
   if (desired === undefined || Object.keys(desired).length === 0) {
@@ -96,9 +110,17 @@ async function admit(
     importance,
     desired,
     minimum: stage.resources?.minimum ?? desired,
+    ...(shardSpec === undefined ? {} : { shard: shardSpec }),
   });
   try {
     while (decision.kind !== 'grant') {
+      if (decision.kind === 'shard' && shardSpec !== undefined) {
+        // Split instead: withdraw the whole request (its shards ask on their own) and hand the order back.
+        const order = { shardCount: decision.shardCount, perShard: decision.perShard };
+        await admission.releaseReservation(key);
+        decisions.delete(key);
+        return order;
+      }
       hooks.waiting(decision.kind === 'pending' ? decision.reason : undefined);
       const signalled = await condition(() => decisions.has(key), DECISION_RECHECK_MS);
       decision = signalled
@@ -123,7 +145,10 @@ async function admit(
 /**
  * Runs a stage to its outcome: each attempt is admitted (so a retry may land on another node after a
  * worker died), runs `runStage` on the granted node's task queue with its allocation, and releases its
- * reservation on success, failure or cancellation. Retries follow the stage's retry policy.
+ * reservation on success, failure or cancellation. Retries follow the stage's retry policy. With a
+ * `shardSpec` the request may be answered `shard` (not even its minimum fits, but its slices would): the
+ * outcome is then `shard` and the caller runs the shards. A shard is the same run with `base.shard` set
+ * (its reservation key and request carry the index) and its slice as `base.input`.
  */
 export async function runStageWithAdmission(
   stage: StageDefinition,
@@ -131,6 +156,7 @@ export async function runStageWithAdmission(
   importance: () => number,
   decisions: DecisionBox,
   hooks: StageRunnerHooks,
+  shardSpec?: ShardRequestSpec,
 ): Promise<StageOutcome> {
   const retry = stage.retry ?? {};
   const maxAttempts = retry.maximumAttempts ?? 3;
@@ -144,11 +170,17 @@ export async function runStageWithAdmission(
   for (let attempt = 1; ; attempt++) {
     let admitted: Admission;
     try {
-      admitted = await admit(stage, attempt, importance(), decisions, hooks, base.shard?.index);
+      const a = await admit(stage, attempt, importance(), decisions, hooks, base.shard?.index, shardSpec);
+      if (!('taskQueue' in a)) return { kind: 'shard', order: a, attempts: attempt - 1 };
+      admitted = a;
     } catch (err) {
       if (isCancellation(err)) throw err;
       // Admission itself failed for good (e.g. an unknown pool, no database): the stage cannot run.
-      return { ok: false, message: `admission failed: ${failureInfo(err).message}`, attempts: attempt - 1 };
+      return {
+        kind: 'failed',
+        message: `admission failed: ${failureInfo(err).message}`,
+        attempts: attempt - 1,
+      };
     }
     hooks.started(admitted, attempt);
     const onNode = admitted.nodeId !== undefined;
@@ -169,7 +201,7 @@ export async function runStageWithAdmission(
         attempt,
         ...(admitted.reservationKey ? { reservationKey: admitted.reservationKey } : {}),
       });
-      return { ok: true, result, admission: admitted };
+      return { kind: 'completed', result, admission: admitted };
     } catch (err) {
       const { message, retryable } = failureInfo(err);
       const details =
@@ -177,7 +209,8 @@ export async function runStageWithAdmission(
           ? (err.cause.details?.[0] as RunStageFailureDetails | undefined)
           : undefined;
       const attempts = details?.attempt ?? attempt;
-      if (!retryable || (maxAttempts > 0 && attempt >= maxAttempts)) return { ok: false, message, attempts };
+      if (!retryable || (maxAttempts > 0 && attempt >= maxAttempts))
+        return { kind: 'failed', message, attempts };
     } finally {
       if (admitted.reservationKey) {
         const key = admitted.reservationKey;

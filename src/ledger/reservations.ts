@@ -11,7 +11,13 @@ import {
 import { toReservation, type ReservationRow } from './rows';
 import { named } from './transaction';
 import { transition, type ReservationEvent } from './transition';
-import { isHostResource, type ReservationRecord, type ReservationState, type ResourceVector } from './types';
+import {
+  isHostResource,
+  type ReservationRecord,
+  type ReservationState,
+  type ResourceVector,
+  type ShardSpecRecord,
+} from './types';
 import { checkId, checkQuantity, checkVector } from './vectors';
 
 /** Input of {@link requestReservation}. */
@@ -34,6 +40,8 @@ export interface ReservationRequest {
   desired: ResourceVector;
   /** The least it can run with; each entry ≤ its `desired`. @default desired */
   minimum?: ResourceVector;
+  /** How the request may be split into shards when it cannot fit; absent when it cannot. @default null */
+  shardSpec?: ShardSpecRecord;
 }
 
 /** Result of {@link requestReservation}. */
@@ -69,16 +77,37 @@ export interface ReleaseResult {
 }
 
 const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
-  granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason`;
+  granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason,
+  shard_spec`;
 
 /** Columns of a reservation, for other ledger modules' SELECTs. */
 export const RESERVATION_SELECT = RESERVATION_COLUMNS;
 
+function checkShardSpec(spec: ShardSpecRecord): ShardSpecRecord {
+  const int = (field: string, value: unknown, min: number): void => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw new InvalidLedgerArgumentError(`request.shardSpec.${field}`, value, `an integer >= ${min}`);
+    }
+  };
+  int('maxShards', spec.maxShards, 1);
+  if (spec.itemCount !== undefined) int('itemCount', spec.itemCount, 0);
+  if (spec.minItemsPerShard !== undefined) int('minItemsPerShard', spec.minItemsPerShard, 1);
+  return {
+    maxShards: spec.maxShards,
+    ...(spec.itemCount === undefined ? {} : { itemCount: spec.itemCount }),
+    ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
+    ...(spec.perShardFloor === undefined
+      ? {}
+      : { perShardFloor: checkVector('request.shardSpec.perShardFloor', spec.perShardFloor) }),
+  };
+}
+
 function checkRequest(input: ReservationRequest): Required<
-  Omit<ReservationRequest, 'runId' | 'shardIndex'>
+  Omit<ReservationRequest, 'runId' | 'shardIndex' | 'shardSpec'>
 > & {
   runId: string | null;
   shardIndex: number | null;
+  shardSpec: ShardSpecRecord | null;
 } {
   const key = checkId('request.key', input.key);
   const workflowId = checkId('request.workflowId', input.workflowId);
@@ -108,6 +137,7 @@ function checkRequest(input: ReservationRequest): Required<
     runId: input.runId ?? null,
     stageId,
     shardIndex: input.shardIndex ?? null,
+    shardSpec: input.shardSpec === undefined ? null : checkShardSpec(input.shardSpec),
     priority: input.priority,
     importance,
     desired,
@@ -143,8 +173,8 @@ export async function requestReservation(
         'qm-request-insert',
         `INSERT INTO qm_reservations
               (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
-               state, requested_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10)
+               state, requested_at, updated_at, shard_spec)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10, $11)
        ON CONFLICT (key) DO NOTHING
        RETURNING ${RESERVATION_COLUMNS}`,
         [
@@ -158,6 +188,7 @@ export async function requestReservation(
           JSON.stringify(r.desired),
           JSON.stringify(r.minimum),
           now,
+          r.shardSpec === null ? null : JSON.stringify(r.shardSpec),
         ],
       ),
     );

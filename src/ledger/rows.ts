@@ -1,4 +1,10 @@
-import type { NodeRecord, ReservationRecord, ReservationState, ResourceVector } from './types';
+import type {
+  NodeRecord,
+  ReservationRecord,
+  ReservationState,
+  ResourceVector,
+  ShardSpecRecord,
+} from './types';
 
 /** A `qm_nodes` row as pg returns it. */
 export interface NodeRow {
@@ -34,6 +40,7 @@ export interface ReservationRow {
   last_score: number | null;
   score_breakdown: Record<string, number> | null;
   reason: string | null;
+  shard_spec: ShardSpecRecord | null;
 }
 
 /** Maps a node row to its record. */
@@ -73,6 +80,7 @@ export function toReservation(row: ReservationRow): ReservationRecord {
     lastScore: row.last_score,
     scoreBreakdown: row.score_breakdown,
     reason: row.reason,
+    shardSpec: row.shard_spec ?? null,
   };
 }
 

@@ -95,4 +95,21 @@ export interface ReservationRecord {
   scoreBreakdown: Record<string, number> | null;
   /** Why it waits, or how it was placed. */
   reason: string | null;
+  /** How it may be split into shards when it cannot fit (migration 003); null when it cannot. */
+  shardSpec: ShardSpecRecord | null;
+}
+
+/**
+ * How a pending request may be split into shards, as stored with it (`qm_reservations.shard_spec`) and read
+ * by the scheduler: the same shape as the scheduling core's `ShardRequestSpec`.
+ */
+export interface ShardSpecRecord {
+  /** Upper bound on the number of shards (integer ≥ 1). */
+  maxShards: number;
+  /** Items to split for `by: "items"` (integer ≥ 0); absent for `by: "count"`. */
+  itemCount?: number;
+  /** Smallest slice worth a shard (integer ≥ 1). @default 1 */
+  minItemsPerShard?: number;
+  /** No shard asks for less than this. @default {} */
+  perShardFloor?: ResourceVector;
 }

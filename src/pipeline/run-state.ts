@@ -1,6 +1,11 @@
 import type { PipelineDefinition, StageDefinition } from '../definition/types';
 import type { JsonValue } from '../handlers/types';
-import type { PipelineResult, PipelineState, PipelineStatus, StageState } from './types';
+import type { ShardCoverage, ShardState } from '../sharding/tracker';
+import type { PipelineResult, PipelineState, PipelineStatus, StageState, StageStatus } from './types';
+
+function isDone(status: StageStatus): boolean {
+  return status === 'completed' || status === 'partial';
+}
 
 /**
  * The pipeline's state machine, pure: which stages are ready, what each did, what to report.
@@ -24,13 +29,16 @@ export class PipelineRun {
     return s;
   }
 
-  /** Stages whose dependencies all completed and which have not started; none once a stage failed. */
+  /**
+   * Stages whose dependencies all completed (fully or, sharded, partially) and which have not started;
+   * none once a stage failed.
+   */
   ready(): StageDefinition[] {
     if (this.failed) return [];
     return this.definition.stages.filter(
       (s) =>
         this.state(s.id).status === 'pending' &&
-        (s.dependsOn ?? []).every((d) => this.state(d).status === 'completed'),
+        (s.dependsOn ?? []).every((d) => isDone(this.state(d).status)),
     );
   }
 
@@ -69,9 +77,29 @@ export class PipelineRun {
     Object.assign(this.state(id), { status: 'completed', output, attempts, completedAt: now.toISOString() });
   }
 
+  /** Records a sharded stage's shards (each one's state and node), replacing the previous list. */
+  shards(id: string, shards: ShardState[]): void {
+    this.state(id).shards = shards;
+  }
+
+  /**
+   * Marks a sharded stage ended with its reduced `output`: `completed` when `coverage` has every shard,
+   * else `partial` (its dependents still run; the pipeline's result becomes `partial`).
+   */
+  reassembled(id: string, now: Date, output: JsonValue, coverage: ShardCoverage, attempts: number): void {
+    const status = coverage.completed.length === coverage.shards ? 'completed' : 'partial';
+    Object.assign(this.state(id), { status, output, coverage, attempts, completedAt: now.toISOString() });
+  }
+
   /** Marks a stage failed; no further stage will become ready. */
-  failedStage(id: string, now: Date, error: string, attempts: number): void {
-    Object.assign(this.state(id), { status: 'failed', error, attempts, completedAt: now.toISOString() });
+  failedStage(id: string, now: Date, error: string, attempts: number, coverage?: ShardCoverage): void {
+    Object.assign(this.state(id), {
+      status: 'failed',
+      error,
+      attempts,
+      completedAt: now.toISOString(),
+      ...(coverage ? { coverage } : {}),
+    });
     this.failed = true;
   }
 
@@ -82,10 +110,12 @@ export class PipelineRun {
     }
   }
 
-  /** The overall state. */
+  /** The overall state: `partial` once every stage is done and some sharded stage is partial. */
   overall(): PipelineState {
     if (this.failed) return this.anyRunning() ? 'running' : 'failed';
-    return [...this.stages.values()].every((s) => s.status === 'completed') ? 'completed' : 'running';
+    const all = [...this.stages.values()];
+    if (!all.every((s) => isDone(s.status))) return 'running';
+    return all.some((s) => s.status === 'partial') ? 'partial' : 'completed';
   }
 
   /** Ids of failed stages, in definition order. */
@@ -124,7 +154,10 @@ export class PipelineRun {
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')
         : '';
-      return `| ${s.id} | ${s.priority} | ${st.status} | ${st.attempts} | ${alloc} | ${st.node ?? ''} |`;
+      const where = st.shards
+        ? `${st.shards.filter((x) => x.status === 'completed').length}/${st.shards.length} shards done`
+        : (st.node ?? '');
+      return `| ${s.id} | ${s.priority} | ${st.status} | ${st.attempts} | ${alloc} | ${where} |`;
     });
     return [
       `**${this.definition.name}** — ${this.overall()}`,

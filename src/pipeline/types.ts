@@ -1,6 +1,7 @@
 import type { PipelineDefinition, ResourceVector } from '../definition/types';
 import type { JsonValue } from '../handlers/types';
 import type { ActiveBoost, IgnoredBoost } from '../boosts/boost-book';
+import type { ShardCoverage, ShardState } from '../sharding/tracker';
 
 /** The single argument of `pipelineWorkflow` (plain JSON, so every SDK client and the CLI can start it). */
 export interface PipelineInput {
@@ -12,8 +13,11 @@ export interface PipelineInput {
   importance?: number;
 }
 
-/** Where a stage is. */
-export type StageStatus = 'pending' | 'waiting' | 'running' | 'completed' | 'failed' | 'skipped';
+/**
+ * Where a stage is. `partial`: a sharded stage with `partial: "allow"` whose output reduces only the shards
+ * that completed (see its `coverage`); stages depending on it still run.
+ */
+export type StageStatus = 'pending' | 'waiting' | 'running' | 'completed' | 'partial' | 'failed' | 'skipped';
 
 /** One stage's state, as the `status` query and the result report it. */
 export interface StageState {
@@ -34,8 +38,10 @@ export interface StageState {
   allocation?: ResourceVector;
   /** The node it ran on. */
   node?: string;
-  /** Shard states, for a sharded stage. */
-  shards?: unknown[];
+  /** Each shard's state and node, for a sharded stage (in index order). */
+  shards?: ShardState[];
+  /** Which shards and items the output covers, for a sharded stage once it ended. */
+  coverage?: ShardCoverage;
 }
 
 /** The pipeline's overall state. */

@@ -1,5 +1,5 @@
 import type { ResourceVector } from '../definition/types';
-import type { RankedEntry } from '../scheduling/types';
+import type { RankedEntry, ShardRequestSpec } from '../scheduling/types';
 
 /** A stage's admission request, as the workflow sends it to the `requestReservation` activity. */
 export interface AdmissionRequest {
@@ -13,6 +13,11 @@ export interface AdmissionRequest {
   importance: number;
   desired: ResourceVector;
   minimum: ResourceVector;
+  /**
+   * How the stage may be split into shards when not even its minimum fits (the scheduler then decides
+   * `shard`); absent for a stage that cannot be sharded and for a shard's own request.
+   */
+  shard?: ShardRequestSpec;
 }
 
 /** The scheduler's answer to one request, signalled to the requesting workflow (`reservationDecision`). */

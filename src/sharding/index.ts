@@ -39,4 +39,14 @@ export {
   type Reducer,
   type ShardOutput,
 } from './reducers';
+export {
+  shardRequestSpec,
+  shardsUpFront,
+  fanOutCount,
+  shardTasks,
+  shardWorkflowId,
+  MAX_CONCURRENT_SHARDS,
+  type ShardTask,
+} from './fan-out';
+export { ShardTracker, type ShardState, type ShardStatus, type ShardCoverage } from './tracker';
 export { InvalidShardArgumentError, ShardMergeConflictError, ReducerInputError } from './errors';

@@ -103,6 +103,12 @@ export async function waitWithProgress(
 function describe(s: StageState): string {
   if (s.status === 'failed') return `failed after ${s.attempts} attempt(s): ${s.error ?? ''}`;
   if (s.status === 'completed') return `completed (attempt ${s.attempts})`;
+  if (s.status === 'partial' && s.coverage) {
+    return `partial: ${s.coverage.completed.length}/${s.coverage.shards} shards (missing ${[
+      ...s.coverage.failed,
+      ...s.coverage.missing,
+    ].join(', ')})`;
+  }
   return s.status;
 }
 
@@ -114,7 +120,10 @@ function failedResult(err: unknown): PipelineResult {
   throw err;
 }
 
-/** `qm status ID`: the pipeline's state and a table of stages (`--json` for the raw status). */
+/**
+ * `qm status ID`: the pipeline's state and a table of stages (`--json` for the raw status); a sharded stage
+ * adds a table of its shards with their state, attempts, items and node.
+ */
 export async function statusCommand(
   workflowId: string,
   options: { json?: boolean },
@@ -139,9 +148,32 @@ export async function statusCommand(
               .map(([k, v]) => `${k}=${v}`)
               .join(',')
           : '',
-        s.node ?? '',
+        s.node ?? (s.shards ? `${s.shards.length} shards` : ''),
       ]),
     );
+    for (const [id, s] of Object.entries(status.stages)) {
+      if (!s.shards || s.shards.length === 0) continue;
+      const c = s.coverage;
+      const covered = c?.items ? `, items ${c.items.covered}/${c.items.total}` : '';
+      process.stdout.write(
+        `\nstage ${id}: ${s.shards.length} shards` +
+          (c
+            ? ` (${c.completed.length} completed, ${c.failed.length} failed, ${c.missing.length} missing${covered})`
+            : '') +
+          '\n',
+      );
+      printTable(
+        ['SHARD', 'STATUS', 'ATTEMPTS', 'ITEMS', 'NODE', 'ERROR'],
+        s.shards.map((sh) => [
+          String(sh.index),
+          sh.status,
+          String(sh.attempts),
+          sh.items ? `${sh.items.start}-${sh.items.end - 1}` : '',
+          sh.node ?? '',
+          sh.error ?? '',
+        ]),
+      );
+    }
     return status;
   });
 }

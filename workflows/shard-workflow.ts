@@ -1,0 +1,100 @@
+import {
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { StageDefinition } from '../src/definition/types';
+import type { JsonValue, ShardContext } from '../src/handlers/types';
+import { reservationDecisionSignal, shardProgressSignal } from './messages';
+import { runStageWithAdmission, type DecisionBox } from './stage-runner';
+
+/** The single argument of `shardWorkflow`, built by the parent pipeline. */
+export interface ShardWorkflowInput {
+  /** The stage as this shard runs it: its `resources` are the shard's own; no `shard` spec. */
+  stage: StageDefinition;
+  /** Which shard this is. */
+  shard: ShardContext;
+  /** The shard's handler input (its slice, for `by: "items"`). */
+  input: JsonValue;
+  /** Outputs of the stage's dependencies. */
+  deps: Record<string, JsonValue>;
+  /** The pipeline's run input. */
+  pipelineInput: JsonValue;
+  /** The pipeline's importance when the shard started. */
+  importance: number;
+  /** The parent pipeline's workflow id (the `workflowId` handlers see, and where progress goes). */
+  parentWorkflowId: string;
+}
+
+/** What a shard returns to its parent. */
+export interface ShardWorkflowResult {
+  /** Shard index. */
+  index: number;
+  /** The handler's output (a value or a reference such as a URI). */
+  output: JsonValue;
+  /** The attempt that produced it. */
+  attempts: number;
+  /** The node it ran on. */
+  node?: string;
+}
+
+/**
+ * One shard of a sharded stage, started by the pipeline as a child: requests its own reservation (at the
+ * stage's priority and the pipeline's importance, with the shard's resources), waits durably for the
+ * scheduler, runs the stage's handler with `shard: { index, count }` on the granted node, releases, and
+ * retries by the stage's policy (re-admitting each attempt). Reports each attempt's node to the parent.
+ * @throws ApplicationFailure `ShardFailedError` (non-retryable; details[0]: `{ index, attempts }`) when
+ *   every attempt failed.
+ */
+export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWorkflowResult> {
+  const decisions: DecisionBox = new Map();
+  setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
+  const { stage, shard } = args;
+  const parent = getExternalWorkflowHandle(workflowInfo().parent?.workflowId ?? args.parentWorkflowId);
+  const outcome = await runStageWithAdmission(
+    stage,
+    {
+      workflowId: args.parentWorkflowId,
+      stageId: stage.id,
+      handler: stage.handler,
+      input: args.input,
+      deps: args.deps,
+      pipelineInput: args.pipelineInput,
+      shard,
+    },
+    () => args.importance,
+    decisions,
+    {
+      waiting: () => undefined,
+      started: (admission, attempt) => {
+        // Progress is best effort: a parent that is gone or closed changes nothing here.
+        void parent
+          .signal(shardProgressSignal, {
+            stageId: stage.id,
+            index: shard.index,
+            attempt,
+            ...(admission.nodeId === undefined ? {} : { node: admission.nodeId }),
+          })
+          .catch(() => undefined);
+      },
+    },
+  );
+  if (outcome.kind === 'completed') {
+    return {
+      index: shard.index,
+      output: outcome.result.output,
+      attempts: outcome.result.attempt,
+      ...(outcome.admission.nodeId === undefined ? {} : { node: outcome.admission.nodeId }),
+    };
+  }
+  throw ApplicationFailure.create({
+    type: 'ShardFailedError',
+    message:
+      outcome.kind === 'failed'
+        ? `shard ${shard.index} of "${stage.id}" failed: ${outcome.message}`
+        : `shard ${shard.index} of "${stage.id}" was asked to shard again`,
+    nonRetryable: true,
+    details: [{ index: shard.index, attempts: outcome.attempts }],
+  });
+}
