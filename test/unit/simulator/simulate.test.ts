@@ -1,0 +1,233 @@
+import {
+  computeMetrics,
+  parseWorkload,
+  simulate,
+  type SimulationTrace,
+  type Workload,
+} from '../../../src/simulator';
+import { fixture, job, workload } from './fixtures';
+
+const POLICIES = ['quartermaster', 'fifo', 'priority'] as const;
+
+/** pipeline name → [started, completed] of its (single) stage. */
+function times(trace: SimulationTrace): Record<string, [number | null, number | null]> {
+  return Object.fromEntries(trace.stages.map((s) => [s.pipeline, [s.startedAt, s.completedAt]]));
+}
+
+describe('hand-checked schedules', () => {
+  // order.json: one 4-core node; a (p2) at 0, c (p5) at 1, b (p9) at 2, each 4 cores for 10 s.
+  // backfill-hold.json: a (p2, 2 cores, 10 s) at 0; b (p9, 4 cores) at 1; d (p1, 2 cores, 20 s) at 2.
+  it.each([
+    ['order', 'fifo', { a: [0, 10], c: [10, 20], b: [20, 30] }],
+    ['order', 'priority', { a: [0, 10], b: [10, 20], c: [20, 30] }],
+    ['order', 'quartermaster', { a: [0, 10], b: [10, 20], c: [20, 30] }],
+    // First fit without holds: d slips into a's spare 2 cores and delays b until 22.
+    ['backfill-hold', 'fifo', { a: [0, 10], d: [2, 22], b: [22, 32] }],
+    ['backfill-hold', 'priority', { a: [0, 10], d: [2, 22], b: [22, 32] }],
+    // b holds the capacity it needs as it frees up: d may not take it, b starts when a ends.
+    ['backfill-hold', 'quartermaster', { a: [0, 10], b: [10, 20], d: [20, 40] }],
+  ])('%s under %s', (name, policy, expected) => {
+    expect(times(simulate(fixture(name), { policy }))).toEqual(expected);
+  });
+
+  it('a reduced grant stretches the run in proportion to its CPU share', () => {
+    const w = workload({ cpu: 4 }, [
+      job(0, 'a', 5, { cpu: 2 }, 10),
+      {
+        ...job(0, 'b', 5, { cpu: 4 }, 10),
+        definition: {
+          name: 'b',
+          stages: [
+            {
+              id: 's',
+              handler: 'qm.sleep',
+              priority: 5,
+              resources: { desired: { cpu: 4 }, minimum: { cpu: 2 } },
+            },
+          ],
+        },
+      },
+    ]);
+    const qm = simulate(w, { policy: 'quartermaster' });
+    expect(times(qm)).toEqual({ a: [0, 10], b: [0, 20] }); // 2 of 4 cores: half speed
+    expect(computeMetrics(qm).reducedGrants).toBe(1);
+    const fifo = simulate(w, { policy: 'fifo' });
+    expect(times(fifo)).toEqual({ a: [0, 10], b: [10, 20] }); // no reduced grants: waits for 4 cores
+  });
+
+  it('a stage too wide for any node is sharded, and each shard runs its item share', () => {
+    const w = parseWorkload({
+      cluster: {
+        nodes: [
+          { id: 'n1', capacity: { cpu: 4 } },
+          { id: 'n2', capacity: { cpu: 4 } },
+        ],
+      },
+      submissions: [
+        {
+          at: 0,
+          definition: {
+            name: 'wide',
+            stages: [
+              {
+                id: 's',
+                handler: 'qm.sleep',
+                priority: 5,
+                input: { items: [1, 2, 3, 4, 5, 6, 7, 8] },
+                resources: { desired: { cpu: 8 } },
+                shard: { by: 'items', field: 'items', maxShards: 4, reassemble: 'qm.concat' },
+              },
+            ],
+          },
+          durations: { s: 40 },
+        },
+      ],
+    });
+    const qm = simulate(w, { policy: 'quartermaster' });
+    expect(times(qm)).toEqual({ wide: [0, 20] });
+    expect(qm.executions.map((e) => [e.key, e.nodeId, e.startedAt, e.completedAt])).toEqual([
+      ['s0-wide/s#0', 'n1', 0, 20],
+      ['s0-wide/s#1', 'n2', 0, 20],
+    ]);
+    expect(computeMetrics(qm)).toMatchObject({ shards: 2, shardedStages: 1 });
+    // No sharding under fifo: the stage never runs.
+    expect(computeMetrics(simulate(w, { policy: 'fifo' })).unstartedStages).toBe(1);
+  });
+
+  it('graceful degradation shrinks a low-priority run so a high-priority stage starts', () => {
+    const w = workload({ cpu: 4 }, [
+      {
+        at: 0,
+        definition: {
+          name: 'low',
+          stages: [
+            {
+              id: 's',
+              handler: 'qm.sleep',
+              priority: 1,
+              resources: { desired: { cpu: 4 }, minimum: { cpu: 1 } },
+            },
+          ],
+        },
+        durations: { s: 100 },
+      },
+      job(10, 'high', 10, { cpu: 2 }, 10),
+    ]);
+    const qm = simulate(w, { policy: 'quartermaster' });
+    // low: 10 s at full speed, then 90 s of work at 2/4 speed → ends at 10 + 180.
+    expect(times(qm)).toEqual({ low: [0, 190], high: [10, 20] });
+    expect(qm.executions[0]?.shrinks).toEqual([{ at: 10, cpu: 2 }]);
+    expect(computeMetrics(qm).degradations).toBe(1);
+    expect(times(simulate(w, { policy: 'priority' }))).toEqual({ low: [0, 100], high: [100, 110] });
+  });
+
+  it('a boost raises importance for its ttl (quartermaster only)', () => {
+    const w = workload({ cpu: 2 }, [
+      job(0, 'a', 5, { cpu: 2 }, 10),
+      job(1, 'b', 5, { cpu: 2 }, 10),
+      { ...job(2, 'c', 5, { cpu: 2 }, 10), boosts: [{ at: 2, amount: 10, ttlSeconds: 100 }] },
+    ]);
+    expect(times(simulate(w, { policy: 'quartermaster' }))).toEqual({ a: [0, 10], c: [10, 20], b: [20, 30] });
+    expect(times(simulate(w, { policy: 'fifo' }))).toEqual({ a: [0, 10], b: [10, 20], c: [20, 30] });
+  });
+
+  it('background load is seen through the forecaster: a stage waits until the load drops', () => {
+    const base = {
+      cluster: { nodes: [{ id: 'n1', capacity: { cpu: 4 } }] },
+      submissions: [job(30, 'x', 5, { cpu: 2 }, 10)],
+    };
+    expect(times(simulate(parseWorkload(base)))).toEqual({ x: [30, 40] });
+    const loaded = simulate(
+      parseWorkload({
+        ...base,
+        background: {
+          n1: {
+            cpu: [
+              [0, 3],
+              [60, 0],
+            ],
+          },
+        },
+      }),
+    );
+    const [start] = times(loaded).x ?? [null];
+    expect(start).not.toBeNull();
+    // The 3 background cores leave 1 free until the sample at 60 s shows the drop.
+    expect(start as number).toBeGreaterThanOrEqual(60);
+    expect(start as number).toBeLessThan(90);
+  });
+});
+
+/** Σ CPU in use per node never exceeds capacity, recomputed from the executions alone. */
+function maxCpuInUse(trace: SimulationTrace, w: Workload): number {
+  let worst = 0;
+  for (const node of w.cluster.nodes) {
+    const events: Array<[number, number]> = [];
+    for (const e of trace.executions.filter((x) => x.nodeId === node.id)) {
+      let cpu = e.cpu;
+      events.push([e.startedAt, cpu]);
+      for (const s of e.shrinks) {
+        events.push([s.at, s.cpu - cpu]);
+        cpu = s.cpu;
+      }
+      events.push([e.completedAt ?? Infinity, -cpu]);
+    }
+    events.sort((a, b) => a[0] - b[0] || a[1] - b[1]); // releases first at equal times
+    let inUse = 0;
+    for (const [, d] of events) {
+      inUse += d;
+      worst = Math.max(worst, inUse - (node.capacity.cpu ?? 0));
+    }
+  }
+  return worst;
+}
+
+describe.each(['small-mixed', 'overload-1.5x'])('%s', (name) => {
+  const w = fixture(name);
+  it.each(POLICIES)('%s: never overcommits, finishes everything', (policy) => {
+    const trace = simulate(w, { policy });
+    const m = computeMetrics(trace);
+    expect(m.overcommitEvents).toBe(0);
+    expect(maxCpuInUse(trace, w)).toBeLessThanOrEqual(1e-6);
+    expect(m.unstartedStages).toBe(0);
+    expect(trace.pipelines.every((p) => p.completedAt !== null)).toBe(true);
+  });
+});
+
+it('is deterministic: the same workload and policy give the same trace', () => {
+  const w = fixture('small-mixed');
+  expect(simulate(w, { policy: 'quartermaster' })).toEqual(simulate(w, { policy: 'quartermaster' }));
+});
+
+describe('starvation freedom', () => {
+  // A priority-10 stage arrives every 10 s for 2,000 s on a node it fills; one priority-1 stage at 5 s.
+  const stream = Array.from({ length: 200 }, (_, i) => job(i * 10, `hi${i}`, 10, { cpu: 2 }, 10));
+  const w = workload({ cpu: 2 }, [...stream, job(5, 'lo', 1, { cpu: 2 }, 10)]);
+  const waitOfLow = (policy: string): number => {
+    const s = simulate(w, { policy }).stages.find((x) => x.pipeline === 'lo');
+    return (s?.startedAt ?? Infinity) - (s?.readyAt ?? 0);
+  };
+
+  it('quartermaster starts the priority-1 stage within the starvation bound plus one run', () => {
+    const bound = simulate(w, { policy: 'quartermaster' }).starvationBoundSeconds;
+    expect(bound).toBe(570);
+    expect(waitOfLow('quartermaster')).toBeLessThanOrEqual(bound + 10);
+  });
+
+  it('strict priority starves it until the stream ends', () => {
+    expect(waitOfLow('priority')).toBeGreaterThan(1900);
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ policy: 'lifo' }, 'UnknownPolicyError'],
+    [{ tickSeconds: 0 }, 'InvalidSimulationOptionError'],
+    [{ sampleIntervalSeconds: Infinity }, 'InvalidSimulationOptionError'],
+    [{ forecastHorizonSeconds: 11 }, 'InvalidSimulationOptionError'],
+    [{ estimateLimit: -1 }, 'InvalidSimulationOptionError'],
+    [{ scheduler: { weights: { age: 0.1 } } }, 'InvalidSchedulerOptionError'],
+  ])('%j is rejected with %s', (options, errorName) => {
+    expect(() => simulate(fixture('order'), options)).toThrow(expect.objectContaining({ name: errorName }));
+  });
+});
