@@ -150,10 +150,12 @@ export function effectiveFree(
   forecast: { value: number; upper: number } | undefined,
   margin: number,
 ): number {
+  // Never below 0: an overloaded (or undeclared but monitored) resource has nothing to give, and a
+  // request that does not ask for it must not be blocked by it.
   const byGrants = capacity - granted;
-  if (forecast === undefined) return byGrants;
+  if (forecast === undefined) return Math.max(0, byGrants);
   const usage = forecast.upper + margin * Math.max(0, forecast.upper - forecast.value);
-  return Math.min(byGrants, capacity - usage);
+  return Math.max(0, Math.min(byGrants, capacity - usage));
 }
 
 function checkNumber(path: string, value: unknown, min: number): number {

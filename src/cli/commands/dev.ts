@@ -62,6 +62,10 @@ export async function devCommand(options: DevOptions): Promise<void> {
     taskQueue: 'quartermaster',
     handlers: options.handlers,
     address: temporal.address,
+    databaseUrl,
+    node: options.node ?? hostname(),
+    capacity: options.capacity,
+    monitor: options.monitor,
   });
   const running = worker.run();
   let stopping = false;
