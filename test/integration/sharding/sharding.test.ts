@@ -1,5 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import { pipelineResult, pipelineStatus, startPipeline } from '../../../src/client';
 import type { Database } from '../../../src/ledger/db';
 import { snapshot } from '../../../src/ledger/snapshot';
