@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   monitor: () => import('./monitor.js'),
   ledger: () => import('./ledger.js'),
   scheduler: () => import('./scheduler.js'),
+  quality: () => import('./quality.js'),
   admission: () => import('./admission.js'),
 };
 
