@@ -28,9 +28,19 @@ export interface ShardSpec {
   maxShards: number;
   /** Smallest slice worth a shard (`by: "items"`). */
   minItemsPerShard?: number;
-  /** Reducer handler name: `qm.concat`, `qm.sum`, `qm.merge`, or a registered handler. */
+  /**
+   * Reducer handler name: `qm.concat`, `qm.sum`, `qm.merge`, or a registered handler. A registered reducer
+   * runs as an activity on the pipeline's task queue and receives `input: { results: [{ index, value }…],
+   * coverage }` (completed shards only, in index order; `coverage` as in the stage's state) and must be
+   * deterministic (a retry returns the same output). A shard whose output is large should write it
+   * elsewhere and return a reference (e.g. a URI string): results travel through Temporal's history.
+   */
   reassemble: string;
-  /** Whether a partial result is acceptable when some shards fail. @default 'forbid' */
+  /**
+   * Whether a partial result is acceptable when some shards fail for good or `deadlineSeconds` passes:
+   * `allow` reduces what completed and marks the stage (and the pipeline's result) `partial` with a coverage
+   * report; `forbid` cancels the other shards and fails the stage naming the failed shards. @default 'forbid'
+   */
   partial?: 'allow' | 'forbid';
   /** Shard up front even when the stage fits (`by: "count"`). @default false */
   always?: boolean;

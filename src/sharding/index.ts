@@ -7,6 +7,11 @@
  * // → { shardCount: 2, perShard: { cpu: 4 }, placements: [{ nodeId: 'n1', count: 1 }] } … or null
  * const slices = sliceItems(items, plan.shardCount);
  * const total = qmSum(results.map((value, index) => ({ index, value })));
+ *
+ * The workflow glue (`workflows/shard-runner.ts`) runs each {@link ShardTask} from {@link shardTasks} as a
+ * child `shardWorkflow` with id {@link shardWorkflowId}, at most {@link MAX_CONCURRENT_SHARDS} at once,
+ * books results by index in a {@link ShardTracker} (so a retried or replayed shard never counts twice) and
+ * reduces them with the `reassembleShards` activity.
  */
 export {
   planShards,
