@@ -23,6 +23,7 @@ export {
   type CgroupLimits,
 } from './cgroup';
 export { parseNvidiaSmiCsv, queryNvidiaSmi, type NvidiaSmiOptions } from './gpu';
+export { detectCapacity, type DetectedCapacity } from './capacity';
 export type { Probes, CpuTimes } from './probes';
 export { METRIC_NAMES, type MetricName, type UsageSample, type GpuReading, type ProbeNote } from './types';
 export { InvalidMonitorOptionError, TraceFormatError, SamplerStateError } from './errors';

@@ -1,7 +1,7 @@
 import type { Database } from '../ledger/db';
 import { heartbeatNode, registerNode, type NodeUsageSnapshot } from '../ledger/nodes';
 import type { ResourceVector } from '../ledger/types';
-import { NodeForecaster, Sampler, snapshotForLedger, type UsageSample } from '../monitor';
+import { detectCapacity, NodeForecaster, Sampler, snapshotForLedger } from '../monitor';
 
 /** Options for {@link NodeAgent}. */
 export interface NodeAgentOptions {
@@ -11,7 +11,7 @@ export interface NodeAgentOptions {
   nodeId: string;
   /** The node's task queue. */
   taskQueue: string;
-  /** Declared capacity; @default detected from the first sample (cgroup-aware cores and memory, GPUs). */
+  /** Declared capacity; @default detected at start (cgroup-aware cores and memory, GPUs). */
   capacity?: ResourceVector;
   /** Sample and publish usage + forecasts; false sends bare heartbeats. @default true */
   monitor?: boolean;
@@ -19,15 +19,6 @@ export interface NodeAgentOptions {
   intervalMs?: number;
   /** Where problems are reported. @default stderr */
   log?: (line: string) => void;
-}
-
-/** Capacity a sample shows: cores and memory (container limits applied by the sampler) and GPU count. */
-export function detectedCapacity(sample: UsageSample): ResourceVector {
-  const capacity: ResourceVector = {};
-  if (sample.cpuCores !== null) capacity.cpu = sample.cpuCores;
-  if (sample.memoryTotalMb !== null) capacity.memoryMb = Math.floor(sample.memoryTotalMb);
-  if (sample.gpus !== null && sample.gpus.length > 0) capacity.gpu = sample.gpus.length;
-  return capacity;
 }
 
 /**
@@ -48,11 +39,12 @@ export class NodeAgent {
   }
 
   /**
-   * Registers the node (at once when capacity is declared, else at the first sample) and starts
-   * heartbeating. @throws DatabaseUnavailableError when a declared node cannot be registered at start.
+   * Registers the node (with its declared or detected capacity) and starts heartbeating.
+   * @throws DatabaseUnavailableError when the node cannot be registered at start.
    */
   async start(): Promise<void> {
-    if (this.capacity) await this.beat(new Date());
+    this.capacity ??= { ...(await detectCapacity()) };
+    await this.beat(new Date());
     const interval = this.options.intervalMs ?? (this.options.monitor === false ? 5000 : 1000);
     if (this.options.monitor === false) {
       this.timer = setInterval(
@@ -66,7 +58,6 @@ export class NodeAgent {
       intervalMs: interval,
       onSample: (sample) => {
         forecaster.update(sample);
-        this.capacity ??= detectedCapacity(sample);
         void this.beat(new Date(sample.at), snapshotForLedger(sample, forecaster)).catch((err: unknown) =>
           this.report(err),
         );

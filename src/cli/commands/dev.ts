@@ -65,7 +65,9 @@ export async function devCommand(options: DevOptions): Promise<void> {
     databaseUrl,
     node: options.node ?? hostname(),
     capacity: options.capacity,
-    monitor: options.monitor,
+    // A laptop's own foreground load (IDE, browser, builds) should not starve local pipelines: qm dev
+    // accounts by grants alone unless asked to monitor. Production workers (qm worker) monitor by default.
+    monitor: options.monitor === true,
   });
   const running = worker.run();
   let stopping = false;
@@ -124,7 +126,10 @@ export function registerDevCommand(program: Command): void {
     .option('--handlers <module...>', 'modules exporting stage handlers made with defineStage()')
     .option('--node <id>', "the worker's node id (default: this host's name)")
     .option('--capacity <list>', "the node's capacity, e.g. cpu=4,memoryMb=8192 (default: detected)")
-    .option('--no-monitor', 'do not sample and publish usage forecasts')
+    .option(
+      '--monitor',
+      "also plan on this host's measured load (off by default: your own desktop load would starve local pipelines)",
+    )
     .option('--demo', 'register and run examples/demo.json, then keep serving')
     .option('--exit', 'with --demo: stop everything once the demo finished')
     .action((opts: DevOptions) => devCommand(opts));

@@ -1,0 +1,28 @@
+import os from 'node:os';
+import { effectiveCapacity, readCgroupLimits } from './cgroup';
+import { queryNvidiaSmi } from './gpu';
+
+/** A node's detected capacity: cores, memory (MiB) and, when present, GPU devices. */
+export interface DetectedCapacity {
+  cpu: number;
+  memoryMb: number;
+  gpu?: number;
+}
+
+/**
+ * Detects this host's capacity, container-aware: cores and memory are the smaller of the host's and the
+ * cgroup v2 limits (`cpu.max`, `memory.max`); GPUs are counted with `nvidia-smi` when it is on PATH.
+ * Never throws: a failing probe falls back to the host's value (or no GPU).
+ * @param cgroupRoot - cgroup v2 directory; @default '/sys/fs/cgroup'
+ */
+export async function detectCapacity(cgroupRoot?: string): Promise<DetectedCapacity> {
+  const [limits, gpus] = await Promise.all([
+    readCgroupLimits(cgroupRoot),
+    queryNvidiaSmi().catch(() => null),
+  ]);
+  const cpu = effectiveCapacity(os.cpus().length, limits.cpuCores) ?? os.cpus().length;
+  const memoryMb = Math.floor(
+    effectiveCapacity(os.totalmem() / 2 ** 20, limits.memoryMb) ?? os.totalmem() / 2 ** 20,
+  );
+  return { cpu, memoryMb, ...(gpus && gpus.length > 0 ? { gpu: gpus.length } : {}) };
+}
