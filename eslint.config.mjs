@@ -5,7 +5,19 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', '.data/', 'coverage/', 'bin/', '**/*.js', '*.mjs'] },
+  {
+    ignores: [
+      'dist/',
+      '**/*.d.ts',
+      'node_modules/',
+      '.tools/',
+      '.data/',
+      'coverage/',
+      'bin/',
+      '**/*.js',
+      '*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
