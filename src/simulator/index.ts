@@ -57,3 +57,22 @@ export {
   InvalidSimulationOptionError,
   type WorkloadIssue,
 } from './errors';
+export { simulateSubmissions } from './simulate';
+export {
+  readSwfText,
+  parseSwf,
+  parseSwfHeader,
+  parsePriorityMap,
+  parseClusterSpec,
+  defaultSwfPriority,
+  swfSubmissions,
+  replaySwf,
+  type SwfJob,
+  type SwfProblem,
+  type SwfHeader,
+  type PriorityRule,
+  type SwfReplayOptions,
+  type SwfReplayStats,
+  type SwfRunOptions,
+  type SwfRunResult,
+} from './swf';

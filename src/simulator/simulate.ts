@@ -33,7 +33,7 @@ import { InvalidSimulationOptionError } from './errors';
 import { EventQueue } from './event-queue';
 import { policyByName, requestForPolicy, type Policy } from './policies';
 import type { ExecutionRecord, PipelineRecord, SimulationTrace, StageRecord } from './trace';
-import type { Workload, WorkloadBoost } from './workload';
+import type { Workload, WorkloadBoost, WorkloadSubmission } from './workload';
 
 /** Options of {@link simulate}; all optional. */
 export interface SimulateOptions {
@@ -58,7 +58,7 @@ export interface SimulateOptions {
 }
 
 type SimEvent =
-  | { readonly kind: 'submit'; readonly index: number }
+  | { readonly kind: 'submit'; readonly index: number; readonly submission: WorkloadSubmission }
   | { readonly kind: 'complete'; readonly key: string; readonly version: number }
   | { readonly kind: 'wake' }
   | { readonly kind: 'tick' };
@@ -154,6 +154,21 @@ function shardSpecOf(def: NormalisedStageDefinition): ShardRequestSpec | undefin
  * @throws UnknownPolicyError; InvalidSchedulerOptionError; InvalidSimulationOptionError for a bad option.
  */
 export function simulate(workload: Workload, options: SimulateOptions = {}): SimulationTrace {
+  return simulateSubmissions(workload, workload.submissions, options);
+}
+
+/**
+ * Simulates a stream of submissions (in non-decreasing `at`; an earlier one is submitted late, at the
+ * current time) on `setup`'s cluster and background. Submissions are pulled one at a time, when the
+ * previous one is submitted, so a long log is never held whole (e.g. `swfSubmissions`).
+ * @throws as {@link simulate}.
+ */
+export function simulateSubmissions(
+  setup: Pick<Workload, 'cluster' | 'background'>,
+  submissions: Iterable<WorkloadSubmission>,
+  options: SimulateOptions = {},
+): SimulationTrace {
+  const workload = setup;
   const policy: Policy = policyByName(options.policy ?? 'quartermaster', options.scheduler ?? {});
   const tickSeconds = positiveOption('tickSeconds', options.tickSeconds ?? 5, true);
   const sampleInterval = positiveOption('sampleIntervalSeconds', options.sampleIntervalSeconds ?? 1, false);
@@ -218,20 +233,26 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
   let nonTickEvents = 0;
   let tickQueued = false;
   let completedPipelines = 0;
-  const totalPipelines = workload.submissions.length;
+  let totalPipelines = 0;
 
   const push = (time: number, ev: SimEvent): void => {
     if (ev.kind !== 'tick') nonTickEvents++;
     queue.push(time, ev);
   };
 
-  workload.submissions.forEach((s, index) => {
-    push(s.at, { kind: 'submit', index });
+  const source = submissions[Symbol.iterator]();
+  let lastT = 0;
+  const pullSubmission = (): void => {
+    const next = source.next();
+    if (next.done === true) return;
+    const s = next.value;
+    push(Math.max(lastT, s.at), { kind: 'submit', index: totalPipelines++, submission: s });
     for (const b of s.boosts) {
-      push(b.at, { kind: 'wake' });
-      push(b.at + b.ttlSeconds, { kind: 'wake' });
+      push(Math.max(lastT, b.at), { kind: 'wake' });
+      push(Math.max(lastT, b.at + b.ttlSeconds), { kind: 'wake' });
     }
-  });
+  };
+  pullSubmission();
 
   // ── ledger bookkeeping ──
   const addGrant = (nodeId: string | null, v: Readonly<ResourceVector>, sign: 1 | -1): void => {
@@ -369,9 +390,7 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
       expectedSeconds: stage.expectedSeconds,
     });
   }
-  const submit = (index: number, t: number): void => {
-    const s = workload.submissions[index];
-    if (s === undefined) return;
+  const submit = (index: number, s: WorkloadSubmission, t: number): void => {
     const def = s.definition;
     const record: PipelineRecord = {
       submission: index,
@@ -624,7 +643,6 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
   };
 
   // ── the loop ──
-  let lastT = 0;
   let events = 0;
   let nextProgress = progressEvery;
   const advance = (t: number): void => {
@@ -667,8 +685,10 @@ export function simulate(workload: Workload, options: SimulateOptions = {}): Sim
       events++;
       if (ev.kind === 'tick') tickQueued = false;
       else nonTickEvents--;
-      if (ev.kind === 'submit') submit(ev.index, t);
-      else if (ev.kind === 'complete') complete(ev.key, ev.version, t);
+      if (ev.kind === 'submit') {
+        pullSubmission();
+        submit(ev.index, ev.submission, t);
+      } else if (ev.kind === 'complete') complete(ev.key, ev.version, t);
     }
     const progressed = pending.size > 0 ? round(t) : false;
     recordUtilization(t);
