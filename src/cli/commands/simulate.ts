@@ -4,8 +4,11 @@ import {
   computeMetrics,
   isPolicyName,
   loadWorkloadFile,
+  parsePriorityMap,
   POLICY_NAMES,
+  readSwfText,
   renderHtmlReport,
+  replaySwf,
   simulate,
   type PolicyName,
   type SimulationMetrics,
@@ -96,10 +99,101 @@ export function simulateCommand(file: string, options: SimulateCommandOptions = 
   return metrics;
 }
 
+interface SimulateCliOptions {
+  policy: PolicyName;
+  json?: boolean;
+  html?: string;
+  swf?: string;
+  priorityMap?: string;
+  cluster?: string;
+  timeScale?: number;
+  window?: string;
+  shardableFraction?: number;
+}
+
 function parsePolicy(text: string): PolicyName {
   if (!isPolicyName(text))
     throw new InvalidArgumentError(`must be one of ${POLICY_NAMES.join(', ')}, got "${text}"`);
   return text;
+}
+
+/** Options of `qm simulate --swf`. */
+export interface SwfCommandOptions {
+  /** The policy. @default 'quartermaster' */
+  policy?: PolicyName;
+  /** Print the metrics as JSON. @default false */
+  json?: boolean;
+  /** `group:2=8,queue:0=7,default=4`; @default the rule of `defaultSwfPriority` */
+  priorityMap?: string;
+  /** `NxC` or core counts; @default one node of the log's MaxProcs */
+  cluster?: string;
+  /** Divide arrival times by this. @default 1 */
+  timeScale?: number;
+  /** `FROM,TO` seconds of the log. */
+  window?: string;
+  /** Share of wide jobs made shardable (0–1). @default 0 */
+  shardableFraction?: number;
+}
+
+/**
+ * `qm simulate --swf FILE[.gz]`: replays a Standard Workload Format log (each job a one-stage pipeline);
+ * skipped lines are reported on stderr with their line numbers, progress every 10,000 events.
+ * @returns the metrics (with `swf` job counters added).
+ * @throws UsageError for an unreadable file or a bad option.
+ */
+export function simulateSwfCommand(file: string, options: SwfCommandOptions = {}): SimulationMetrics {
+  const policy = options.policy ?? 'quartermaster';
+  try {
+    const text = readSwfText(file);
+    let window: [number, number] | undefined;
+    if (options.window !== undefined) {
+      const parts = options.window.split(',').map(Number);
+      if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)))
+        throw new UsageError(`--window must be FROM,TO in seconds, got "${options.window}"`);
+      window = [parts[0] as number, parts[1] as number];
+    }
+    let shown = 0;
+    const result = replaySwf(text, {
+      ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
+      ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+      ...(window === undefined ? {} : { window }),
+      ...(options.shardableFraction === undefined ? {} : { shardableFraction: options.shardableFraction }),
+      ...(options.priorityMap === undefined ? {} : { priorityMap: parsePriorityMap(options.priorityMap) }),
+      onProblem: (p) => {
+        if (shown++ < 20) process.stderr.write(`${file}:${p.line}: ${p.message} (skipped)\n`);
+      },
+      simulate: {
+        policy,
+        onProgress: ({ t, completedPipelines, totalPipelines }) =>
+          process.stderr.write(
+            `[simulate] t=${t.toFixed(0)} s, ${completedPipelines}/${totalPipelines} jobs done\n`,
+          ),
+      },
+    });
+    if (shown > 20) process.stderr.write(`${file}: ${shown - 20} more line(s) skipped\n`);
+    const metrics = {
+      ...computeMetrics(result.trace),
+      swf: { ...result.stats, skippedLines: result.problems },
+    };
+    if (options.json === true) printJson(metrics);
+    else printSummary(metrics);
+    return metrics;
+  } catch (err) {
+    if (
+      err instanceof Error &&
+      (USAGE_ERROR_NAMES.has(err.name) || err.name === 'InvalidSimulationOptionError')
+    )
+      throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function number(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${text}"`);
+    return n;
+  };
 }
 
 /** Adds `simulate`. */
@@ -109,11 +203,41 @@ export function registerSimulateCommands(program: Command): void {
     .description(
       'run a workload through the scheduling core on a virtual clock and print schedule-quality metrics',
     )
-    .argument('<workload>', 'workload JSON file (schema/workload.schema.json)')
+    .argument('[workload]', 'workload JSON file (schema/workload.schema.json)')
     .option('--policy <name>', `${POLICY_NAMES.join(' | ')}`, parsePolicy, 'quartermaster')
     .option('--json', 'print the metrics as one JSON object')
     .option('--html <file>', 'also write an HTML report comparing every policy')
-    .action((file: string, opts: { policy: PolicyName; json?: boolean; html?: string }) => {
+    .option('--swf <file>', 'replay a Standard Workload Format log (.swf or .swf.gz) instead of a workload')
+    .option('--priority-map <map>', 'SWF: group:2=8,queue:0=7,default=4 (first match wins)')
+    .option(
+      '--cluster <spec>',
+      "SWF: NxC nodes of C cores, or core counts (default: one node of the log's MaxProcs)",
+    )
+    .option(
+      '--time-scale <factor>',
+      'SWF: divide arrival times by this (raise the load)',
+      number('--time-scale'),
+    )
+    .option('--window <from,to>', 'SWF: only jobs submitted in this range of seconds')
+    .option(
+      '--shardable-fraction <f>',
+      'SWF: share of wide jobs made shardable (0-1)',
+      number('--shardable-fraction'),
+    )
+    .action((file: string | undefined, opts: SimulateCliOptions) => {
+      if (opts.swf !== undefined) {
+        simulateSwfCommand(opts.swf, {
+          policy: opts.policy,
+          ...(opts.json === true ? { json: true } : {}),
+          ...(opts.priorityMap === undefined ? {} : { priorityMap: opts.priorityMap }),
+          ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
+          ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
+          ...(opts.window === undefined ? {} : { window: opts.window }),
+          ...(opts.shardableFraction === undefined ? {} : { shardableFraction: opts.shardableFraction }),
+        });
+        return;
+      }
+      if (file === undefined) throw new UsageError('give a workload file, or --swf FILE');
       simulateCommand(file, {
         policy: opts.policy,
         ...(opts.json === true ? { json: true } : {}),

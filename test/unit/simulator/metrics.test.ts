@@ -1,5 +1,5 @@
 import { bandOf, computeMetrics, EventQueue, simulate, waitStats } from '../../../src/simulator';
-import { simulateCommand } from '../../../src/cli/commands/simulate';
+import { simulateCommand, simulateSwfCommand } from '../../../src/cli/commands/simulate';
 import path from 'node:path';
 import { fixture } from './fixtures';
 
@@ -107,6 +107,29 @@ describe('qm simulate', () => {
   it('prints a summary by default', () => {
     simulateCommand(file);
     expect(out).toMatch(/policy quartermaster: makespan 30\.0 s/);
+  });
+
+  it('--swf replays a log, reporting skipped lines with their numbers on stderr', () => {
+    let err = '';
+    jest.spyOn(process.stderr, 'write').mockImplementation((x: string | Uint8Array) => {
+      err += String(x);
+      return true;
+    });
+    const swf = path.join(__dirname, '..', '..', 'fixtures', 'workloads', 'nasa-slice.swf');
+    const m = simulateSwfCommand(swf, { policy: 'fifo', json: true, cluster: '2x64', timeScale: 4 });
+    expect(JSON.parse(out)).toMatchObject({
+      policy: 'fifo',
+      swf: { jobs: 300, skippedLines: 4 },
+      overcommitEvents: 0,
+    });
+    expect(m.overcommitEvents).toBe(0);
+    expect(err).toMatch(/nasa-slice\.swf:137: truncated: 2 of 18 fields \(skipped\)/);
+    expect(() => simulateSwfCommand(swf, { window: '5' })).toThrow(
+      expect.objectContaining({ name: 'UsageError' }),
+    );
+    expect(() => simulateSwfCommand(swf, { cluster: 'big' })).toThrow(
+      expect.objectContaining({ name: 'UsageError' }),
+    );
   });
 
   it.each([
