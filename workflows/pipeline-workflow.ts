@@ -74,7 +74,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const shardBooks: ShardBooks = new Map();
   setHandler(shardProgressSignal, (p) => {
     const book = shardBooks.get(p.stageId);
-    if (book === undefined || p.index < 0 || p.index >= book.snapshot().length) return;
+    if (book === undefined || p.index < 0 || p.index >= book.size) return;
     book.running(p.index, p.attempt, p.node);
     run.shards(p.stageId, book.snapshot());
     // Details only: a search-attribute upsert per shard would cost a history event each.

@@ -55,6 +55,11 @@ export class ShardTracker {
     }));
   }
 
+  /** Number of shards. */
+  get size(): number {
+    return this.tasks.length;
+  }
+
   /** The next shard to start (ascending index), or `undefined` when all were started. */
   takeNext(): ShardTask | undefined {
     const task = this.tasks[this.nextIndex];
