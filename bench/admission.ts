@@ -1,13 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { pipelineResult, startPipeline } from '../src/client';
-import { startEmbeddedPostgres } from '../src/ledger/embedded';
-import { freePort } from '../src/services/free-port';
-import { startTemporalDevServer } from '../src/services/temporal-dev-server';
-import { createQuartermasterWorker } from '../src/worker/create-worker';
+import { startBenchCluster } from './cluster';
 import { markdownTable, percentile, writeBenchSection } from './report';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
@@ -31,27 +24,11 @@ function scheduled(events: HistoryEvent[], type: string): HistoryEvent[] {
  */
 export async function run(args: string[]): Promise<void> {
   const n = Number(args[0] ?? 60);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'qm-bench-admission-'));
-  chmodSync(tmp, 0o755);
-  const [temporalServer, pg] = await Promise.all([
-    startTemporalDevServer(),
-    process.env.DATABASE_URL
-      ? Promise.resolve(undefined)
-      : freePort().then((port) => startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port })),
-  ]);
-  const databaseUrl = process.env.DATABASE_URL ?? (pg?.connectionString as string);
-  const nativeConnection = await NativeConnection.connect({ address: temporalServer.address });
-  const worker = await createQuartermasterWorker({
-    connection: nativeConnection,
-    taskQueue: 'bench-admission',
-    databaseUrl,
-    schema: `bench_admission_${Date.now()}`,
+  const cluster = await startBenchCluster({
+    name: 'admission',
     node: { id: 'bench', capacity: { cpu: 1000 }, monitor: false },
   });
-  const running = worker.run();
-  const connection = await Connection.connect({ address: temporalServer.address });
-  const client = new Client({ connection });
+  const { client } = cluster;
   const admission: number[] = [];
   const noop: number[] = [];
   try {
@@ -65,7 +42,7 @@ export async function run(args: string[]): Promise<void> {
     };
     for (let i = 0; i < n + 5; i++) {
       const handle = await startPipeline(client, definition, {
-        taskQueue: 'bench-admission',
+        taskQueue: cluster.taskQueue,
         workflowId: `adm-${i}-${Date.now()}`,
       });
       await pipelineResult(handle);
@@ -77,12 +54,7 @@ export async function run(args: string[]): Promise<void> {
       noop.push(millis(runs[2]) - millis(runs[1]));
     }
   } finally {
-    worker.shutdown();
-    await running.catch(() => undefined);
-    await nativeConnection.close();
-    await connection.close();
-    await Promise.all([temporalServer.stop(), pg?.stop()]);
-    rmSync(tmp, { recursive: true, force: true });
+    await cluster.close();
   }
   const row = (name: string, xs: number[]) => [name, xs.length, percentile(xs, 50), percentile(xs, 99)];
   const ratio50 = percentile(admission, 50) / percentile(noop, 50);

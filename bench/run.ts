@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   scheduler: () => import('./scheduler.js'),
   quality: () => import('./quality.js'),
   admission: () => import('./admission.js'),
+  sharding: () => import('./sharding.js'),
 };
 
 async function main(): Promise<void> {
