@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   ledger: () => import('./ledger.js'),
   scheduler: () => import('./scheduler.js'),
   quality: () => import('./quality.js'),
+  swf: () => import('./swf.js'),
   admission: () => import('./admission.js'),
   sharding: () => import('./sharding.js'),
 };
