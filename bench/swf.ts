@@ -16,10 +16,10 @@ const LOG = 'NASA-iPSC-1993-3.1-cln.swf.gz';
 const OFFERED_LOAD = 0.466; // Σ procs·run time ÷ (128 · span of submit times), measured on the log
 
 const VARIANTS: ReadonlyArray<{ label: string; options: SimulateOptions }> = [
-  { label: 'quartermaster (defaults)', options: { policy: 'quartermaster' } },
+  { label: 'quartermaster (defaults: ageSaturationSeconds 3600)', options: { policy: 'quartermaster' } },
   {
-    label: 'quartermaster (ageSaturationSeconds 3600)',
-    options: { policy: 'quartermaster', scheduler: { ageSaturationSeconds: 3600 } },
+    label: 'quartermaster (old default: ageSaturationSeconds 600)',
+    options: { policy: 'quartermaster', scheduler: { ageSaturationSeconds: 600 } },
   },
   { label: 'fifo', options: { policy: 'fifo' } },
   { label: 'priority', options: { policy: 'priority' } },

@@ -6,6 +6,7 @@ import { registerWorkerCommand } from './commands/worker';
 import { registerMonitorCommands } from './commands/monitor';
 import { registerLedgerCommands } from './commands/ledger';
 import { registerSchedulingCommands } from './commands/scheduling';
+import { registerSimulateCommands } from './commands/simulate';
 import { installCliRuntime } from './runtime';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or invalid input, 3 a service (Temporal, PostgreSQL) unreachable. */
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerSchedulingCommands(program);
   registerLedgerCommands(program);
   registerMonitorCommands(program);
+  registerSimulateCommands(program);
   return program;
 }
 

@@ -64,8 +64,9 @@ describe('computeScore', () => {
 });
 
 describe('starvation bound', () => {
-  it('is 570 s with the defaults', () => {
-    expect(DEFAULT_SCHEDULER_CONFIG.starvationBoundSeconds).toBeCloseTo(570, 9);
+  it('is 3420 s with the defaults (570 s at ageSaturationSeconds 600)', () => {
+    expect(DEFAULT_SCHEDULER_CONFIG.ageSaturationSeconds).toBe(3600);
+    expect(DEFAULT_SCHEDULER_CONFIG.starvationBoundSeconds).toBeCloseTo(3420, 9);
     expect(starvationBoundSeconds(DEFAULT_SCHEDULER_CONFIG.weights, 600)).toBeCloseTo(570, 9);
   });
 
