@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- quality [--html FILE]`: schedule quality of the production scheduling core against FIFO
- * and strict priority, on the simulator. Three committed workloads (`test/fixtures/workloads/`: 1.5× and 3×
+ * and strict priority, on the simulator. Three committed workloads (`bench/workloads/`: 1.5× and 3×
  * overload with mixed priorities and stage sizes, and 1.5× with background load on half the nodes), each run
  * under every policy in one command: `quartermaster` with the default config, `quartermaster` with
  * `ageSaturationSeconds: 3600` (starvation bound 3,420 s), `fifo` and `priority`. Writes the tables and the
@@ -73,7 +73,7 @@ function row(label: string, m: SimulationMetrics, ms: number): Array<string | nu
 export async function run(args: string[]): Promise<void> {
   const htmlAt = args.indexOf('--html');
   const html = htmlAt >= 0 ? args[htmlAt + 1] : undefined;
-  const dir = path.join(projectRoot(), 'test', 'fixtures', 'workloads');
+  const dir = path.join(projectRoot(), 'bench', 'workloads');
   const sections: string[] = [];
   const summary: string[] = [];
   for (const { file, title } of WORKLOADS) {

@@ -1,10 +1,13 @@
 /** Small workload builders for the simulator's table-driven tests. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadWorkloadFile, parseWorkload, type Workload } from '../../../src/simulator';
 
-/** Loads `test/fixtures/workloads/NAME.json`. */
+/** Loads `test/fixtures/workloads/NAME.json`, or the benchmark's `bench/workloads/NAME.json`. */
 export function fixture(name: string): Workload {
-  return loadWorkloadFile(path.join(__dirname, '..', '..', 'fixtures', 'workloads', `${name}.json`));
+  const small = path.join(__dirname, '..', '..', 'fixtures', 'workloads', `${name}.json`);
+  const bench = path.join(__dirname, '..', '..', '..', 'bench', 'workloads', `${name}.json`);
+  return loadWorkloadFile(existsSync(small) ? small : bench);
 }
 
 /** A one-stage pipeline definition. */

@@ -208,8 +208,14 @@ describe('workload JSON Schema', () => {
   });
 
   const validate = new Ajv2020({ strict: false, allErrors: true }).compile(workloadJsonSchema());
-  it.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.json')))('accepts fixture %s', (file) => {
-    const raw = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')) as unknown;
+  const BENCH = path.join(__dirname, '..', '..', '..', 'bench', 'workloads');
+  const files = [FIXTURES, BENCH].flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => path.join(dir, f)),
+  );
+  it.each(files)('accepts workload %s', (file) => {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
     expect(validate(raw)).toBe(true);
     expect(() => parseWorkload(raw)).not.toThrow();
   });
