@@ -26,7 +26,7 @@ export async function run(args: string[]): Promise<void> {
   const n = Number(args[0] ?? 60);
   const cluster = await startBenchCluster({
     name: 'admission',
-    node: { id: 'bench', capacity: { cpu: 1000 }, monitor: false },
+    nodes: [{ id: 'bench', capacity: { cpu: 1000 }, monitor: false }],
   });
   const { client } = cluster;
   const admission: number[] = [];

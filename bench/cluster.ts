@@ -7,12 +7,19 @@ import type { StageHandlerDefinition } from '../src/handlers/types';
 import { startEmbeddedPostgres } from '../src/ledger/embedded';
 import { freePort } from '../src/services/free-port';
 import { startTemporalDevServer } from '../src/services/temporal-dev-server';
-import { createQuartermasterWorker, type NodeOptions } from '../src/worker/create-worker';
+import {
+  createQuartermasterWorker,
+  type NodeOptions,
+  type QuartermasterWorker,
+} from '../src/worker/create-worker';
 
 /** A real one-node cluster for an end-to-end benchmark: dev server, PostgreSQL, one worker. */
 export interface BenchCluster {
   client: Client;
   taskQueue: string;
+  /** The ledger's PostgreSQL and schema. */
+  databaseUrl: string;
+  schema: string;
   /** Stops everything and removes the temporary folder. */
   close(): Promise<void>;
 }
@@ -21,11 +28,12 @@ let runtimeInstalled = false;
 
 /**
  * Starts a Temporal dev server, an embedded PostgreSQL (unless DATABASE_URL is set) and one Quartermaster
- * worker that is node `node.id`, in this process.
+ * worker per node, in this process.
  */
 export async function startBenchCluster(options: {
   name: string;
-  node: NodeOptions;
+  /** The first node also polls the shared queue; the others poll only their own. */
+  nodes: NodeOptions[];
   handlers?: StageHandlerDefinition[];
 }): Promise<BenchCluster> {
   if (!runtimeInstalled) {
@@ -42,21 +50,30 @@ export async function startBenchCluster(options: {
   ]);
   const taskQueue = `bench-${options.name}`;
   const nativeConnection = await NativeConnection.connect({ address: temporalServer.address });
-  const worker = await createQuartermasterWorker({
-    connection: nativeConnection,
-    taskQueue,
-    databaseUrl: process.env.DATABASE_URL ?? (pg?.connectionString as string),
-    schema: `bench_${options.name}_${Date.now()}`,
-    node: options.node,
-    handlers: options.handlers,
-  });
-  const running = worker.run();
+  const databaseUrl = process.env.DATABASE_URL ?? (pg?.connectionString as string);
+  const schema = `bench_${options.name}_${Date.now()}`;
+  const workers: QuartermasterWorker[] = [];
+  for (const [i, node] of options.nodes.entries()) {
+    workers.push(
+      await createQuartermasterWorker({
+        connection: nativeConnection,
+        taskQueue,
+        databaseUrl,
+        schema,
+        node: { ...node, only: i > 0 },
+        handlers: options.handlers,
+      }),
+    );
+  }
+  const running = Promise.all(workers.map((w) => w.run()));
   const connection = await Connection.connect({ address: temporalServer.address });
   return {
     client: new Client({ connection }),
     taskQueue,
+    databaseUrl,
+    schema,
     close: async () => {
-      worker.shutdown();
+      for (const w of workers) w.shutdown();
       await running.catch(() => undefined);
       await nativeConnection.close();
       await connection.close();

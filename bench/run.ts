@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   swf: () => import('./swf.js'),
   admission: () => import('./admission.js'),
   sharding: () => import('./sharding.js'),
+  'sim-vs-real': () => import('./sim-vs-real.js'),
 };
 
 async function main(): Promise<void> {

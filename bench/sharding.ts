@@ -25,7 +25,7 @@ export async function run(args: string[]): Promise<void> {
   });
   const cluster = await startBenchCluster({
     name: 'sharding',
-    node: { id: 'bench', capacity: { cpu: NODE_CPU }, monitor: false },
+    nodes: [{ id: 'bench', capacity: { cpu: NODE_CPU }, monitor: false }],
     handlers: [work],
   });
   const rows: Array<Array<string | number>> = [];
