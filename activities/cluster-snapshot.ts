@@ -45,11 +45,23 @@ export function forecastUsage(
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** Importance of each workflow: the request's own plus every active boost of its workflow. */
+/** Σ active boost amounts per boosted workflow id. */
 function boostTotals(snapshot: LedgerSnapshot): Map<string, number> {
   const totals = new Map<string, number>();
   for (const b of snapshot.boosts) totals.set(b.workflowId, (totals.get(b.workflowId) ?? 0) + b.amount);
   return totals;
+}
+
+/**
+ * The boost that applies to a requesting workflow: its own, plus its pipeline's when it is a shard child —
+ * shard ids are `<pipeline>/<stage>/shard-<i>` (see `shardWorkflowId`), so a boost on the pipeline lifts
+ * its shards too.
+ */
+export function boostFor(workflowId: string, totals: ReadonlyMap<string, number>): number {
+  let sum = totals.get(workflowId) ?? 0;
+  const shard = /^(.*)\/[^/]+\/shard-\d+$/.exec(workflowId);
+  if (shard !== null) sum += totals.get(shard[1] as string) ?? 0;
+  return sum;
 }
 
 function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): PendingRequest {
@@ -59,7 +71,7 @@ function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): Pend
     stageId: r.stageId,
     shardIndex: r.shardIndex,
     priority: r.priority,
-    importance: r.importance + (boosts.get(r.workflowId) ?? 0),
+    importance: r.importance + boostFor(r.workflowId, boosts),
     desired: r.desired,
     minimum: r.minimum,
     readySince: r.requestedAt,
@@ -97,7 +109,7 @@ export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 3
         minimum: r.minimum,
         desired: r.desired,
         priority: r.priority,
-        importance: r.importance + (boosts.get(r.workflowId) ?? 0),
+        importance: r.importance + boostFor(r.workflowId, boosts),
       })),
   };
 }

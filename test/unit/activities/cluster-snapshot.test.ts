@@ -1,0 +1,154 @@
+import { boostFor, forecastUsage, toClusterSnapshot } from '../../../activities/cluster-snapshot';
+import type { LedgerSnapshot } from '../../../src/ledger/snapshot';
+import type { ReservationRecord } from '../../../src/ledger/types';
+
+const now = new Date('2026-11-30T12:00:00Z');
+const ago = (ms: number): Date => new Date(now.getTime() - ms);
+
+function reservation(
+  key: string,
+  workflowId: string,
+  extra: Partial<ReservationRecord> = {},
+): ReservationRecord {
+  return {
+    key,
+    workflowId,
+    runId: null,
+    stageId: 's',
+    shardIndex: null,
+    priority: 5,
+    importance: 1,
+    desired: { cpu: 2 },
+    minimum: { cpu: 1 },
+    granted: null,
+    nodeId: null,
+    state: 'pending',
+    leaseExpiresAt: null,
+    requestedAt: ago(5000),
+    grantedAt: null,
+    endedAt: null,
+    lastScore: null,
+    scoreBreakdown: null,
+    reason: null,
+    ...extra,
+  } as ReservationRecord;
+}
+
+const forecast = {
+  '5': { cpu: { value: 1, lower: 0.5, upper: 1.5 } },
+  '10': {
+    cpu: { value: 1.2, lower: 0.6, upper: 2 },
+    memoryMb: { value: 100, lower: 50, upper: 150 },
+    gpus: 'ignored',
+  },
+};
+
+const ledger = {
+  now,
+  nodes: [
+    {
+      id: 'n1',
+      taskQueue: 'q1',
+      capacity: { cpu: 4 },
+      labels: {},
+      registeredAt: ago(60_000),
+      lastHeartbeat: ago(1000),
+      usage: null,
+      forecast,
+      usageAt: ago(1000),
+      granted: { cpu: 1 },
+      free: { cpu: 3 },
+      stale: false,
+    },
+    {
+      id: 'n2',
+      taskQueue: 'q2',
+      capacity: { cpu: 8 },
+      labels: {},
+      registeredAt: ago(60_000),
+      lastHeartbeat: ago(90_000),
+      usage: null,
+      forecast,
+      usageAt: ago(90_000),
+      granted: {},
+      free: { cpu: 8 },
+      stale: true,
+    },
+  ],
+  pools: [{ name: 'db', capacity: 10, granted: 3, free: 7, updatedAt: ago(1) }],
+  pending: [reservation('a', 'pipe-1'), reservation('b', 'pipe-1/crunch/shard-3'), reservation('c', 'other')],
+  active: [reservation('d', 'pipe-2', { state: 'running', nodeId: 'n1', granted: { cpu: 1 } })],
+  boosts: [
+    {
+      id: 1,
+      workflowId: 'pipe-1',
+      amount: 2,
+      reason: 'r',
+      actor: 'a',
+      createdAt: ago(1),
+      expiresAt: new Date(now.getTime() + 60_000),
+    },
+    {
+      id: 2,
+      workflowId: 'pipe-1',
+      amount: 1,
+      reason: 'r',
+      actor: 'a',
+      createdAt: ago(1),
+      expiresAt: new Date(now.getTime() + 60_000),
+    },
+    {
+      id: 3,
+      workflowId: 'pipe-2',
+      amount: 4,
+      reason: 'r',
+      actor: 'a',
+      createdAt: ago(1),
+      expiresAt: new Date(now.getTime() + 60_000),
+    },
+  ],
+} as unknown as LedgerSnapshot;
+
+test('maps nodes, pools, pending and running; importance = declared + boosts (a pipeline boost lifts its shards)', () => {
+  const c = toClusterSnapshot(ledger);
+  expect(c.nodes.map((n) => [n.id, n.stale, n.granted])).toEqual([
+    ['n1', false, { cpu: 1 }],
+    ['n2', true, {}],
+  ]);
+  expect(c.nodes[0]?.forecastUsage).toEqual({
+    cpu: { value: 1.2, upper: 2 },
+    memoryMb: { value: 100, upper: 150 },
+  });
+  expect(c.nodes[1]?.forecastUsage).toBeUndefined(); // 90 s old: the monitor stopped
+  expect(c.pools).toEqual([{ name: 'db', capacity: 10, granted: 3 }]);
+  expect(c.pending.map((p) => [p.key, p.importance])).toEqual([
+    ['a', 4],
+    ['b', 4],
+    ['c', 1],
+  ]);
+  expect(c.running).toEqual([expect.objectContaining({ key: 'd', nodeId: 'n1', importance: 5 })]);
+});
+
+test.each([
+  ['pipe', 5],
+  ['pipe/stage/shard-12', 7],
+  ['pipe/stage/shard-x', 0],
+  ['unrelated', 0],
+])('boostFor(%s) = %d', (id, expected) => {
+  expect(
+    boostFor(
+      id,
+      new Map([
+        ['pipe', 5],
+        ['pipe/stage/shard-12', 2],
+      ]),
+    ),
+  ).toBe(expected);
+});
+
+test('forecastUsage ignores missing, stale, malformed or other-horizon forecasts', () => {
+  expect(forecastUsage(forecast, ago(0), now, 30_000, 5)).toEqual({ cpu: { value: 1, upper: 1.5 } });
+  expect(forecastUsage(null, ago(0), now, 30_000)).toBeUndefined();
+  expect(forecastUsage(forecast, null, now, 30_000)).toBeUndefined();
+  expect(forecastUsage({ '10': { cpu: { value: 'x' } } }, ago(0), now, 30_000)).toBeUndefined();
+});
