@@ -279,6 +279,14 @@ const stageShape = {
   deadlineSeconds: positive('must be a number > 0')
     .optional()
     .describe('Deadline for the whole stage (all attempts and shards), in seconds.'),
+  expectedSeconds: positive(
+    `must be a number > 0 and at most ${MAX_TIMEOUT_SECONDS} (7 days)`,
+    MAX_TIMEOUT_SECONDS,
+  )
+    .optional()
+    .describe(
+      'How long the stage usually runs at its desired allocation, in seconds (at most 7 days); used for start-time estimates; never enforced.',
+    ),
 };
 
 const stage = z

@@ -82,6 +82,11 @@ export interface StageDefinition {
   timeoutSeconds?: number;
   /** Deadline for the whole stage (all attempts and shards), in seconds. */
   deadlineSeconds?: number;
+  /**
+   * How long the stage usually runs at its desired allocation, in seconds (> 0, at most 7 days); used for
+   * start-time estimates; never enforced. @default unknown (estimates assume it holds its grant for ever)
+   */
+  expectedSeconds?: number;
 }
 
 /** A pipeline: a named DAG of stages. */

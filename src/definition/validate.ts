@@ -149,6 +149,7 @@ function normaliseStage(stage: StageDefinition): NormalisedStageDefinition {
   if (retry !== undefined) out.retry = withoutUndefined({ ...retry });
   if (limits.timeoutSeconds !== undefined) out.timeoutSeconds = limits.timeoutSeconds;
   if (limits.deadlineSeconds !== undefined) out.deadlineSeconds = limits.deadlineSeconds;
+  if (limits.expectedSeconds !== undefined) out.expectedSeconds = limits.expectedSeconds;
   return out;
 }
 

@@ -232,6 +232,25 @@ const malformed: Array<[string, unknown, string, string]> = [
     'too_small',
     'stages[0].deadlineSeconds',
   ],
+  ['expectedSeconds 0', def(stage('a', { expectedSeconds: 0 })), 'too_small', 'stages[0].expectedSeconds'],
+  [
+    'expectedSeconds over 7 days',
+    def(stage('a', { expectedSeconds: 604_801 })),
+    'too_big',
+    'stages[0].expectedSeconds',
+  ],
+  [
+    'expectedSeconds infinite',
+    def(stage('a', { expectedSeconds: Infinity })),
+    'invalid_type',
+    'stages[0].expectedSeconds',
+  ],
+  [
+    'expectedSeconds not a number',
+    def(stage('a', { expectedSeconds: '30' })),
+    'invalid_type',
+    'stages[0].expectedSeconds',
+  ],
   ['input holds a function', def(stage('a', { input: { fn: () => 1 } })), 'not_json', 'stages[0].input.fn'],
   ['input holds NaN', def(stage('a', { input: { xs: [1, NaN] } })), 'not_json', 'stages[0].input.xs[1]'],
   ['input is a Date', def(stage('a', { input: new Date(0) })), 'not_json', 'stages[0].input'],
@@ -391,6 +410,15 @@ describe('validateDefinition accepts and normalises valid definitions', () => {
         ],
       },
     });
+  });
+
+  it('keeps expectedSeconds and names a bad one with its value', () => {
+    const definition = assertValidDefinition(def(stage('a', { expectedSeconds: 12.5 })));
+    expect(definition.stages[0]?.expectedSeconds).toBe(12.5);
+    const [issue] = issuesOf(def(stage('a', { expectedSeconds: -1 })));
+    expect(formatIssue(issue as DefinitionIssue)).toBe(
+      'stages[0].expectedSeconds: must be a number > 0 and at most 604800 (7 days) (got -1)',
+    );
   });
 
   it('fills importance, dependsOn, input and minimum when absent', () => {
