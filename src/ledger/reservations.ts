@@ -42,6 +42,11 @@ export interface ReservationRequest {
   minimum?: ResourceVector;
   /** How the request may be split into shards when it cannot fit; absent when it cannot. @default null */
   shardSpec?: ShardSpecRecord;
+  /**
+   * How long the stage usually runs at its desired allocation, in seconds (finite, > 0); read by start-time
+   * estimates, never enforced. @default null (unknown)
+   */
+  expectedSeconds?: number;
 }
 
 /** Result of {@link requestReservation}. */
@@ -78,7 +83,7 @@ export interface ReleaseResult {
 
 const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
   granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason,
-  shard_spec`;
+  shard_spec, expected_seconds`;
 
 /** Columns of a reservation, for other ledger modules' SELECTs. */
 export const RESERVATION_SELECT = RESERVATION_COLUMNS;
@@ -103,11 +108,12 @@ function checkShardSpec(spec: ShardSpecRecord): ShardSpecRecord {
 }
 
 function checkRequest(input: ReservationRequest): Required<
-  Omit<ReservationRequest, 'runId' | 'shardIndex' | 'shardSpec'>
+  Omit<ReservationRequest, 'runId' | 'shardIndex' | 'shardSpec' | 'expectedSeconds'>
 > & {
   runId: string | null;
   shardIndex: number | null;
   shardSpec: ShardSpecRecord | null;
+  expectedSeconds: number | null;
 } {
   const key = checkId('request.key', input.key);
   const workflowId = checkId('request.workflowId', input.workflowId);
@@ -117,6 +123,18 @@ function checkRequest(input: ReservationRequest): Required<
   }
   if (input.shardIndex !== undefined && (!Number.isInteger(input.shardIndex) || input.shardIndex < 0)) {
     throw new InvalidLedgerArgumentError('request.shardIndex', input.shardIndex, 'an integer >= 0');
+  }
+  if (
+    input.expectedSeconds !== undefined &&
+    (typeof input.expectedSeconds !== 'number' ||
+      !Number.isFinite(input.expectedSeconds) ||
+      input.expectedSeconds <= 0)
+  ) {
+    throw new InvalidLedgerArgumentError(
+      'request.expectedSeconds',
+      input.expectedSeconds,
+      'a finite number > 0',
+    );
   }
   const importance = checkQuantity('request.importance', input.importance ?? 0);
   const desired = checkVector('request.desired', input.desired);
@@ -138,6 +156,7 @@ function checkRequest(input: ReservationRequest): Required<
     stageId,
     shardIndex: input.shardIndex ?? null,
     shardSpec: input.shardSpec === undefined ? null : checkShardSpec(input.shardSpec),
+    expectedSeconds: input.expectedSeconds ?? null,
     priority: input.priority,
     importance,
     desired,
@@ -173,8 +192,8 @@ export async function requestReservation(
         'qm-request-insert',
         `INSERT INTO qm_reservations
               (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
-               state, requested_at, updated_at, shard_spec)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10, $11)
+               state, requested_at, updated_at, shard_spec, expected_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10, $11, $12)
        ON CONFLICT (key) DO NOTHING
        RETURNING ${RESERVATION_COLUMNS}`,
         [
@@ -189,6 +208,7 @@ export async function requestReservation(
           JSON.stringify(r.minimum),
           now,
           r.shardSpec === null ? null : JSON.stringify(r.shardSpec),
+          r.expectedSeconds,
         ],
       ),
     );

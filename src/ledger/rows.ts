@@ -41,6 +41,7 @@ export interface ReservationRow {
   score_breakdown: Record<string, number> | null;
   reason: string | null;
   shard_spec: ShardSpecRecord | null;
+  expected_seconds: number | null;
 }
 
 /** Maps a node row to its record. */
@@ -81,6 +82,7 @@ export function toReservation(row: ReservationRow): ReservationRecord {
     scoreBreakdown: row.score_breakdown,
     reason: row.reason,
     shardSpec: row.shard_spec ?? null,
+    expectedSeconds: row.expected_seconds ?? null,
   };
 }
 

@@ -97,6 +97,11 @@ export interface ReservationRecord {
   reason: string | null;
   /** How it may be split into shards when it cannot fit (migration 003); null when it cannot. */
   shardSpec: ShardSpecRecord | null;
+  /**
+   * How long the stage usually runs at its desired allocation, in seconds (migration 004); for start-time
+   * estimates, never enforced. Null when unknown.
+   */
+  expectedSeconds: number | null;
 }
 
 /**

@@ -156,6 +156,11 @@ describe('requests', () => {
       ],
       [{ desired: { 'no-such-pool': 1 } }, { name: 'UnknownPoolError', poolName: 'no-such-pool' }],
       [{ key: '' }, { name: 'InvalidLedgerArgumentError', path: 'request.key' }],
+      [
+        { expectedSeconds: 0 },
+        { name: 'InvalidLedgerArgumentError', path: 'request.expectedSeconds', value: 0 },
+      ],
+      [{ expectedSeconds: NaN }, { name: 'InvalidLedgerArgumentError', path: 'request.expectedSeconds' }],
     ];
     for (const [over, expected] of cases)
       expect(await errorOf(requestReservation(db, request(over), T0))).toMatchObject(expected);
@@ -170,6 +175,18 @@ describe('requests', () => {
     );
     expect(rows[0]).toEqual({ n: 1 });
     expect((await getReservation(db, 'idem-1')).minimum).toEqual({ cpu: 1 });
+  });
+
+  it('stores expectedSeconds (null when absent) and returns it on read and in the snapshot', async () => {
+    const withIt = (await requestReservation(db, request({ expectedSeconds: 12.5 }), T0)).reservation;
+    const without = (await requestReservation(db, request(), T0)).reservation;
+    expect(withIt.expectedSeconds).toBe(12.5);
+    expect(without.expectedSeconds).toBeNull();
+    expect((await getReservation(db, withIt.key)).expectedSeconds).toBe(12.5);
+    const snap = await snapshot(db, at(1));
+    expect(snap.pending.find((r) => r.key === withIt.key)?.expectedSeconds).toBe(12.5);
+    await releaseReservation(db, withIt.key, at(2));
+    await releaseReservation(db, without.key, at(2));
   });
 
   it('release retried 10 times has one effect', async () => {
