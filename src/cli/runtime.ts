@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 
 const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -11,5 +11,23 @@ export function installCliRuntime(): void {
   const level = (process.env.QM_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   if (!LEVELS.includes(level))
     throw new Error(`QM_LOG_LEVEL must be one of ${LEVELS.join(', ')} (got ${level})`);
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({ logger: new CliLogger(level) });
+}
+
+/**
+ * The SDK's default logger, minus one expected warning: a node's own queue runs activities only, so its
+ * Worker says "No workflows registered" — by design, not a problem.
+ */
+class CliLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    const queue = (meta as { taskQueue?: unknown } | undefined)?.taskQueue;
+    if (
+      message.startsWith('No workflows registered') &&
+      typeof queue === 'string' &&
+      queue.startsWith('quartermaster-node-')
+    ) {
+      return;
+    }
+    super.log(level, message, meta);
+  }
 }
