@@ -15,6 +15,7 @@ import type { QuartermasterActivities } from '../activities';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue } from '../src/handlers/types';
 import { MAX_CONCURRENT_SHARDS, shardTasks, shardWorkflowId, type ShardTask } from '../src/sharding/fan-out';
+import { shardShare } from '../src/sharding/slices';
 import { ShardTracker, type ShardCoverage, type ShardState } from '../src/sharding/tracker';
 import { shardWorkflow } from './shard-workflow';
 
@@ -87,10 +88,21 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
   if (spec === undefined) throw ApplicationFailure.nonRetryable(`stage "${stage.id}" has no shard spec`);
   const allow = spec.partial === 'allow';
   const parentId = workflowInfo().workflowId;
-  const tracker = new ShardTracker(shardTasks(stage, args.input, args.count));
+  const tasks = shardTasks(stage, args.input, args.count);
+  const tracker = new ShardTracker(tasks);
+  // Items of a `by: "items"` stage (the last slice ends at the array's length); undefined for `by: "count"`.
+  const itemCount = tasks.some((t) => t.items !== undefined)
+    ? Math.max(...tasks.map((t) => t.items?.end ?? 0))
+    : undefined;
   books.set(stage.id, tracker);
   // A shard runs the stage's handler with the shard's own resources and never shards again.
-  const { shard: _spec, resources: _whole, ...plain } = stage;
+  const { shard: _spec, resources: _whole, expectedSeconds: wholeSeconds, ...plain } = stage;
+  /** A shard's expected run time: the stage's scaled by its item share (as the simulator does); none when 0. */
+  const expectedOf = (task: ShardTask): { expectedSeconds?: number } => {
+    const seconds =
+      wholeSeconds === undefined ? 0 : wholeSeconds * shardShare(task.count, task.index, itemCount);
+    return seconds > 0 ? { expectedSeconds: seconds } : {};
+  };
 
   let stop: string | undefined;
   let cancelling = false;
@@ -114,7 +126,11 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
         workflowId: shardWorkflowId(parentId, stage.id, task.index),
         args: [
           {
-            stage: { ...plain, ...(task.resources ? { resources: task.resources } : {}) },
+            stage: {
+              ...plain,
+              ...expectedOf(task),
+              ...(task.resources ? { resources: task.resources } : {}),
+            },
             shard: { index: task.index, count: task.count },
             input: task.input,
             deps: args.deps,

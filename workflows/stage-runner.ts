@@ -111,6 +111,7 @@ async function admit(
     desired,
     minimum: stage.resources?.minimum ?? desired,
     ...(shardSpec === undefined ? {} : { shard: shardSpec }),
+    ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
   });
   try {
     while (decision.kind !== 'grant') {

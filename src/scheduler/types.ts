@@ -18,6 +18,11 @@ export interface AdmissionRequest {
    * `shard`); absent for a stage that cannot be sharded and for a shard's own request.
    */
   shard?: ShardRequestSpec;
+  /**
+   * How long the stage (or this shard: the stage's value times its item share) usually runs at its desired
+   * allocation, in seconds; stored with the request for start-time estimates, never enforced. @default unknown
+   */
+  expectedSeconds?: number;
 }
 
 /** The scheduler's answer to one request, signalled to the requesting workflow (`reservationDecision`). */
