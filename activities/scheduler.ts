@@ -13,12 +13,13 @@ import {
 } from '../src/ledger/reservations';
 import { snapshot } from '../src/ledger/snapshot';
 import type { ReservationRecord, ShardSpecRecord } from '../src/ledger/types';
-import type { AdmissionDecision, AdmissionRequest, CycleReport } from '../src/scheduler/types';
+import type { AdmissionDecision, AdmissionRequest, CycleReport, QueueRow } from '../src/scheduler/types';
 import { runCycle } from '../src/scheduling/cycle';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/types';
 import { createBoostActivities } from './boosts';
 import { toClusterSnapshot } from './cluster-snapshot';
+import { queueWithEstimates } from './queue-estimates';
 
 /** What the scheduler activities need. */
 export interface SchedulerActivityDependencies {
@@ -229,12 +230,23 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
           });
       }),
     );
+    // Start estimates for the rows shown, on the ledger as committed (this cycle's grants hold capacity). Advisory:
+    // the cycle is already committed and signalled, so a failure here only leaves the estimates out.
+    let rows: QueueRow[] = queue.slice(0, queueLimit);
+    if (rows.some((e) => e.decision === 'wait')) {
+      try {
+        const after = await snapshot(db, new Date(), { staleAfterMs: deps.staleAfterMs });
+        rows = queueWithEstimates(rows, after, deps.config);
+      } catch (err) {
+        Context.current().log.warn('start-time estimates skipped', { error: String(err) });
+      }
+    }
     return {
       granted: accepted.size,
       rejected: committed.rejected.length,
       waiting: decisions.length - accepted.size,
       expired: expired.length,
-      queue: queue.slice(0, queueLimit),
+      queue: rows,
       durationMs: Date.now() - started,
     };
   }

@@ -1,8 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BoostRequest } from '../src/boosts/boost-request';
 import type { PipelineStatus } from '../src/pipeline/types';
-import type { AdmissionDecision } from '../src/scheduler/types';
-import type { RankedEntry } from '../src/scheduling/types';
+import type { AdmissionDecision, QueueRow } from '../src/scheduler/types';
 
 /** `status` query on `pipelineWorkflow`: the pipeline's state and every stage's. */
 export const statusQuery = defineQuery<PipelineStatus>('status');
@@ -22,8 +21,8 @@ export interface SchedulerQueue {
   lastCycleAt: string | null;
   /** Cycles run by this workflow run. */
   cycles: number;
-  /** The ranked queue as of the last cycle. */
-  entries: RankedEntry[];
+  /** The ranked queue as of the last cycle, with estimated starts on waiting rows. */
+  entries: QueueRow[];
 }
 
 /** `boost` update on `pipelineWorkflow`: temporarily raise its importance. Invalid boosts are rejected by the validator and never reach history. */

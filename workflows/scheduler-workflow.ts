@@ -8,7 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
 import { SCHEDULER_TICK_MS } from '../src/scheduler/constants';
-import type { RankedEntry } from '../src/scheduling/types';
+import type { QueueRow } from '../src/scheduler/types';
 import { queueQuery, wakeSignal, type SchedulerQueue } from './messages';
 
 /** Input of `schedulerWorkflow` (carried across continue-as-new). */
@@ -16,7 +16,7 @@ export interface SchedulerWorkflowInput {
   /** Cycle when nothing wakes it, ms. @default 5000 */
   tickMs?: number;
   /** The queue from before a continue-as-new, so the `queue` query never goes blank. */
-  entries?: RankedEntry[];
+  entries?: QueueRow[];
 }
 
 /** Tick while nothing waits, ms. */
@@ -38,7 +38,7 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
   let woken = true;
   let cycles = 0;
   let lastCycleAt: string | null = null;
-  let entries: RankedEntry[] = input.entries ?? [];
+  let entries: QueueRow[] = input.entries ?? [];
   setHandler(wakeSignal, () => {
     woken = true;
   });

@@ -39,6 +39,19 @@ export type AdmissionDecision =
   | { kind: 'shard'; key: string; shardCount: number; perShard: ResourceVector }
   | { kind: 'pending'; key: string; reason?: string };
 
+/**
+ * A row of the ranked queue as the `queue` query shows it: the pure core's {@link RankedEntry}, plus a
+ * start-time estimate on waiting rows.
+ */
+export type QueueRow = RankedEntry & {
+  /**
+   * Waiting rows: when the request is expected to start (ISO-8601), from `estimateStarts` on the ledger
+   * after the cycle; `null` when unknown (its minimum never fits, or it waits behind a grant or request
+   * without `expectedSeconds`). Absent on grant and shard rows.
+   */
+  estimatedStartAt?: string | null;
+};
+
 /** Result of one `scheduleCycle` activity. */
 export interface CycleReport {
   /** Grants written. */
@@ -49,8 +62,8 @@ export interface CycleReport {
   waiting: number;
   /** Leases that lapsed this cycle (dead workers). */
   expired: number;
-  /** The ranked queue (at most `queueLimit` rows), for the `queue` query. */
-  queue: RankedEntry[];
+  /** The ranked queue (at most `queueLimit` rows) with start estimates on waiting rows, for the `queue` query. */
+  queue: QueueRow[];
   /** Time the cycle took inside the activity, in ms. */
   durationMs: number;
 }

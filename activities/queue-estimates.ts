@@ -1,0 +1,69 @@
+import type { LedgerSnapshot } from '../src/ledger/snapshot';
+import type { ResourceVector } from '../src/ledger/types';
+import type { QueueRow } from '../src/scheduler/types';
+import type { SchedulerConfig } from '../src/scheduling/config';
+import { estimateStarts } from '../src/scheduling/estimate';
+import type { RankedEntry } from '../src/scheduling/types';
+import { toClusterSnapshot } from './cluster-snapshot';
+
+/** Most waiting rows estimated per cycle (the rest show `null`). */
+export const DEFAULT_ESTIMATE_LIMIT = 500;
+
+/** Slowest rate a reduced CPU grant is assumed to run at (keeps a tiny grant's projection finite). */
+const MIN_RATE = 0.01;
+
+/**
+ * How fast a stage runs on `allocation` relative to its `desired` allocation: the CPU share, as the simulator
+ * assumes (a reduced grant stretches the run in proportion); 1 when it asks for no CPU.
+ */
+function cpuRate(allocation: Readonly<ResourceVector>, desired: Readonly<ResourceVector>): number {
+  const want = desired.cpu ?? 0;
+  if (want <= 0) return 1;
+  return Math.max(MIN_RATE, Math.min(1, (allocation.cpu ?? 0) / want));
+}
+
+/**
+ * The ranked queue with an estimated start (`estimatedStartAt`, ISO, or `null` when unknown) on every waiting
+ * row, computed by the pure `estimateStarts` on `after` — a ledger snapshot taken once the cycle's decisions
+ * were committed, so this cycle's grants already hold their capacity. A running reservation is expected to
+ * end at `grantedAt + expectedSeconds` (stretched by its CPU share when reduced); a waiting one to run
+ * `expectedSeconds` at its minimum (stretched likewise). Without `expectedSeconds` the projection is
+ * conservative: a grant never ends, a waiting request holds what it takes for ever. Grant and shard rows
+ * are returned unchanged. Pure.
+ * @param limit - waiting rows estimated, in rank order (the rest get `null`). @default 500
+ */
+export function queueWithEstimates(
+  queue: readonly RankedEntry[],
+  after: LedgerSnapshot,
+  config: SchedulerConfig,
+  limit = DEFAULT_ESTIMATE_LIMIT,
+): QueueRow[] {
+  const order = queue.filter((e) => e.decision === 'wait').map((e) => e.key);
+  if (order.length === 0) return [...queue];
+  const runningEndsAt = new Map<string, Date>();
+  for (const r of after.active) {
+    if (r.expectedSeconds === null || r.grantedAt === null) continue;
+    const seconds = r.expectedSeconds / cpuRate(r.granted ?? r.desired, r.desired);
+    runningEndsAt.set(r.key, new Date(r.grantedAt.getTime() + seconds * 1000));
+  }
+  const expectedSeconds = new Map<string, number>();
+  for (const r of after.pending) {
+    if (r.expectedSeconds !== null)
+      expectedSeconds.set(r.key, r.expectedSeconds / cpuRate(r.minimum, r.desired));
+  }
+  const starts = estimateStarts({
+    snapshot: toClusterSnapshot(after),
+    now: after.now,
+    order,
+    runningEndsAt,
+    expectedSeconds,
+    config,
+    limit,
+  });
+  return queue.map((e) => {
+    if (e.decision !== 'wait') return e;
+    // A key missing from `after` (granted or withdrawn since the cycle) has no estimate to give.
+    const start = starts.get(e.key) ?? null;
+    return { ...e, estimatedStartAt: start === null ? null : start.toISOString() };
+  });
+}
