@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { BoostRequest } from '../../boosts/boost-request';
 import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../../scheduler/constants';
-import type { RankedEntry } from '../../scheduling/types';
+import type { QueueRow } from '../../scheduler/types';
 import { UsageError, withClient } from '../context';
 import { printJson, printTable } from '../output';
 
@@ -10,7 +10,31 @@ import { printJson, printTable } from '../output';
 interface SchedulerQueue {
   lastCycleAt: string | null;
   cycles: number;
-  entries: RankedEntry[];
+  entries: QueueRow[];
+}
+
+/**
+ * The `EST. START` cell of a queue row: `in 2m10s` (from `now`), `now` for an estimate already reached,
+ * `unknown` for a waiting row without one, empty for grant and shard rows.
+ */
+export function formatEstimatedStart(
+  row: Pick<QueueRow, 'decision' | 'estimatedStartAt'>,
+  now: Date,
+): string {
+  if (row.decision !== 'wait') return '';
+  if (row.estimatedStartAt === undefined || row.estimatedStartAt === null) return 'unknown';
+  const seconds = Math.round((Date.parse(row.estimatedStartAt) - now.getTime()) / 1000);
+  if (!Number.isFinite(seconds)) return 'unknown';
+  if (seconds <= 0) return 'now';
+  const d = Math.floor(seconds / 86_400);
+  const h = Math.floor((seconds % 86_400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (d > 0) return `in ${d}d${h}h`;
+  if (h > 0) return `in ${h}h${pad(m)}m`;
+  if (m > 0) return `in ${m}m${pad(s)}s`;
+  return `in ${s}s`;
 }
 
 function schedulerId(): string {
@@ -18,11 +42,11 @@ function schedulerId(): string {
 }
 
 /**
- * `qm queue`: the ranked pending requests with their score breakdown and why each waits (like Slurm's
- * `sprio` + `squeue`), from the scheduler's `queue` query.
+ * `qm queue`: the ranked pending requests with their score breakdown, why each waits and when it is
+ * expected to start (like Slurm's `sprio` + `squeue --start`), from the scheduler's `queue` query.
  * @throws WorkflowNotFoundError when no scheduler has run yet (printed as "nothing has been queued yet").
  */
-export async function queueCommand(options: { json?: boolean }): Promise<RankedEntry[]> {
+export async function queueCommand(options: { json?: boolean }): Promise<QueueRow[]> {
   return withClient(async (client) => {
     let queue: SchedulerQueue;
     try {
@@ -39,6 +63,7 @@ export async function queueCommand(options: { json?: boolean }): Promise<RankedE
       return queue.entries;
     }
     const f = (n: number): string => n.toFixed(3);
+    const now = new Date();
     process.stdout.write(`last cycle ${queue.lastCycleAt ?? 'never'}; ${queue.entries.length} request(s)\n`);
     printTable(
       [
@@ -54,6 +79,7 @@ export async function queueCommand(options: { json?: boolean }): Promise<RankedE
         'AGE_F',
         'SIZE_F',
         'DECISION',
+        'EST. START',
         'REASON',
       ],
       queue.entries.map((e) => [
@@ -69,6 +95,7 @@ export async function queueCommand(options: { json?: boolean }): Promise<RankedE
         f(e.breakdown.age),
         f(e.breakdown.size),
         e.decision,
+        formatEstimatedStart(e, now),
         e.reason,
       ]),
     );
@@ -137,7 +164,7 @@ export async function boostCommand(
 export function registerSchedulingCommands(program: Command): void {
   program
     .command('queue')
-    .description('ranked pending requests with score breakdowns and wait reasons')
+    .description('ranked pending requests with score breakdowns, wait reasons and estimated starts')
     .option('--json', 'print the queue as JSON')
     .action(async (opts: { json?: boolean }) => {
       await queueCommand(opts);
