@@ -8,7 +8,11 @@ import { spawnWorker, type ChildWorker } from '../../support/child-worker';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
 
-const whoami = (name: string) => defineStage('test.whoami', () => name);
+const whoami = (name: string) =>
+  defineStage('test.whoami', async ({ input }) => {
+    await new Promise((r) => setTimeout(r, (input as { ms?: number }).ms ?? 0));
+    return name;
+  });
 
 describe('two nodes of different sizes', () => {
   let db: Database;
@@ -33,27 +37,45 @@ describe('two nodes of different sizes', () => {
     await dropSchema(db);
   });
 
-  test('each worker receives only the stages granted on its node', async () => {
-    const sizes = [1, 3, 6, 2, 1, 5, 3, 1];
-    const handles = await Promise.all(
-      sizes.map((cpu, i) =>
-        startPipeline(
-          small.client,
-          {
-            name: `sized-${i}`,
-            stages: [{ id: 'work', handler: 'test.whoami', priority: 5, resources: { desired: { cpu } } }],
-          },
-          { taskQueue: small.taskQueue, workflowId: uniqueId('sized') },
-        ),
-      ),
+  const submit = (cpu: number, ms = 0) =>
+    startPipeline(
+      small.client,
+      {
+        name: `sized-${cpu}`,
+        stages: [
+          { id: 'work', handler: 'test.whoami', priority: 5, input: { ms }, resources: { desired: { cpu } } },
+        ],
+      },
+      { taskQueue: small.taskQueue, workflowId: uniqueId('sized') },
     );
+
+  test('each worker receives only the stages granted on its node', async () => {
+    // Stages only the big node can hold, and small ones that fit anywhere.
+    const handles = await Promise.all([1, 3, 6, 2, 1, 5, 3, 1].map((cpu) => submit(cpu)));
     const results: PipelineResult[] = await Promise.all(handles.map((h) => pipelineResult(h)));
+    const sizes = [1, 3, 6, 2, 1, 5, 3, 1];
     results.forEach((r, i) => {
       // the handler that ran is the one of the node the ledger granted
       expect(r.stages.work?.output).toBe(r.stages.work?.node);
       if ((sizes[i] as number) > 2) expect(r.stages.work?.node).toBe('big');
     });
+  });
+
+  test('while the big node is nearly full, small stages land on both nodes', async () => {
+    const filler = await submit(7, 2000);
+    let status = await pipelineStatus(filler);
+    for (let i = 0; i < 50 && status.stages.work?.status !== 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await pipelineStatus(filler);
+    }
+    expect(status.stages.work?.node).toBe('big');
+    // 1 cpu left on big, 2 on small: three 1-cpu stages must use both.
+    const results = await Promise.all(
+      (await Promise.all([1, 1, 1].map((cpu) => submit(cpu, 500)))).map((h) => pipelineResult(h)),
+    );
+    for (const r of results) expect(r.stages.work?.output).toBe(r.stages.work?.node);
     expect(new Set(results.map((r) => r.stages.work?.node))).toEqual(new Set(['small', 'big']));
+    await pipelineResult(filler);
   });
 });
 
