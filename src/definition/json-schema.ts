@@ -18,7 +18,16 @@ export const PIPELINE_SCHEMA_ID = 'urn:quartermaster:schema:pipeline:v1';
  * descriptions. A fresh object on every call. Never throws.
  */
 export function pipelineJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(pipelineDefinitionSchema, {
+  return editorJsonSchema(pipelineDefinitionSchema, PIPELINE_SCHEMA_ID);
+}
+
+/**
+ * The JSON Schema (draft 2020-12) of a zod schema's *input* (optional fields with defaults are not
+ * required), with `$schema` first and the given `$id`: the form editors want. Shared by every schema
+ * Quartermaster publishes. Never throws.
+ */
+export function editorJsonSchema(schema: z.ZodType, id: string): Record<string, unknown> {
+  const generated = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io: 'input',
     unrepresentable: 'any',
@@ -26,7 +35,7 @@ export function pipelineJsonSchema(): Record<string, unknown> {
   const { $schema, ...rest } = generated;
   return {
     $schema: typeof $schema === 'string' ? $schema : 'https://json-schema.org/draft/2020-12/schema',
-    $id: PIPELINE_SCHEMA_ID,
+    $id: id,
     ...rest,
   };
 }

@@ -3,7 +3,7 @@
  * committed copy is `schema/workload.schema.json` (a unit test fails when it is stale). It covers the
  * field rules; cross references (a duration per stage, known nodes, pools) are checked by `parseWorkload`.
  */
-import { z } from 'zod';
+import { editorJsonSchema } from '../definition/json-schema';
 import { workloadSchemaForDocs } from './workload-schema';
 
 /** The `$id` of the workload JSON Schema. */
@@ -14,15 +14,5 @@ export const WORKLOAD_SCHEMA_ID = 'urn:quartermaster:schema:workload:v1';
  * descriptions. A fresh object on every call. Never throws.
  */
 export function workloadJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(workloadSchemaForDocs, {
-    target: 'draft-2020-12',
-    io: 'input',
-    unrepresentable: 'any',
-  }) as Record<string, unknown>;
-  const { $schema, ...rest } = generated;
-  return {
-    $schema: typeof $schema === 'string' ? $schema : 'https://json-schema.org/draft/2020-12/schema',
-    $id: WORKLOAD_SCHEMA_ID,
-    ...rest,
-  };
+  return editorJsonSchema(workloadSchemaForDocs, WORKLOAD_SCHEMA_ID);
 }
