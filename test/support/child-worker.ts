@@ -67,3 +67,28 @@ export async function spawnWorker(args: string[], env: Record<string, string>): 
       }),
   };
 }
+
+/**
+ * Spawns a node-only `qm worker` (declared capacity, no monitor) joining a test cluster: the cluster's shared
+ * task queue, ledger schema and scheduler.
+ */
+export function spawnNodeWorker(
+  cluster: { taskQueue: string; schedulerWorkflowId: string },
+  schema: string,
+  nodeId: string,
+  capacity: string,
+): Promise<ChildWorker> {
+  return spawnWorker(
+    [
+      '--task-queue',
+      cluster.taskQueue,
+      '--node',
+      nodeId,
+      '--capacity',
+      capacity,
+      '--no-monitor',
+      '--node-only',
+    ],
+    { QM_SCHEMA: schema, QM_SCHEDULER_WORKFLOW_ID: cluster.schedulerWorkflowId },
+  );
+}

@@ -4,7 +4,7 @@ import type { Database } from '../../../src/ledger/db';
 import { getReservation } from '../../../src/ledger/reservations';
 import { snapshot } from '../../../src/ledger/snapshot';
 import type { PipelineResult } from '../../../src/pipeline/types';
-import { spawnWorker, type ChildWorker } from '../../support/child-worker';
+import { spawnNodeWorker, type ChildWorker } from '../../support/child-worker';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
 
@@ -97,19 +97,7 @@ describe('a worker dies while holding a lease', () => {
   });
 
   test('its capacity comes back and the stage completes on another node', async () => {
-    doomed = await spawnWorker(
-      [
-        '--task-queue',
-        shared.taskQueue,
-        '--node',
-        'doomed',
-        '--capacity',
-        'cpu=4',
-        '--no-monitor',
-        '--node-only',
-      ],
-      { QM_SCHEMA: db.schema, QM_SCHEDULER_WORKFLOW_ID: shared.schedulerWorkflowId },
-    );
+    doomed = await spawnNodeWorker(shared, db.schema, 'doomed', 'cpu=4');
     const handle = await startPipeline(
       shared.client,
       {

@@ -2,7 +2,7 @@ import { pipelineResult, pipelineStatus, startPipeline } from '../../../src/clie
 import { defineStage } from '../../../src/handlers/registry';
 import type { Database } from '../../../src/ledger/db';
 import { snapshot } from '../../../src/ledger/snapshot';
-import { spawnWorker, type ChildWorker } from '../../support/child-worker';
+import { spawnNodeWorker, type ChildWorker } from '../../support/child-worker';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
 
@@ -36,19 +36,7 @@ afterAll(async () => {
 });
 
 test('a worker killed during a shard: the shard re-runs elsewhere and each result is reduced exactly once', async () => {
-  doomed = await spawnWorker(
-    [
-      '--task-queue',
-      shared.taskQueue,
-      '--node',
-      'doomed',
-      '--capacity',
-      'cpu=4',
-      '--no-monitor',
-      '--node-only',
-    ],
-    { QM_SCHEMA: db.schema, QM_SCHEDULER_WORKFLOW_ID: shared.schedulerWorkflowId },
-  );
+  doomed = await spawnNodeWorker(shared, db.schema, 'doomed', 'cpu=4');
   const id = uniqueId('shard-kill');
   const handle = await startPipeline(
     shared.client,
