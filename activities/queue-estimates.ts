@@ -4,7 +4,7 @@ import type { QueueRow } from '../src/scheduler/types';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { estimateStarts } from '../src/scheduling/estimate';
 import type { RankedEntry } from '../src/scheduling/types';
-import { toClusterSnapshot } from './cluster-snapshot';
+import { toClusterSnapshot } from '../src/scheduler/cluster-snapshot';
 
 /** Most waiting rows estimated per cycle (the rest show `null`). */
 export const DEFAULT_ESTIMATE_LIMIT = 500;

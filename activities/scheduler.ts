@@ -18,7 +18,7 @@ import { runCycle } from '../src/scheduling/cycle';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/types';
 import { createBoostActivities } from './boosts';
-import { toClusterSnapshot } from './cluster-snapshot';
+import { toClusterSnapshot } from '../src/scheduler/cluster-snapshot';
 import { queueWithEstimates } from './queue-estimates';
 
 /** What the scheduler activities need. */

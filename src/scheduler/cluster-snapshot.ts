@@ -1,6 +1,6 @@
-import type { LedgerSnapshot } from '../src/ledger/snapshot';
-import type { ReservationRecord } from '../src/ledger/types';
-import type { ClusterSnapshot, ForecastUsage, PendingRequest } from '../src/scheduling/types';
+import type { LedgerSnapshot } from '../ledger/snapshot';
+import type { ReservationRecord } from '../ledger/types';
+import type { ClusterSnapshot, ForecastUsage, PendingRequest } from '../scheduling/types';
 
 /** The forecast horizon the scheduler plans on, in seconds (the monitor publishes 5 and 10). */
 export const PLANNING_HORIZON_SECONDS = 10;
