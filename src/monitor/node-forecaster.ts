@@ -1,7 +1,7 @@
 import type { ForecasterOptions } from './forecast/banded';
 import { createForecaster, DEFAULT_MODEL, type ModelName } from './forecast/models';
 import type { Forecast, Forecaster } from './forecast/types';
-import { METRIC_NAMES, type GpuReading, type MetricName, type UsageSample } from './types';
+import { METRIC_NAMES, type MetricName, type UsageSample } from './types';
 
 /** Options for {@link NodeForecaster}. */
 export interface NodeForecasterOptions {
@@ -62,15 +62,7 @@ export interface NodeSnapshot {
   /** Sample time, epoch ms. */
   at: number;
   /** Current usage and capacity (units as in {@link UsageSample}; `null` = not measured). */
-  usage: {
-    cpu: number | null;
-    cpuCores: number | null;
-    memoryMb: number | null;
-    memoryTotalMb: number | null;
-    diskIoMBps: number | null;
-    netMbps: number | null;
-    gpus: GpuReading[] | null;
-  };
+  usage: Omit<UsageSample, 'at' | 'notes'>;
   /** Forecasts keyed by horizon in seconds (`"5"`, `"10"`), then metric. */
   forecast: Record<string, MetricForecasts>;
 }
@@ -87,17 +79,10 @@ export function snapshotForLedger(
 ): NodeSnapshot {
   const forecast: Record<string, MetricForecasts> = {};
   for (const h of horizons) forecast[String(h)] = forecaster.forecast(h);
+  const { at, notes: _notes, ...usage } = sample;
   return {
-    at: sample.at,
-    usage: {
-      cpu: sample.cpu,
-      cpuCores: sample.cpuCores,
-      memoryMb: sample.memoryMb,
-      memoryTotalMb: sample.memoryTotalMb,
-      diskIoMBps: sample.diskIoMBps,
-      netMbps: sample.netMbps,
-      gpus: sample.gpus,
-    },
+    at,
+    usage,
     forecast,
   };
 }
