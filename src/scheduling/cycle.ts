@@ -15,34 +15,38 @@ import { buildModel, EPSILON, HOST_COUNT, type CompiledRequest } from './model';
 import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
 import { computeScore } from './score';
 import { Trial } from './trial';
-import type { ClusterSnapshot, CycleResult, Decision, RankedEntry, ScoreResult, WaitReason } from './types';
+import type {
+  ClusterSnapshot,
+  CycleResult,
+  Decision,
+  PendingRequest,
+  RankedEntry,
+  ScoreResult,
+  WaitReason,
+} from './types';
 import { chooseHold, formatVector, holdView, waitReason, type ActiveHold } from './wait-reason';
 
-/** Stands in for a wait reason until the end of the cycle fills it in. */
-const PLACEHOLDER: WaitReason = Object.freeze({
-  code: 'capacity',
-  resource: null,
-  needed: 0,
-  bestFree: 0,
-  exceedsCapacity: false,
-  message: '',
-});
-
-interface Scored {
-  readonly r: CompiledRequest;
-  readonly result: ScoreResult;
-}
-
-/**
- * The total order of the queue: higher score first, then older `readySince`, then key (so equal scores
- * never depend on input order).
- */
-function compareScored(a: Scored, b: Scored): number {
-  if (a.result.score !== b.result.score) return b.result.score - a.result.score;
-  if (a.r.readyMs !== b.r.readyMs) return a.r.readyMs - b.r.readyMs;
-  const ka = a.r.request.key;
-  const kb = b.r.request.key;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** The queue row of the request at 0-based `rank`. */
+function rankedEntry(
+  rank: number,
+  req: PendingRequest,
+  result: ScoreResult,
+  decision: Decision['kind'],
+  reason: string,
+): RankedEntry {
+  return {
+    rank: rank + 1,
+    key: req.key,
+    workflowId: req.workflowId,
+    stageId: req.stageId,
+    shardIndex: req.shardIndex,
+    priority: req.priority,
+    importance: req.importance,
+    score: result.score,
+    breakdown: result.breakdown,
+    decision,
+    reason,
+  };
 }
 
 /**
@@ -113,13 +117,23 @@ export function runCycle(
   const trial = new Trial(model);
   const nowMs = now.getTime();
 
-  // 2. Score every request against the snapshot's free capacity (memoised per desired shape).
+  // 2. Score every request against the snapshot's free capacity (fit and size memoised per desired shape).
+  const requests = model.requests;
+  const n = requests.length;
   const fitMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
-  const scored: Scored[] = model.requests.map((r) => {
-    let fit = fitMemo[r.desiredShape];
-    if (fit === undefined || Number.isNaN(fit)) {
+  const sizeMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
+  const results = new Array<ScoreResult>(n);
+  const scores = new Float64Array(n);
+  const ready = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = requests[i] as CompiledRequest;
+    let fit = fitMemo[r.desiredShape] as number;
+    let size = sizeMemo[r.desiredShape] as number;
+    if (Number.isNaN(fit)) {
       fit = fitFraction(trial, r.desired);
+      size = dominantShare(model.maxCapacity, r.desired);
       fitMemo[r.desiredShape] = fit;
+      sizeMemo[r.desiredShape] = size;
     }
     const result = computeScore(
       {
@@ -127,15 +141,30 @@ export function runCycle(
         importance: r.request.importance,
         waitSeconds: (nowMs - r.readyMs) / 1000,
         fitFraction: fit,
-        sizeShare: dominantShare(model.maxCapacity, r.desired),
+        sizeShare: size,
       },
       config,
     );
-    return { r, result };
-  });
+    results[i] = result;
+    scores[i] = result.score;
+    ready[i] = r.readyMs;
+  }
 
-  // 3. Order.
-  scored.sort(compareScored);
+  // 3. Order: higher score first, then older `readySince`, then key (never input order). Sorting indexes
+  // over typed arrays instead of objects: the comparator runs n log n times.
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) order.push(i);
+  order.sort((a, b) => {
+    const sa = scores[a] as number;
+    const sb = scores[b] as number;
+    if (sa !== sb) return sb - sa;
+    const ra = ready[a] as number;
+    const rb = ready[b] as number;
+    if (ra !== rb) return ra - rb;
+    const ka = (requests[a] as CompiledRequest).request.key;
+    const kb = (requests[b] as CompiledRequest).request.key;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
 
   // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape until the trial changes.
   const shapes = model.shapeCount;
@@ -143,13 +172,14 @@ export function runCycle(
   const noFitReduced = new Map<number, number>(); // minimum · shapes + desired → version
   const noFitShard = new Map<string, number>(); // shard spec key → version
   const reasons: Array<WaitReason | undefined> = new Array<WaitReason | undefined>(shapes);
-  const deferred: number[] = []; // ranks − 1 of waits whose reason is computed after the loop
+  const deferred: number[] = []; // ranks − 1 of waits whose decision and row are made after the loop
   const holds: ActiveHold[] = [];
-  const decisions: Decision[] = [];
-  const queue: RankedEntry[] = [];
+  const decisions = new Array<Decision>(n);
+  const queue = new Array<RankedEntry>(n);
   const slotsOf = new WeakMap<object, Array<{ slot: number; count: number }>>();
 
-  for (const { r, result } of scored) {
+  for (let rank = 0; rank < n; rank++) {
+    const r = requests[order[rank] as number] as CompiledRequest;
     const req = r.request;
     let decision: Decision | null = null;
     let text = '';
@@ -254,35 +284,24 @@ export function runCycle(
       // Other waits get their reason after the loop, against the cycle's final free capacity (what will
       // be free once these decisions are committed), memoised per minimum shape: O(shapes · nodes), not
       // O(grants · nodes).
-      deferred.push(queue.length);
-      decision = { kind: 'wait', key: req.key, reason: PLACEHOLDER };
+      deferred.push(rank);
+      continue;
     }
 
-    decisions.push(decision);
-    queue.push({
-      rank: queue.length + 1,
-      key: req.key,
-      workflowId: req.workflowId,
-      stageId: req.stageId,
-      shardIndex: req.shardIndex,
-      priority: req.priority,
-      importance: req.importance,
-      score: result.score,
-      breakdown: result.breakdown,
-      decision: decision.kind,
-      reason: text,
-    });
+    decisions[rank] = decision;
+    queue[rank] = rankedEntry(rank, req, results[order[rank] as number] as ScoreResult, decision.kind, text);
   }
 
-  for (const i of deferred) {
-    const { r } = scored[i] as Scored;
+  for (const rank of deferred) {
+    const i = order[rank] as number;
+    const r = requests[i] as CompiledRequest;
     let reason = reasons[r.minimumShape];
     if (reason === undefined) {
       reason = waitReason(trial, r.minimum, holds);
       reasons[r.minimumShape] = reason;
     }
-    decisions[i] = { kind: 'wait', key: r.request.key, reason };
-    queue[i] = { ...(queue[i] as RankedEntry), reason: reason.message };
+    decisions[rank] = { kind: 'wait', key: r.request.key, reason };
+    queue[rank] = rankedEntry(rank, r.request, results[i] as ScoreResult, 'wait', reason.message);
   }
 
   // 5. Decisions out; nothing else was touched.

@@ -26,6 +26,29 @@ export function isHostName(name: string): boolean {
   return HOST_INDEX.has(name);
 }
 
+/** A bad quantity found by {@link ResourceSpace.fill}: the error is built only when it is thrown. */
+export class BadQuantity {
+  /**
+   * @param name - the offending resource name, or null when the vector itself is not an object
+   * @param value - what was found
+   * @param problem - what is wrong with it
+   */
+  constructor(
+    readonly name: string | null,
+    readonly value: unknown,
+    readonly problem: string,
+  ) {}
+
+  /** The error naming `path` (and the resource). */
+  error(path: string): InvalidSnapshotError {
+    return new InvalidSnapshotError(
+      this.name === null ? path : `${path}.${this.name}`,
+      this.value,
+      this.problem,
+    );
+  }
+}
+
 /** Column layout: host resources at `0 … HOST_COUNT−1`, then pools sorted by name. */
 export class ResourceSpace {
   /** Column → resource name. */
@@ -51,25 +74,35 @@ export class ResourceSpace {
    * @throws InvalidSnapshotError naming `path.name` for a negative, non-finite or unknown quantity.
    */
   dense(
-    path: string | (() => string),
+    path: string,
     vector: Readonly<ResourceVector> | undefined,
     out: Float64Array = new Float64Array(this.names.length),
   ): Float64Array {
-    if (vector === undefined) return out;
-    const at = (): string => (typeof path === 'string' ? path : path());
+    const bad = this.fill(vector, out);
+    if (bad !== null) throw bad.error(path);
+    return out;
+  }
+
+  /**
+   * Writes `vector` into the zeroed `out` from `offset` (missing names are 0) without building any path: the hot loop's
+   * form of {@link dense}, which names the field only when something is wrong.
+   * @returns null, or what is wrong (turned into an error for a path by `error`).
+   */
+  fill(vector: Readonly<ResourceVector> | undefined, out: Float64Array, offset = 0): BadQuantity | null {
+    if (vector === undefined) return null;
     if (typeof vector !== 'object' || vector === null) {
-      throw new InvalidSnapshotError(at(), vector, 'must be an object of resource name to quantity');
+      return new BadQuantity(null, vector, 'must be an object of resource name to quantity');
     }
     for (const name in vector) {
       const value = vector[name];
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new InvalidSnapshotError(`${at()}.${name}`, value, 'must be a finite number >= 0');
+        return new BadQuantity(name, value, 'must be a finite number >= 0');
       }
       const col = this.index.get(name);
-      if (col === undefined) throw new InvalidSnapshotError(`${at()}.${name}`, value, 'unknown resource');
-      out[col] = value;
+      if (col === undefined) return new BadQuantity(name, value, 'unknown resource');
+      out[offset + col] = value;
     }
-    return out;
+    return null;
   }
 
   /** A sparse vector with the names of `keys` (in their order) taken from `dense`. */
@@ -101,9 +134,9 @@ export interface CompiledRequest {
   readonly index: number;
   /** The snapshot's request. */
   readonly request: PendingRequest;
-  /** Dense desired. */
+  /** Dense desired (shared by every request of its shape: read only). */
   readonly desired: Float64Array;
-  /** Dense minimum (≤ desired). */
+  /** Dense minimum (≤ desired; shared by every request of its shape: read only). */
   readonly minimum: Float64Array;
   /** Id of `desired`'s shape (equal vectors share an id), to memoise per shape. */
   readonly desiredShape: number;
@@ -133,13 +166,6 @@ export interface CycleModel {
   readonly shapeCount: number;
 }
 
-/** Joins a dense vector into a memo key (a hand-rolled loop: `join` on typed arrays is slow). */
-export function signature(v: Float64Array): string {
-  let out = '';
-  for (let c = 0; c < v.length; c++) out += c === 0 ? String(v[c]) : `,${v[c]}`;
-  return out;
-}
-
 /**
  * Effective free of one host resource on a node: `capacity − granted`, and for a monitored resource also
  * at most `capacity − (upper + margin · (upper − value))` of its usage forecast.
@@ -165,30 +191,49 @@ function checkNumber(path: string, value: unknown, min: number): number {
   return value;
 }
 
-function checkRequest(path: string, r: PendingRequest): number {
+/** `pending[i]`, for error paths (built only when throwing). */
+function pendingPath(index: number): string {
+  return `pending[${index}]`;
+}
+
+function checkRequest(index: number, r: PendingRequest): number {
   if (typeof r.key !== 'string' || r.key === '')
-    throw new InvalidSnapshotError(`${path}.key`, r.key, 'must be a non-empty string');
+    throw new InvalidSnapshotError(`${pendingPath(index)}.key`, r.key, 'must be a non-empty string');
   if (typeof r.priority !== 'number' || !Number.isInteger(r.priority) || r.priority < 1 || r.priority > 10) {
-    throw new InvalidSnapshotError(`${path}.priority`, r.priority, 'must be an integer 1-10');
+    throw new InvalidSnapshotError(`${pendingPath(index)}.priority`, r.priority, 'must be an integer 1-10');
   }
-  checkNumber(`${path}.importance`, r.importance, 0);
+  if (typeof r.importance !== 'number' || !Number.isFinite(r.importance) || r.importance < 0) {
+    throw new InvalidSnapshotError(
+      `${pendingPath(index)}.importance`,
+      r.importance,
+      'must be a finite number >= 0',
+    );
+  }
   const readyMs = r.readySince instanceof Date ? r.readySince.getTime() : Number.NaN;
   if (!Number.isFinite(readyMs))
-    throw new InvalidSnapshotError(`${path}.readySince`, r.readySince, 'must be a valid Date');
+    throw new InvalidSnapshotError(`${pendingPath(index)}.readySince`, r.readySince, 'must be a valid Date');
   const s = r.shard;
   if (s !== undefined) {
     if (!Number.isInteger(s.maxShards) || s.maxShards < 1) {
-      throw new InvalidSnapshotError(`${path}.shard.maxShards`, s.maxShards, 'must be an integer >= 1');
+      throw new InvalidSnapshotError(
+        `${pendingPath(index)}.shard.maxShards`,
+        s.maxShards,
+        'must be an integer >= 1',
+      );
     }
     if (s.itemCount !== undefined && (!Number.isInteger(s.itemCount) || s.itemCount < 0)) {
-      throw new InvalidSnapshotError(`${path}.shard.itemCount`, s.itemCount, 'must be an integer >= 0');
+      throw new InvalidSnapshotError(
+        `${pendingPath(index)}.shard.itemCount`,
+        s.itemCount,
+        'must be an integer >= 0',
+      );
     }
     if (
       s.minItemsPerShard !== undefined &&
       (!Number.isInteger(s.minItemsPerShard) || s.minItemsPerShard < 1)
     ) {
       throw new InvalidSnapshotError(
-        `${path}.shard.minItemsPerShard`,
+        `${pendingPath(index)}.shard.minItemsPerShard`,
         s.minItemsPerShard,
         'must be an integer >= 1',
       );
@@ -273,65 +318,71 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
   });
   for (let p = 0; p < poolCount; p++) maxCapacity[HOST_COUNT + p] = poolCapacity[p] ?? 0;
 
-  // One buffer for every request's vectors: views instead of 2n small allocations.
+  // Requests' vectors are interned by shape: each distinct vector is stored once (one view per shape, not
+  // two per request), found by a hash of its bits (equal vectors, equal bits) and checked word by word.
   const width = space.size;
-  const buffer = new Float64Array(snapshot.pending.length * 2 * width);
-  const seenKeys = new Set<string>();
-  // Shapes are interned by a hash of the vectors' bits (equal vectors, equal bits), checked word by word.
-  const words = new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length * 2);
-  const byHash = new Map<number, number[]>(); // hash → word offsets of representatives
-  const shapeIdAt = new Map<number, number>(); // representative's word offset → shape id
-  let shapeCount = 0;
-  const shapeOf = (v: Float64Array): number => {
-    const from = (v.byteOffset - buffer.byteOffset) / 4;
-    const n = v.length * 2;
+  const scratch = new Float64Array(2 * width); // [desired | minimum] of the request being read
+  const scratchWords = new Uint32Array(scratch.buffer);
+  const shapeVectors: Float64Array[] = [];
+  const shapeWords: Uint32Array[] = [];
+  const byHash = new Map<number, number[]>(); // hash → shape ids
+  const shapeOf = (from: number): number => {
+    const n = width * 2; // words
     let h = 0x811c9dc5;
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ (words[from + i] as number), 16777619);
-    const candidates = byHash.get(h);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ (scratchWords[from + i] as number), 16777619);
+    let candidates = byHash.get(h);
     if (candidates !== undefined) {
-      for (const rep of candidates) {
+      for (const id of candidates) {
+        const w = shapeWords[id] as Uint32Array;
         let same = true;
-        for (let i = 0; i < n && same; i++) same = words[rep + i] === words[from + i];
-        if (same) return shapeIdAt.get(rep) as number;
+        for (let i = 0; i < n && same; i++) same = w[i] === scratchWords[from + i];
+        if (same) return id;
       }
-      candidates.push(from);
-    } else byHash.set(h, [from]);
-    shapeIdAt.set(from, shapeCount);
-    return shapeCount++;
+    } else {
+      candidates = [];
+      byHash.set(h, candidates);
+    }
+    const id = shapeVectors.length;
+    const v = scratch.slice(from / 2, from / 2 + width);
+    shapeVectors.push(v);
+    shapeWords.push(new Uint32Array(v.buffer));
+    candidates.push(id);
+    return id;
   };
+  const seenKeys = new Set<string>();
   const requests: CompiledRequest[] = snapshot.pending.map((request, index) => {
-    const path = `pending[${index}]`; // short; the long paths below are built only on error
-    const readyMs = checkRequest(path, request);
+    const readyMs = checkRequest(index, request);
     if (seenKeys.has(request.key))
-      throw new InvalidSnapshotError(`${path}.key`, request.key, 'duplicate request key');
+      throw new InvalidSnapshotError(`pending[${index}].key`, request.key, 'duplicate request key');
     seenKeys.add(request.key);
-    const at = index * 2 * width;
-    const desired = space.dense(() => `${path}.desired`, request.desired, buffer.subarray(at, at + width));
-    const minimum = space.dense(
-      () => `${path}.minimum`,
-      request.minimum,
-      buffer.subarray(at + width, at + 2 * width),
-    );
-    for (let c = 0; c < desired.length; c++) {
-      if ((minimum[c] as number) > (desired[c] as number)) {
+    scratch.fill(0);
+    const badDesired = space.fill(request.desired, scratch, 0);
+    if (badDesired !== null) throw badDesired.error(`pending[${index}].desired`);
+    const badMinimum = space.fill(request.minimum, scratch, width);
+    if (badMinimum !== null) throw badMinimum.error(`pending[${index}].minimum`);
+    for (let c = 0; c < width; c++) {
+      if ((scratch[width + c] as number) > (scratch[c] as number)) {
         throw new InvalidSnapshotError(
-          `${path}.minimum.${space.names[c] as string}`,
-          minimum[c],
-          `must not exceed desired (${desired[c]})`,
+          `pending[${index}].minimum.${space.names[c] as string}`,
+          scratch[width + c],
+          `must not exceed desired (${scratch[c]})`,
         );
       }
     }
     if (request.shard?.perShardFloor !== undefined)
-      space.dense(`${path}.shard.perShardFloor`, request.shard.perShardFloor);
+      space.dense(`pending[${index}].shard.perShardFloor`, request.shard.perShardFloor);
+    const desiredShape = shapeOf(0);
+    const minimumShape = shapeOf(width * 2);
     return {
       index,
       request,
-      desired,
-      minimum,
-      desiredShape: shapeOf(desired),
-      minimumShape: shapeOf(minimum),
+      desired: shapeVectors[desiredShape] as Float64Array,
+      minimum: shapeVectors[minimumShape] as Float64Array,
+      desiredShape,
+      minimumShape,
       readyMs,
     };
   });
+  const shapeCount = shapeVectors.length;
   return { space, nodes, nodeFree, poolCapacity, poolFree, maxCapacity, requests, shapeCount };
 }
