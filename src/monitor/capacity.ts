@@ -11,9 +11,9 @@ export interface DetectedCapacity {
 
 /**
  * Detects this host's capacity, container-aware: cores and memory are the smaller of the host's and the
- * cgroup v2 limits (`cpu.max`, `memory.max`); GPUs are counted with `nvidia-smi` when it is on PATH.
+ * cgroup limits (v2 `cpu.max`, `memory.max`; v1 `cpu.cfs_quota_us`, `memory.limit_in_bytes`); GPUs are counted with `nvidia-smi` when it is on PATH.
  * Never throws: a failing probe falls back to the host's value (or no GPU).
- * @param cgroupRoot - cgroup v2 directory; @default '/sys/fs/cgroup'
+ * @param cgroupRoot - cgroup mount (v2, or the v1 controllers' parent); @default '/sys/fs/cgroup'
  */
 export async function detectCapacity(cgroupRoot?: string): Promise<DetectedCapacity> {
   const [limits, gpus] = await Promise.all([

@@ -14,7 +14,10 @@ export const GPU_ABSENT_RECHECK_MS = 60_000;
 export interface SamplerOptions {
   /** Time between samples, ms (≥ {@link MIN_INTERVAL_MS}). @default 1000 */
   intervalMs?: number;
-  /** cgroup v2 directory whose `cpu.max`/`memory.max` cap capacity. @default '/sys/fs/cgroup' */
+  /**
+   * cgroup mount whose limits cap capacity: v2 `cpu.max`/`memory.max`, else v1
+   * `cpu/cpu.cfs_quota_us` (÷ period) and `memory/memory.limit_in_bytes`. @default '/sys/fs/cgroup'
+   */
   cgroupRoot?: string;
   /** Clock, epoch ms; stamps samples and measures rate intervals. @default Date.now */
   now?: () => number;
@@ -39,10 +42,10 @@ interface Counters {
 
 /**
  * Samples this node's usage every `intervalMs`: CPU (cores used), memory, disk I/O, network and GPUs,
- * with capacity capped by cgroup v2 limits. A failing probe makes its metric `null` and adds a note to
- * the sample; it never stops the sampler. The first reading after `start()` only primes the rate
- * counters and is dropped. Like `setInterval`, a running sampler keeps the process alive until
- * `stop()`.
+ * with capacity capped by cgroup limits (v2, or v1 where the v2 files are absent). A failing probe
+ * makes its metric `null` and adds a note to the sample; it never stops the sampler. The first reading
+ * after `start()` only primes the rate counters and is dropped. Like `setInterval`, a running sampler
+ * keeps the process alive until `stop()`.
  *
  * @example
  * const sampler = new Sampler({ onSample: (s) => console.log(s.cpu) });
