@@ -163,6 +163,35 @@ export class LeaseExpiredError extends LedgerError {
   }
 }
 
+/** Why {@link StaleShrinkOfferError} was thrown. */
+export type StaleShrinkOfferReason =
+  /** The reservation has no pending offer (it was cleared: too old, declined, or no longer needed). */
+  | 'no-offer'
+  /** The pending offer is a different (newer) one than the one acknowledged. */
+  | 'superseded'
+  /** The reservation no longer holds anything (released, expired, cancelled, lease lapsed) or never did. */
+  | 'not-held';
+
+/**
+ * A shrink offer was acknowledged (accepted or declined) but is no longer the reservation's pending offer
+ * (thrown by `acceptShrink`; nothing changed: the reservation keeps its grant). Not retryable.
+ */
+export class StaleShrinkOfferError extends LedgerError {
+  override readonly name = 'StaleShrinkOfferError';
+  readonly retryable = false;
+  constructor(
+    readonly key: string,
+    /** Machine-readable reason. */
+    readonly reason: StaleShrinkOfferReason,
+    /** When the acknowledged offer was made. */
+    readonly offeredAt: Date,
+  ) {
+    super(
+      `the shrink offer of ${offeredAt.toISOString()} to reservation "${key}" is stale (${reason}); it keeps its grant`,
+    );
+  }
+}
+
 /** A pool's new capacity is below what is granted from it now. Not retryable (release first). */
 export class CapacityBelowGrantedError extends LedgerError {
   override readonly name = 'CapacityBelowGrantedError';

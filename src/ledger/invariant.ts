@@ -2,24 +2,34 @@ import type { Database } from './db';
 import { translateDbError } from './errors';
 import { HOST_RESOURCES } from './types';
 
-/** One place where more is granted than exists. */
+/**
+ * One place where the books are unsound: more granted than exists (`node`, `pool`), a held reservation
+ * below its minimum (`reservation`: a shrink went too far), or a pending shrink offer outside
+ * `[minimum, granted]` or on a reservation that holds nothing (`offer`).
+ */
 export interface InvariantViolation {
-  /** `node` for a host resource on a node; `pool` for a custom pool. */
-  kind: 'node' | 'pool';
-  /** The node id (`kind: 'node'`), or null. */
+  /** `node` / `pool`: over capacity; `reservation`: granted < minimum; `offer`: a malformed pending offer. */
+  kind: 'node' | 'pool' | 'reservation' | 'offer';
+  /** The node id, or null (pools; offers on a reservation without a node). */
   nodeId: string | null;
   /** The resource (pool name for pools). */
   resource: string;
-  /** Its capacity (0 when the node or pool does not declare it). */
+  /**
+   * The bound broken: capacity (`node`/`pool`, 0 when undeclared), the minimum (`reservation`), or the
+   * offered amount (`offer`).
+   */
   capacity: number;
-  /** Σ granted by active reservations. */
+  /** Σ granted by active reservations (`node`/`pool`), or the reservation's grant of `resource`. */
   granted: number;
+  /** The reservation (`reservation`, `offer`); null for `node` and `pool`. */
+  key: string | null;
 }
 
 /**
  * The invariant as one query: per node and host resource, and per custom pool, Σ granted by granted and
- * running reservations ≤ capacity (with 1e-9 slack for float sums). A resource granted but not declared
- * counts as capacity 0.
+ * running reservations ≤ capacity (with 1e-9 slack for float sums; a resource granted but not declared
+ * counts as capacity 0); every held reservation holds at least its minimum (a shrink never goes below it);
+ * and every pending shrink offer sits on a held reservation within `[minimum, granted]`.
  */
 export const INVARIANT_SQL = `
 WITH held AS (
@@ -34,17 +44,32 @@ node_sums AS (
 pool_sums AS (
   SELECT resource, sum(amount) AS granted FROM held WHERE NOT (resource = ANY($1)) GROUP BY resource
 )
-SELECT 'node' AS kind, s.node_id, s.resource, coalesce((n.capacity ->> s.resource)::float8, 0) AS capacity, s.granted
+SELECT 'node' AS kind, s.node_id, s.resource, coalesce((n.capacity ->> s.resource)::float8, 0) AS capacity, s.granted,
+       NULL::text AS key
   FROM node_sums s LEFT JOIN qm_nodes n ON n.id = s.node_id
  WHERE s.granted > coalesce((n.capacity ->> s.resource)::float8, 0) + 1e-9
 UNION ALL
-SELECT 'pool', NULL, s.resource, coalesce(p.capacity, 0), s.granted
+SELECT 'pool', NULL, s.resource, coalesce(p.capacity, 0), s.granted, NULL
   FROM pool_sums s LEFT JOIN qm_pools p ON p.name = s.resource
  WHERE s.granted > coalesce(p.capacity, 0) + 1e-9
-ORDER BY 1, 2, 3`;
+UNION ALL
+SELECT 'reservation', r.node_id, m.key, m.value::float8, coalesce((r.granted ->> m.key)::float8, 0), r.key
+  FROM qm_reservations r
+  CROSS JOIN LATERAL jsonb_each_text(r.minimum) AS m
+ WHERE r.state IN ('granted', 'running')
+   AND coalesce((r.granted ->> m.key)::float8, 0) < m.value::float8 - 1e-9
+UNION ALL
+SELECT 'offer', r.node_id, o.key, o.value::float8, coalesce((r.granted ->> o.key)::float8, 0), r.key
+  FROM qm_reservations r
+  CROSS JOIN LATERAL jsonb_each_text(r.offer_to) AS o
+ WHERE r.offer_to IS NOT NULL
+   AND (r.state NOT IN ('granted', 'running')
+        OR o.value::float8 > coalesce((r.granted ->> o.key)::float8, 0) + 1e-9
+        OR o.value::float8 < coalesce((r.minimum ->> o.key)::float8, 0) - 1e-9)
+ORDER BY 1, 2, 3, 6`;
 
 /**
- * Checks `Σ granted ≤ capacity` over the whole ledger in one query.
+ * Checks the ledger's invariant ({@link INVARIANT_SQL}) over the whole ledger in one query.
  * @returns the violations; empty when the books are sound.
  * @throws DatabaseUnavailableError.
  */
@@ -56,6 +81,7 @@ export async function checkInvariant(db: Database): Promise<InvariantViolation[]
       resource: string;
       capacity: number;
       granted: number;
+      key: string | null;
     }>(INVARIANT_SQL, [[...HOST_RESOURCES]]);
     return rows.map((r) => ({
       kind: r.kind,
@@ -63,6 +89,7 @@ export async function checkInvariant(db: Database): Promise<InvariantViolation[]
       resource: r.resource,
       capacity: r.capacity,
       granted: r.granted,
+      key: r.key,
     }));
   } catch (err) {
     throw translateDbError(err, 'check invariant');

@@ -17,6 +17,7 @@ import {
   type ReservationState,
   type ResourceVector,
   type ShardSpecRecord,
+  type ShrinkOfferRecord,
 } from './types';
 import { checkId, checkQuantity, checkVector } from './vectors';
 
@@ -69,6 +70,11 @@ export interface Allocation {
   granted: ResourceVector;
   /** When the lease ends unless renewed again. */
   leaseExpiresAt: Date;
+  /**
+   * A smaller allocation the scheduler offers it (graceful degradation), waiting for an answer
+   * (`acceptShrink` / `declineShrink`); null when none.
+   */
+  offer: ShrinkOfferRecord | null;
 }
 
 /** Result of {@link releaseReservation}. */
@@ -287,20 +293,33 @@ async function touchLease(
     }
     const state = transition(row.state, event, key);
     const leaseExpiresAt = new Date(now.getTime() + leaseMs);
-    await client.query(
+    // Returns the pending shrink offer too (migration 005): the renewal is how a running stage learns of it.
+    const { rows } = await client.query<{
+      offer_to: ResourceVector | null;
+      offer_for: string | null;
+      offered_at: Date | null;
+    }>(
       `UPDATE qm_reservations
           SET state = $2, lease_expires_at = $3, updated_at = $4,
               started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, $4) ELSE started_at END
-        WHERE key = $1`,
+        WHERE key = $1
+       RETURNING offer_to, offer_for, offered_at`,
       [key, state, leaseExpiresAt, now],
     );
+    const o = rows[0];
+    const nodeId = row.node_id as string;
+    const granted = row.granted as ResourceVector;
     return {
       allocation: {
         key,
         state,
-        nodeId: row.node_id as string,
-        granted: row.granted as ResourceVector,
+        nodeId,
+        granted,
         leaseExpiresAt,
+        offer:
+          o !== undefined && o.offer_to !== null && o.offer_for !== null && o.offered_at !== null
+            ? { key, nodeId, from: granted, to: o.offer_to, forKey: o.offer_for, offeredAt: o.offered_at }
+            : null,
       },
     };
   });
@@ -310,7 +329,7 @@ async function touchLease(
 
 /**
  * Extends the lease of a granted or running reservation to `now + leaseMs` and returns what it holds now
- * (the heartbeat's way to learn of a shrunk grant).
+ * and any shrink offer waiting for its answer (the heartbeat's way to learn of one).
  * @throws LeaseExpiredError when the lease had already ended (it is then `expired`; request again);
  *   IllegalTransitionError for a pending, released or cancelled reservation; UnknownReservationError;
  *   InvalidLedgerArgumentError for a non-positive `leaseMs`; DatabaseUnavailableError.

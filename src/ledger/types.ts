@@ -118,3 +118,22 @@ export interface ShardSpecRecord {
   /** No shard asks for less than this. @default {} */
   perShardFloor?: ResourceVector;
 }
+
+/**
+ * A pending offer of a smaller allocation to a held reservation (graceful degradation, migration 005). The
+ * ledger frees `from − to` only when the holder accepts it (`acceptShrink`).
+ */
+export interface ShrinkOfferRecord {
+  /** The held reservation. */
+  key: string;
+  /** Its node. */
+  nodeId: string;
+  /** What it holds now. */
+  from: ResourceVector;
+  /** The whole smaller grant offered: the same resource names as `from`, each between minimum and `from`. */
+  to: ResourceVector;
+  /** The blocked (pending) request the offer is for. */
+  forKey: string;
+  /** When the offer was made; with `key`, it identifies the offer when it is acknowledged. */
+  offeredAt: Date;
+}
