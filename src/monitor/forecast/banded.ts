@@ -47,6 +47,8 @@ export class BandedForecaster implements Forecaster {
   private readonly sumAbs: Float64Array;
   /** predictions[k][s-1]: made k updates ago (circular) for s steps ahead. */
   private readonly predictions: Float64Array[];
+  /** newest[s-1]: the residual at s steps scored by the latest update (NaN when none was). */
+  private readonly newest: Float64Array;
   private head = 0;
   private updates = 0;
   private lastT: number | undefined;
@@ -81,6 +83,7 @@ export class BandedForecaster implements Forecaster {
     this.sumSquares = new Float64Array(MAX_STEPS);
     this.sumAbs = new Float64Array(MAX_STEPS);
     this.predictions = Array.from({ length: MAX_STEPS }, () => new Float64Array(MAX_STEPS).fill(Number.NaN));
+    this.newest = new Float64Array(MAX_STEPS).fill(Number.NaN);
   }
 
   /** Estimated sampling interval, ms. */
@@ -98,12 +101,14 @@ export class BandedForecaster implements Forecaster {
     }
     this.lastT = t;
     // Score the predictions whose target is this sample: the one made s updates ago for s steps.
+    this.newest.fill(Number.NaN);
     for (let s = 1; s <= Math.min(MAX_STEPS, this.updates); s++) {
       const row = this.predictions[(this.head - s + MAX_STEPS) % MAX_STEPS] as Float64Array;
       const predicted = row[s - 1] as number;
       if (Number.isNaN(predicted)) continue;
       const r = this.residuals[s - 1] as RingBuffer;
       const residual = value - predicted;
+      this.newest[s - 1] = residual;
       const evicted = r.length === r.capacity ? r.get(0) : 0;
       r.push(residual);
       // Clamped at 0: subtracting evicted terms can leave tiny negative rounding residue.
@@ -134,6 +139,15 @@ export class BandedForecaster implements Forecaster {
     if (this.updates === 0) return null;
     const row = this.predictions[(this.head - 1 + MAX_STEPS) % MAX_STEPS] as Float64Array;
     const v = row[Math.min(MAX_STEPS, Math.max(1, steps)) - 1] as number;
+    return Number.isNaN(v) ? null : v;
+  }
+
+  /**
+   * The residual (actual − predicted) of the prediction `steps` ahead that the latest update scored.
+   * @returns `null` when the latest update scored none at that horizon (too early, or no prediction)
+   */
+  newestResidual(steps: number): number | null {
+    const v = this.newest[Math.min(MAX_STEPS, Math.max(1, steps)) - 1] as number;
     return Number.isNaN(v) ? null : v;
   }
 
