@@ -51,6 +51,8 @@ export {
   type NodeForecasterOptions,
   type NodeSnapshot,
   type MetricForecasts,
+  type GpuForecast,
+  type PublishedForecasts,
 } from './node-forecaster';
 export { createForecaster, DEFAULT_MODEL, MODEL_NAMES, isModelName, type ModelName } from './forecast/models';
 export { BandedForecaster, MAX_HORIZON_SECONDS, type ForecasterOptions } from './forecast/banded';
