@@ -34,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
       registry: deps.registry,
       ledger: deps.ledger,
       leaseMs: deps.scheduler.leaseMs,
+      scheduler: { workflowId: deps.scheduler.workflowId, taskQueue: deps.scheduler.taskQueue },
     }),
     reassembleShards: createReassemble(deps.registry),
     ...createSchedulerActivities({

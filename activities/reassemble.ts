@@ -63,6 +63,8 @@ export function createReassemble(registry: HandlerRegistry): (input: ReassembleI
         signal: new AbortController().signal,
         workflowId: input.workflowId,
         stageId: input.stageId,
+        // A reducer holds no reservation, so nothing is ever offered to it.
+        onAllocationOffer: () => () => undefined,
       });
       return output === undefined ? null : output;
     } catch (err) {

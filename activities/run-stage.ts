@@ -7,6 +7,8 @@ import type { JsonValue, ShardContext } from '../src/handlers/types';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { markRunning, renewLease } from '../src/ledger/reservations';
 import { LEASE_RENEW_EVERY_MS } from '../src/scheduler/constants';
+import { AllocationOffers } from './allocation-offers';
+import { wakeScheduler, type SchedulerAddress } from './wake';
 
 /** Input of the `runStage` activity: everything a handler needs, as JSON. */
 export interface RunStageInput {
@@ -43,6 +45,8 @@ export interface RunStageDependencies {
   ledger?: LazyDatabase;
   /** Lease length each renewal asks for, ms. */
   leaseMs: number;
+  /** The scheduler to wake after the stage accepted a smaller allocation. @default none: it wakes at its tick */
+  scheduler?: SchedulerAddress;
 }
 
 /** How often a running handler heartbeats (Temporal throttles further). */
@@ -51,7 +55,9 @@ const HEARTBEAT_EVERY_MS = 1000;
 /**
  * Builds the `runStage` activity over a handler registry: marks the reservation running, runs the named
  * handler with its context, heartbeats while it runs (so cancellation reaches it) and renews the lease
- * every few seconds. A lost lease aborts the handler.
+ * every few seconds. A renewal that brings a shrink offer hands it to the handler's `onAllocationOffer`
+ * listeners (see {@link AllocationOffers}); an accepted one updates the live `allocation` and wakes the
+ * scheduler. A lost lease aborts the handler.
  * Throws (as Temporal failures): `UnknownHandlerError` / `InvalidStageInputError` non-retryable;
  * `LeaseLostError` and any other handler error retryable; all with `{ attempt, stageId }` details.
  */
@@ -70,21 +76,38 @@ export function createRunStage(
     const db = key !== undefined && deps.ledger ? await deps.ledger.get() : undefined;
     if (db && key) await markRunning(db, key, deps.leaseMs, new Date());
     const beat = setInterval(() => ctx.heartbeat({ attempt }), HEARTBEAT_EVERY_MS);
+    // The handler's live allocation: an accepted shrink updates it in place.
+    const allocation = { ...input.allocation };
+    const offers =
+      db && key
+        ? new AllocationOffers({
+            db,
+            key,
+            allocation,
+            log: ctx.log,
+            onAccepted: async () => {
+              if (deps.scheduler) await wakeScheduler(ctx.client, deps.scheduler);
+            },
+          })
+        : undefined;
     const renew =
       db && key
         ? setInterval(() => {
-            renewLease(db, key, deps.leaseMs, new Date()).catch((err: unknown) => {
-              const name = (err as { name?: string }).name;
-              // A transient database error is retried at the next renewal; a lapsed lease is final.
-              if (
-                name === 'LeaseExpiredError' ||
-                name === 'IllegalTransitionError' ||
-                name === 'UnknownReservationError'
-              ) {
-                leaseLost = err as Error;
-                abort.abort(err);
-              }
-            });
+            renewLease(db, key, deps.leaseMs, new Date()).then(
+              (held) => offers?.receive(held.offer),
+              (err: unknown) => {
+                const name = (err as { name?: string }).name;
+                // A transient database error is retried at the next renewal; a lapsed lease is final.
+                if (
+                  name === 'LeaseExpiredError' ||
+                  name === 'IllegalTransitionError' ||
+                  name === 'UnknownReservationError'
+                ) {
+                  leaseLost = err as Error;
+                  abort.abort(err);
+                }
+              },
+            );
           }, LEASE_RENEW_EVERY_MS)
         : undefined;
     try {
@@ -93,12 +116,14 @@ export function createRunStage(
         input: input.input,
         deps: input.deps,
         pipelineInput: input.pipelineInput,
-        allocation: input.allocation,
+        allocation,
         ...(input.shard ? { shard: input.shard } : {}),
         attempt,
         signal: abort.signal,
         workflowId: input.workflowId,
         stageId: input.stageId,
+        // Stages without a reservation are never offered anything: their listeners are simply never called.
+        onAllocationOffer: offers ? offers.subscribe : () => () => undefined,
       });
       if (leaseLost) throw leaseLost;
       return { output: output === undefined ? null : output, attempt };
@@ -117,6 +142,7 @@ export function createRunStage(
         cause: e,
       });
     } finally {
+      offers?.close();
       clearInterval(beat);
       if (renew) clearInterval(renew);
       ctx.cancellationSignal.removeEventListener('abort', onCancel);

@@ -11,7 +11,9 @@ import {
   expireLeases,
   countPending,
 } from '../src/ledger/reservations';
-import { snapshot } from '../src/ledger/snapshot';
+import { expireShrinkOffers } from '../src/ledger/shrink';
+import { snapshot, type LedgerSnapshot } from '../src/ledger/snapshot';
+import { SHRINK_DECLINE_COOLDOWN_MS, SHRINK_OFFER_TTL_MS } from '../src/scheduler/constants';
 import type { ReservationRecord, ShardSpecRecord } from '../src/ledger/types';
 import type { AdmissionDecision, AdmissionRequest, CycleReport, QueueRow } from '../src/scheduler/types';
 import { runCycle } from '../src/scheduling/cycle';
@@ -20,6 +22,8 @@ import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/
 import { createBoostActivities } from './boosts';
 import { toClusterSnapshot } from '../src/scheduler/cluster-snapshot';
 import { queueWithEstimates } from './queue-estimates';
+import { proposeShrinks } from './shrink-offers';
+import { wakeScheduler as signalScheduler } from './wake';
 
 /** What the scheduler activities need. */
 export interface SchedulerActivityDependencies {
@@ -37,6 +41,10 @@ export interface SchedulerActivityDependencies {
   staleAfterMs: number;
   /** Rows of the ranked queue kept for the `queue` query. @default 200 */
   queueLimit?: number;
+  /** An unanswered shrink offer is cleared (and counts as declined) after this long, ms. @default SHRINK_OFFER_TTL_MS */
+  shrinkOfferTtlMs?: number;
+  /** A stage that declined a shrink offer is not asked again for this long, ms. @default SHRINK_DECLINE_COOLDOWN_MS */
+  shrinkCooldownMs?: number;
 }
 
 function shardSpecRecord(spec: ShardRequestSpec): ShardSpecRecord {
@@ -101,15 +109,13 @@ function toAdmission(d: Decision): AdmissionDecision {
  */
 export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
   const queueLimit = deps.queueLimit ?? 200;
+  const shrinkOfferTtlMs = deps.shrinkOfferTtlMs ?? SHRINK_OFFER_TTL_MS;
+  const shrinkCooldownMs = deps.shrinkCooldownMs ?? SHRINK_DECLINE_COOLDOWN_MS;
 
   async function wakeScheduler(client: Client): Promise<void> {
-    await client.workflow.signalWithStart('schedulerWorkflow', {
+    await signalScheduler(client, {
       workflowId: deps.schedulerWorkflowId,
       taskQueue: deps.schedulerTaskQueue,
-      args: [{}],
-      signal: 'wake',
-      signalArgs: [],
-      staticSummary: 'Quartermaster scheduler: admits stages by Workflow Score',
     });
   }
 
@@ -177,13 +183,18 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     if (changed && (await countPending(db)) > 0) await wakeScheduler(Context.current().client);
   }
 
-  /** One scheduling cycle: expire, snapshot, decide (pure), commit in one transaction, signal requesters. */
+  /**
+   * One scheduling cycle: expire (leases, boosts, stale shrink offers), snapshot, decide (pure), commit in one
+   * transaction, signal requesters; then, when the top request is still blocked, offer running stages a smaller
+   * allocation (graceful degradation, `degrade`) — they free capacity only if they accept.
+   */
   async function scheduleCycle(): Promise<CycleReport> {
     const started = Date.now();
     const db = await deps.ledger.get();
     const now = new Date();
     const expired = await expireLeases(db, now);
     await expireBoosts(db, now);
+    await expireShrinkOffers(db, now, { maxAgeMs: shrinkOfferTtlMs });
     const snap = await snapshot(db, now, { staleAfterMs: deps.staleAfterMs });
     const { decisions, queue } = runCycle(toClusterSnapshot(snap), now, deps.config);
     const byKey = new Map(queue.map((e) => [e.key, e]));
@@ -230,15 +241,33 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
           });
       }),
     );
-    // Start estimates for the rows shown, on the ledger as committed (this cycle's grants hold capacity). Advisory:
-    // the cycle is already committed and signalled, so a failure here only leaves the estimates out.
+    // Start estimates for the rows shown and shrink offers for the top blocked request, both on the ledger as
+    // committed (this cycle's grants hold capacity). Advisory: the cycle is already committed and signalled,
+    // so a failure here only leaves them out.
     let rows: QueueRow[] = queue.slice(0, queueLimit);
-    if (rows.some((e) => e.decision === 'wait')) {
+    const holder = decisions.find((d) => d.kind === 'wait' && d.hold !== undefined);
+    let after: LedgerSnapshot | undefined;
+    if (rows.some((e) => e.decision === 'wait') || holder !== undefined) {
       try {
-        const after = await snapshot(db, new Date(), { staleAfterMs: deps.staleAfterMs });
+        after = await snapshot(db, new Date(), { staleAfterMs: deps.staleAfterMs });
+      } catch (err) {
+        Context.current().log.warn('start-time estimates and shrink offers skipped', { error: String(err) });
+      }
+    }
+    if (after !== undefined && rows.some((e) => e.decision === 'wait')) {
+      try {
         rows = queueWithEstimates(rows, after, deps.config);
       } catch (err) {
         Context.current().log.warn('start-time estimates skipped', { error: String(err) });
+      }
+    }
+    let shrinkOffers = 0;
+    if (after !== undefined && holder !== undefined) {
+      try {
+        const offered = await proposeShrinks(db, after, holder.key, deps.config, shrinkCooldownMs);
+        shrinkOffers = offered?.offered.length ?? 0;
+      } catch (err) {
+        Context.current().log.warn('shrink offers skipped', { error: String(err) });
       }
     }
     return {
@@ -246,6 +275,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
       rejected: committed.rejected.length,
       waiting: decisions.length - accepted.size,
       expired: expired.length,
+      shrinkOffers,
       queue: rows,
       durationMs: Date.now() - started,
     };

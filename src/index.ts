@@ -16,6 +16,8 @@
 export { QuartermasterPlugin, type QuartermasterPluginOptions } from './plugin';
 export { defineStage, HandlerRegistry } from './handlers/registry';
 export type {
+  AllocationOffer,
+  AllocationOfferListener,
   StageContext,
   StageHandler,
   StageHandlerDefinition,

@@ -48,32 +48,65 @@ const echo: StageHandlerDefinition = {
   }),
 };
 
-/** `qm.sleep { ms }`: waits `ms` milliseconds (cancellable), returns `{ sleptMs }`. */
+function acceptsOffers(handler: string, input: JsonValue): boolean {
+  const value = field(handler, input, 'acceptOffers') ?? true;
+  if (typeof value !== 'boolean') {
+    throw new InvalidStageInputError(
+      handler,
+      'acceptOffers',
+      `must be true or false (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * `qm.sleep { ms, acceptOffers? }`: waits `ms` milliseconds (cancellable), returns `{ sleptMs }`. It uses none
+ * of its allocation, so it accepts every smaller-allocation offer (graceful degradation) unless
+ * `acceptOffers: false`; its end time does not change.
+ */
 const sleepHandler: StageHandlerDefinition = {
   name: 'qm.sleep',
-  run: async ({ input, signal }) => {
+  run: async ({ input, signal, onAllocationOffer }) => {
     const ms = nonNegative('qm.sleep', input, 'ms');
+    if (acceptsOffers('qm.sleep', input)) onAllocationOffer(() => true);
     await sleep(ms, signal);
     return { sleptMs: ms };
   },
 };
 
-// Busy work for one thread: spin for `ms`, counting iterations.
+// Busy work for one thread: spin for `ms` or until its stop flag is raised, counting iterations.
 const SPIN = `const { parentPort, workerData } = require('node:worker_threads');
+const stop = new Int32Array(workerData.stop);
 let n = 0; const end = Date.now() + workerData.ms;
-while (Date.now() < end) { for (let i = 0; i < 10000; i++) n += i & 1; }
+while (Date.now() < end && Atomics.load(stop, workerData.index) === 0) { for (let i = 0; i < 10000; i++) n += i & 1; }
 parentPort.postMessage(n);`;
 
-/** `qm.cpu { ms }`: keeps `max(1, floor(allocation.cpu))` threads busy for `ms`; returns `{ threads, ms, iterations }`. */
+/**
+ * `qm.cpu { ms, acceptOffers? }`: keeps `max(1, floor(allocation.cpu))` threads busy for `ms`. Accepts a
+ * smaller-allocation offer (unless `acceptOffers: false`) by stopping threads down to `max(1, floor(to.cpu))`
+ * before acknowledging it. Returns `{ threads, threadsAtEnd, ms, iterations }`.
+ */
 const cpu: StageHandlerDefinition = {
   name: 'qm.cpu',
-  run: async ({ input, allocation, signal }) => {
+  run: async ({ input, allocation, signal, onAllocationOffer }) => {
     const ms = nonNegative('qm.cpu', input, 'ms');
     const threads = Math.max(1, Math.floor(allocation.cpu ?? 1));
+    const stopFlags = new Int32Array(new SharedArrayBuffer(4 * threads));
+    let running = threads;
     const workers = Array.from(
       { length: threads },
-      () => new Worker(SPIN, { eval: true, workerData: { ms } }),
+      (_, index) => new Worker(SPIN, { eval: true, workerData: { ms, index, stop: stopFlags.buffer } }),
     );
+    if (acceptsOffers('qm.cpu', input)) {
+      onAllocationOffer(({ to }) => {
+        // Stop the surplus threads first: the ledger hands their cores to others once we return true.
+        const keep = Math.max(1, Math.floor(to.cpu ?? running));
+        for (let i = keep; i < running; i++) Atomics.store(stopFlags, i, 1);
+        running = Math.min(running, keep);
+        return true;
+      });
+    }
     const stop = (): void => void workers.forEach((w) => void w.terminate());
     signal.addEventListener('abort', stop, { once: true });
     try {
@@ -89,7 +122,7 @@ const cpu: StageHandlerDefinition = {
             }),
         ),
       );
-      return { threads, ms, iterations: counts.reduce((a, b) => a + b, 0) };
+      return { threads, threadsAtEnd: running, ms, iterations: counts.reduce((a, b) => a + b, 0) };
     } finally {
       signal.removeEventListener('abort', stop);
       stop();

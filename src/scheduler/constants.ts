@@ -14,3 +14,12 @@ export const DECISION_RECHECK_MS = 15_000;
 
 /** The scheduler's tick when nothing wakes it, in ms (leases expire, forecasts move). */
 export const SCHEDULER_TICK_MS = 5_000;
+
+/**
+ * How long a shrink offer (graceful degradation) waits for the stage's answer before it is cleared and
+ * counted as declined, in ms: three lease renewals, since renewals deliver offers.
+ */
+export const SHRINK_OFFER_TTL_MS = 3 * LEASE_RENEW_EVERY_MS;
+
+/** How long a stage that declined (or ignored) a shrink offer is left alone before it is offered again, in ms. */
+export const SHRINK_DECLINE_COOLDOWN_MS = 60_000;

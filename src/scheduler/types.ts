@@ -62,6 +62,11 @@ export interface CycleReport {
   waiting: number;
   /** Leases that lapsed this cycle (dead workers). */
   expired: number;
+  /**
+   * Shrink offers (graceful degradation) recorded this cycle for the top blocked request: running stages
+   * above their minimum asked to run smaller. They take effect only when the stages accept.
+   */
+  shrinkOffers: number;
   /** The ranked queue (at most `queueLimit` rows) with start estimates on waiting rows, for the `queue` query. */
   queue: QueueRow[];
   /** Time the cycle took inside the activity, in ms. */

@@ -1,5 +1,5 @@
 import { HandlerRegistry, defineStage } from '../../../src/handlers/registry';
-import type { JsonValue, StageContext } from '../../../src/handlers/types';
+import type { AllocationOfferListener, JsonValue, StageContext } from '../../../src/handlers/types';
 
 const registry = new HandlerRegistry();
 
@@ -13,6 +13,7 @@ function ctx(input: JsonValue, extra: Partial<StageContext> = {}): StageContext 
     signal: new AbortController().signal,
     workflowId: 'wf',
     stageId: 's',
+    onAllocationOffer: () => () => undefined,
     ...extra,
   };
 }
@@ -91,4 +92,44 @@ test('unknown handlers and duplicates are typed errors', () => {
   expect(() => defineStage('qm.mine', () => 1)).toThrow('reserved');
   expect(() => defineStage(' ', () => 1)).toThrow('non-empty');
   expect(new HandlerRegistry([a]).names()).toContain('my.a');
+});
+
+describe('graceful degradation in the built-ins', () => {
+  /** Runs `name` with a context that captures its offer listeners. */
+  function withListeners(name: string, input: JsonValue, allocation: Record<string, number>) {
+    const listeners: AllocationOfferListener[] = [];
+    const out = run(name, input, {
+      allocation,
+      onAllocationOffer: (l) => {
+        listeners.push(l);
+        return () => undefined;
+      },
+    });
+    return { listeners, out };
+  }
+
+  test('qm.cpu accepts an offer by stopping threads down to the offered cores first', async () => {
+    const { listeners, out } = withListeners('qm.cpu', { ms: 400 }, { cpu: 4 });
+    expect(listeners).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await listeners[0]?.({ from: { cpu: 4 }, to: { cpu: 1.5 } })).toBe(true);
+    const result = (await out) as { threads: number; threadsAtEnd: number; iterations: number };
+    expect(result).toMatchObject({ threads: 4, threadsAtEnd: 1 });
+    expect(result.iterations).toBeGreaterThan(0);
+  });
+
+  test('qm.sleep accepts every offer unless acceptOffers is false', async () => {
+    const yes = withListeners('qm.sleep', { ms: 5 }, { cpu: 2 });
+    expect(await yes.listeners[0]?.({ from: { cpu: 2 }, to: { cpu: 1 } })).toBe(true);
+    expect(await yes.out).toEqual({ sleptMs: 5 });
+    const no = withListeners('qm.sleep', { ms: 5, acceptOffers: false }, { cpu: 2 });
+    expect(no.listeners).toHaveLength(0);
+    await no.out;
+  });
+
+  test('acceptOffers must be a boolean', async () => {
+    const err = (await run('qm.sleep', { ms: 5, acceptOffers: 'yes' }).catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('InvalidStageInputError');
+    expect(err.message).toContain('input.acceptOffers');
+  });
 });
