@@ -296,19 +296,8 @@ export async function shrinkState(
   }
 }
 
-/** The offer of a held reservation, or why it is stale. */
-function offerOf(
-  row: {
-    state: string;
-    granted: ResourceVector | null;
-    node_id: string | null;
-    lease_expires_at: Date | null;
-    offer_to: ResourceVector | null;
-    offered_at: Date | null;
-  },
-  ref: OfferRef,
-  now: Date,
-): StaleShrinkOfferError | null {
+/** Null when `ref` is the pending offer of a held reservation; else why it is stale. */
+function offerOf(row: HeldForShrink, ref: OfferRef, now: Date): StaleShrinkOfferError | null {
   if (
     (row.state !== 'granted' && row.state !== 'running') ||
     row.granted === null ||
@@ -337,8 +326,7 @@ function checkRef(ref: OfferRef): OfferRef {
  * the reservation, each `FOR UPDATE` in name order), so a concurrent commit on that node sees the grant
  * either before or after, never half of it.
  * @throws StaleShrinkOfferError (nothing changed; it keeps its grant) when the offer was cleared, replaced,
- *   or the reservation no longer holds; UnknownReservationError is not thrown — an unknown key is `not-held`;
- *   InvalidLedgerArgumentError for a malformed `ref`; DatabaseUnavailableError.
+ *   or the reservation no longer holds (an unknown key included: `not-held`); InvalidLedgerArgumentError for a malformed `ref`; DatabaseUnavailableError.
  */
 export async function acceptShrink(db: Database, ref: OfferRef, now: Date): Promise<ShrinkResult> {
   checkRef(ref);
@@ -374,32 +362,36 @@ export async function acceptShrink(db: Database, ref: OfferRef, now: Date): Prom
   return outcome.result;
 }
 
-interface LockedReservation {
-  state: string;
-  node_id: string | null;
-  granted: ResourceVector | null;
-  lease_expires_at: string | Date | null;
-  offer_to: ResourceVector | null;
-  offered_at: string | Date | null;
-}
-
-async function lockForShrink(
-  client: pg.PoolClient,
-  key: string,
-  nodeId: string,
-  granted: ResourceVector,
-): Promise<{
+/** The reservation's columns a shrink needs, as locked. */
+interface HeldForShrink {
   state: string;
   node_id: string | null;
   granted: ResourceVector | null;
   lease_expires_at: Date | null;
   offer_to: ResourceVector | null;
   offered_at: Date | null;
-}> {
+}
+
+/** The same, as `json_agg` returns it (timestamps as ISO strings). */
+type HeldForShrinkJson = Omit<HeldForShrink, 'lease_expires_at' | 'offered_at'> & {
+  lease_expires_at: string | null;
+  offered_at: string | null;
+};
+
+/**
+ * Locks, in one round trip and commit's order, the node row, the pool rows of `granted`, then the
+ * reservation, and returns the reservation as locked (state `gone` when the key does not exist).
+ */
+async function lockForShrink(
+  client: pg.PoolClient,
+  key: string,
+  nodeId: string,
+  granted: ResourceVector,
+): Promise<HeldForShrink> {
   const pools = Object.keys(granted)
     .filter((r) => !isHostResource(r))
     .sort();
-  const { rows } = await client.query<{ reservation: LockedReservation[] | null }>({
+  const { rows } = await client.query<{ reservation: HeldForShrinkJson[] | null }>({
     name: 'qm-shrink-lock',
     text: `SELECT
       (SELECT json_agg(n) FROM (SELECT id FROM qm_nodes WHERE id = $1 ORDER BY id FOR UPDATE) n) AS nodes,
@@ -418,7 +410,7 @@ async function lockForShrink(
       offer_to: null,
       offered_at: null,
     };
-  const date = (v: string | Date | null): Date | null => (v === null ? null : new Date(v));
+  const date = (v: string | null): Date | null => (v === null ? null : new Date(v));
   return { ...r, lease_expires_at: date(r.lease_expires_at), offered_at: date(r.offered_at) };
 }
 
