@@ -1,5 +1,4 @@
 import type { LedgerSnapshot } from '../src/ledger/snapshot';
-import type { ResourceVector } from '../src/ledger/types';
 import type { QueueRow } from '../src/scheduler/types';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { estimateStarts } from '../src/scheduling/estimate';
@@ -8,19 +7,6 @@ import { toClusterSnapshot } from '../src/scheduler/cluster-snapshot';
 
 /** Most waiting rows estimated per cycle (the rest show `null`). */
 export const DEFAULT_ESTIMATE_LIMIT = 500;
-
-/** Slowest rate a reduced CPU grant is assumed to run at (keeps a tiny grant's projection finite). */
-const MIN_RATE = 0.01;
-
-/**
- * How fast a stage runs on `allocation` relative to its `desired` allocation: the CPU share, as the simulator
- * assumes (a reduced grant stretches the run in proportion); 1 when it asks for no CPU.
- */
-function cpuRate(allocation: Readonly<ResourceVector>, desired: Readonly<ResourceVector>): number {
-  const want = desired.cpu ?? 0;
-  if (want <= 0) return 1;
-  return Math.max(MIN_RATE, Math.min(1, (allocation.cpu ?? 0) / want));
-}
 
 /**
  * The ranked queue with an estimated start (`estimatedStartAt`, ISO, or `null` when unknown) on every waiting
@@ -40,23 +26,10 @@ export function queueWithEstimates(
 ): QueueRow[] {
   const order = queue.filter((e) => e.decision === 'wait').map((e) => e.key);
   if (order.length === 0) return [...queue];
-  const runningEndsAt = new Map<string, Date>();
-  for (const r of after.active) {
-    if (r.expectedSeconds === null || r.grantedAt === null) continue;
-    const seconds = r.expectedSeconds / cpuRate(r.granted ?? r.desired, r.desired);
-    runningEndsAt.set(r.key, new Date(r.grantedAt.getTime() + seconds * 1000));
-  }
-  const expectedSeconds = new Map<string, number>();
-  for (const r of after.pending) {
-    if (r.expectedSeconds !== null)
-      expectedSeconds.set(r.key, r.expectedSeconds / cpuRate(r.minimum, r.desired));
-  }
   const starts = estimateStarts({
     snapshot: toClusterSnapshot(after),
     now: after.now,
     order,
-    runningEndsAt,
-    expectedSeconds,
     config,
     limit,
   });

@@ -1,5 +1,6 @@
 import type { LedgerSnapshot } from '../ledger/snapshot';
 import type { ReservationRecord } from '../ledger/types';
+import { expectedRunSeconds } from '../scheduling/runtime';
 import type { ClusterSnapshot, ForecastUsage, PendingRequest } from '../scheduling/types';
 
 /** The forecast horizon the scheduler plans on, in seconds (the monitor publishes 5 and 10). */
@@ -76,12 +77,24 @@ function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): Pend
     minimum: r.minimum,
     readySince: r.requestedAt,
     ...(r.shardSpec ? { shard: r.shardSpec } : {}),
+    ...(r.expectedSeconds === null ? {} : { expectedSeconds: r.expectedSeconds }),
   };
 }
 
 /**
+ * When an active reservation is expected to release: granted at + its `expectedSeconds`, stretched by its
+ * CPU share when reduced; undefined when either is unknown.
+ */
+function expectedEndAt(r: ReservationRecord): Date | undefined {
+  if (r.expectedSeconds === null || r.grantedAt === null) return undefined;
+  const seconds = expectedRunSeconds(r.expectedSeconds, r.granted ?? r.desired, r.desired);
+  return new Date(r.grantedAt.getTime() + seconds * 1000);
+}
+
+/**
  * Maps a ledger snapshot onto the pure core's {@link ClusterSnapshot}: node capacity, grants, staleness and
- * their published forecast; pools; pending requests with importance = declared + active boosts.
+ * their published forecast; pools; pending requests with importance = declared + active boosts and their
+ * expected run time; active grants with their expected end (for backfill and start estimates).
  * @param maxForecastAgeMs forecasts older than this are ignored (the node's monitor stopped). @default 30000
  */
 export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 30_000): ClusterSnapshot {
@@ -102,14 +115,18 @@ export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 3
     pending: snapshot.pending.map((r) => pendingRequest(r, boosts)),
     running: snapshot.active
       .filter((r) => r.nodeId !== null && r.granted !== null)
-      .map((r) => ({
-        key: r.key,
-        nodeId: r.nodeId as string,
-        granted: r.granted as Record<string, number>,
-        minimum: r.minimum,
-        desired: r.desired,
-        priority: r.priority,
-        importance: r.importance + boostFor(r.workflowId, boosts),
-      })),
+      .map((r) => {
+        const endAt = expectedEndAt(r);
+        return {
+          key: r.key,
+          nodeId: r.nodeId as string,
+          granted: r.granted as Record<string, number>,
+          minimum: r.minimum,
+          desired: r.desired,
+          priority: r.priority,
+          importance: r.importance + boostFor(r.workflowId, boosts),
+          ...(endAt === undefined ? {} : { expectedEndAt: endAt }),
+        };
+      }),
   };
 }

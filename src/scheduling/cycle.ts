@@ -19,11 +19,14 @@ import type {
   ClusterSnapshot,
   CycleResult,
   Decision,
+  Hold,
   PendingRequest,
   RankedEntry,
   ScoreResult,
   WaitReason,
 } from './types';
+import { applyBackfill, backfillInto, projectedStart, runningReleases, type Release } from './backfill';
+import { expectedRunSeconds } from './runtime';
 import { chooseHold, formatVector, holdView, waitReason, type ActiveHold } from './wait-reason';
 
 /** The queue row of the request at 0-based `rank`. */
@@ -177,6 +180,9 @@ export function runCycle(
   const decisions = new Array<Decision>(n);
   const queue = new Array<RankedEntry>(n);
   const slotsOf = new WeakMap<object, Array<{ slot: number; count: number }>>();
+  const holdRanks: number[] = []; // rank of each hold's decision, by hold index
+  // Capacity returning at a known time: running grants' and (appended as they are made) this cycle's.
+  const releases: Release[] = config.maxHolds > 0 ? runningReleases(model, snapshot.running, nowMs) : [];
 
   for (let rank = 0; rank < n; rank++) {
     const r = requests[order[rank] as number] as CompiledRequest;
@@ -199,6 +205,8 @@ export function runCycle(
           reduced: false,
         };
         text = `granted on ${node.view.id}`;
+        if (req.expectedSeconds !== undefined)
+          releases.push({ slot, vector: r.desired, endMs: nowMs + req.expectedSeconds * 1000 });
       } else noFitDesired[r.desiredShape] = trial.version;
     }
 
@@ -220,7 +228,35 @@ export function runCycle(
             reduced: true,
           };
           text = `reduced to ${formatVector(granted)} on ${node.view.id} (desired ${formatVector(req.desired)})`;
+          if (req.expectedSeconds !== undefined) {
+            const seconds = expectedRunSeconds(req.expectedSeconds, granted, req.desired);
+            releases.push({ slot: p.slot, vector, endMs: nowMs + seconds * 1000 });
+          }
         } else noFitReduced.set(mKey, trial.version);
+      }
+    }
+
+    if (decision === null && holds.length > 0 && req.expectedSeconds !== undefined) {
+      // Backfill: use held capacity when it will have finished before the holder can start.
+      for (const h of holds) {
+        const b = backfillInto(trial, h, r.desired, r.minimum, req.expectedSeconds, nowMs);
+        if (b === null) continue;
+        applyBackfill(trial, h, b.vector);
+        releases.push({ slot: h.slot, vector: b.vector, endMs: b.endMs });
+        const node = model.nodes[h.slot] as (typeof model.nodes)[number];
+        const granted = model.space.sparse(b.vector, req.desired);
+        decision = {
+          kind: 'grant',
+          key: req.key,
+          nodeId: node.view.id,
+          taskQueue: node.view.taskQueue,
+          granted,
+          reduced: b.reduced,
+        };
+        text =
+          `backfilled ${b.reduced ? `reduced to ${formatVector(granted)} ` : ''}on ${node.view.id}: ` +
+          `ends by ${new Date(b.endMs).toISOString()}, before ${h.key} can start`;
+        break;
       }
     }
 
@@ -269,14 +305,21 @@ export function runCycle(
 
     if (decision === null && holds.length < config.maxHolds) {
       // The top blocked request: its reason is taken now, before its own hold, then it holds.
-      const h = chooseHold(trial, req.key, r.minimum);
-      if (h !== null) {
+      const place = chooseHold(trial, req.key, r.minimum);
+      if (place !== null) {
         const reason = waitReason(trial, r.minimum, holds);
+        const h: ActiveHold = {
+          ...place,
+          startsAtMs: projectedStart(trial, place.slot, r.minimum, releases, nowMs),
+        };
         trial.take(h.slot, h.held);
         holds.push(h);
+        holdRanks.push(rank);
         const hold = holdView(trial, h);
         decision = { kind: 'wait', key: req.key, reason, hold };
-        text = `${reason.message}; holds ${formatVector(hold.held)} on ${hold.nodeId}`;
+        text =
+          `${reason.message}; holds ${formatVector(hold.held)} on ${hold.nodeId}` +
+          (hold.startsAt === null ? '' : `, expected to fit at ${hold.startsAt.toISOString()}`);
       }
     }
 
@@ -304,6 +347,11 @@ export function runCycle(
     queue[rank] = rankedEntry(rank, r.request, results[i] as ScoreResult, 'wait', reason.message);
   }
 
-  // 5. Decisions out; nothing else was touched.
-  return { decisions, queue, holds: holds.map((h) => holdView(trial, h)) };
+  // 5. Decisions out (a hold backfilled into shows what it finally keeps); nothing else was touched.
+  const holdViews = holds.map((h) => holdView(trial, h));
+  holdRanks.forEach((rank, i) => {
+    const d = decisions[rank] as Decision & { kind: 'wait' };
+    decisions[rank] = { ...d, hold: holdViews[i] as Hold };
+  });
+  return { decisions, queue, holds: holdViews };
 }

@@ -3,11 +3,14 @@
  * in which running grants release their capacity when they are expected to end and waiting requests
  * start, in rank order, at the earliest time their `minimum` fits for their whole expected run on some
  * node (and in the pools) without disturbing any request projected before them. Pure; time is an
- * argument. Conservative where it does not know: a running grant without an expected end never releases,
- * a waiting request without an expected run time keeps what it takes for ever.
+ * argument. Running grants end at their `expectedEndAt`; a waiting request runs its `expectedSeconds`
+ * stretched to its minimum's CPU share. Conservative where it does not know: a running grant without an
+ * expected end never releases, a waiting request without an expected run time keeps what it takes for ever.
  */
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
+import { runningReleases } from './backfill';
 import { buildModel, EPSILON, HOST_COUNT } from './model';
+import { expectedRunSeconds } from './runtime';
 import type { ClusterSnapshot } from './types';
 
 /** Input of {@link estimateStarts}. */
@@ -21,10 +24,6 @@ export interface EstimateInput {
    * `CycleResult.queue`); unknown keys are skipped.
    */
   readonly order: readonly string[];
-  /** Running grant key → when it is expected to end; absent: it never releases in the projection. */
-  readonly runningEndsAt: ReadonlyMap<string, Date>;
-  /** Pending key → expected run time, seconds (≥ 0); absent: it holds what it takes for ever. */
-  readonly expectedSeconds: ReadonlyMap<string, number>;
   /** Compiled config (for the forecast safety margin); @default DEFAULT_SCHEDULER_CONFIG */
   readonly config?: SchedulerConfig;
   /** Estimate at most this many requests of `order` (the rest get `null`). @default 500 */
@@ -46,7 +45,6 @@ export function estimateStarts(input: EstimateInput): Map<string, Date | null> {
   const nodeCount = model.nodes.length;
   const poolCount = width - HOST_COUNT;
   const rowWidth = nodeCount * HOST_COUNT + poolCount;
-  const slotOf = new Map(model.nodes.map((n) => [n.view.id, n.slot]));
   const out = new Map<string, Date | null>();
 
   // The profile: step start times (ascending) and the free capacity from each step to the next.
@@ -84,13 +82,8 @@ export function estimateStarts(input: EstimateInput): Map<string, Date | null> {
     }
   };
 
-  input.snapshot.running.forEach((g, i) => {
-    const end = input.runningEndsAt.get(g.key);
-    if (end === undefined) return;
-    const slot = slotOf.get(g.nodeId) ?? -1;
-    const v = model.space.dense(`running[${i}].granted`, g.granted);
-    apply(slot, v, Math.max(nowMs, end.getTime()), Infinity, +1);
-  });
+  for (const r of runningReleases(model, input.snapshot.running, nowMs))
+    apply(r.slot, r.vector, r.endMs, Infinity, +1);
 
   const fitsRow = (row: Float64Array, slot: number, v: Float64Array): boolean => {
     for (let c = 0; c < HOST_COUNT; c++) {
@@ -113,8 +106,11 @@ export function estimateStarts(input: EstimateInput): Map<string, Date | null> {
       continue;
     }
     done++;
-    const seconds = input.expectedSeconds.get(key);
-    const durationMs = seconds === undefined ? Infinity : Math.max(0, seconds) * 1000;
+    const seconds = r.request.expectedSeconds;
+    const durationMs =
+      seconds === undefined
+        ? Infinity
+        : expectedRunSeconds(seconds, r.request.minimum, r.request.desired) * 1000;
     // Per node, slide over the steps: the earliest start whose run [start, start + duration) fits throughout.
     let best: { slot: number; start: number } | null = null;
     for (let s = 0; s < nodeCount; s++) {

@@ -27,6 +27,7 @@ export {
 export { degrade, type DegradeInput, type DegradeProposal, type ShrinkOffer } from './degrade';
 export { effectiveFree } from './model';
 export { estimateStarts, type EstimateInput } from './estimate';
+export { cpuRate, expectedRunSeconds, MIN_CPU_RATE } from './runtime';
 export { formatVector, formatQuantity } from './wait-reason';
 export { InvalidSchedulerOptionError, InvalidSnapshotError } from './errors';
 export * from './types';

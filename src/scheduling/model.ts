@@ -209,6 +209,14 @@ function checkRequest(index: number, r: PendingRequest): number {
       'must be a finite number >= 0',
     );
   }
+  const e = r.expectedSeconds;
+  if (e !== undefined && (typeof e !== 'number' || !Number.isFinite(e) || e < 0)) {
+    throw new InvalidSnapshotError(
+      `${pendingPath(index)}.expectedSeconds`,
+      e,
+      'must be a finite number >= 0',
+    );
+  }
   const readyMs = r.readySince instanceof Date ? r.readySince.getTime() : Number.NaN;
   if (!Number.isFinite(readyMs))
     throw new InvalidSnapshotError(`${pendingPath(index)}.readySince`, r.readySince, 'must be a valid Date');

@@ -92,6 +92,12 @@ export interface PendingRequest {
   readonly readySince: Date;
   /** Present when the stage is shardable. */
   readonly shard?: ShardRequestSpec;
+  /**
+   * Expected run time in seconds at `desired` (the stage's `expectedSeconds`; a smaller CPU allocation
+   * stretches it in proportion). Absent: unknown — the request never backfills into a hold and start
+   * estimates assume it keeps what it takes.
+   */
+  readonly expectedSeconds?: number;
 }
 
 /** A granted or running reservation: a candidate for graceful degradation. */
@@ -110,6 +116,11 @@ export interface RunningGrant {
   readonly priority: number;
   /** Importance (base + boosts), ≥ 0. */
   readonly importance: number;
+  /**
+   * When it is expected to end and release its grant (granted at + expected run time). Absent: unknown —
+   * no projection counts on it releasing.
+   */
+  readonly expectedEndAt?: Date;
 }
 
 /** Everything one cycle needs, read consistently at one instant. Never mutated by the core. */
@@ -178,6 +189,13 @@ export interface Hold {
   readonly nodeId: string;
   /** Held quantities (host resources on the node, pool resources cluster-wide). */
   readonly held: ResourceVector;
+  /**
+   * When the holder is projected to fit on its node: the earliest time its minimum fits there once running
+   * grants end as expected (`expectedEndAt`; this cycle's grants end after their `expectedSeconds`).
+   * Requests that will have finished by then may use the held capacity (backfill). `null` when that
+   * depends on a grant of unknown end: then nothing backfills into the hold.
+   */
+  readonly startsAt: Date | null;
 }
 
 /** Admit on a node: the full `desired`, or (`reduced`) an allocation between minimum and desired. */

@@ -7,14 +7,23 @@ import { EPSILON, HOST_COUNT } from './model';
 import type { Trial } from './trial';
 import type { Hold, ResourceVector, WaitReason } from './types';
 
-/** A hold in dense form. */
-export interface ActiveHold {
+/** Where a blocked request holds capacity, in dense form. */
+export interface HoldPlace {
   /** The holding request's key. */
   readonly key: string;
   /** Node slot. */
   readonly slot: number;
-  /** Held amounts, full width (host columns on the node, pool columns cluster-wide). */
+  /**
+   * Held amounts, full width (host columns on the node, pool columns cluster-wide). Written in place only
+   * when a backfilled request takes part of it.
+   */
   readonly held: Float64Array;
+}
+
+/** A placed hold: where, and when its holder is projected to fit (epoch ms; null: unknown). */
+export interface ActiveHold extends HoldPlace {
+  /** See {@link Hold.startsAt}. */
+  readonly startsAtMs: number | null;
 }
 
 /** The closest node to fitting `minimum`. */
@@ -187,7 +196,7 @@ export function waitReason(trial: Trial, minimum: Float64Array, holds: readonly 
  * the same of each pool. `null` when no node's capacity could ever hold its minimum (or a pool's capacity
  * is too small): holding then would only block others.
  */
-export function chooseHold(trial: Trial, key: string, minimum: Float64Array): ActiveHold | null {
+export function chooseHold(trial: Trial, key: string, minimum: Float64Array): HoldPlace | null {
   const model = trial.model;
   for (let p = 0; p < model.poolCapacity.length; p++) {
     if ((minimum[HOST_COUNT + p] as number) > (model.poolCapacity[p] as number) + EPSILON) return null;
@@ -216,5 +225,6 @@ export function holdView(trial: Trial, hold: ActiveHold): Hold {
     key: hold.key,
     nodeId: (trial.model.nodes[hold.slot] as (typeof trial.model.nodes)[number]).view.id,
     held,
+    startsAt: hold.startsAtMs === null ? null : new Date(hold.startsAtMs),
   };
 }

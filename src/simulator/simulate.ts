@@ -26,6 +26,7 @@ import {
   type ShardDecision,
   type ShardRequestSpec,
 } from '../scheduling';
+import { cpuRate } from '../scheduling/runtime';
 import { HOST_RESOURCE_NAMES } from '../scheduling/types';
 import { shardShare } from '../sharding';
 import { BackgroundMonitor } from './background';
@@ -77,6 +78,7 @@ interface StageState {
   readonly pipeline: PipelineState;
   readonly dependents: StageState[];
   readonly workSeconds: number;
+  /** What the scheduler is told the run takes at desired; Infinity when unknown. */
   readonly expectedSeconds: number;
   readonly key: string;
   depsLeft: number;
@@ -109,8 +111,6 @@ interface RunningEntry {
 }
 
 const HOST = new Set<string>(HOST_RESOURCE_NAMES);
-/** A stage granted (almost) no CPU still progresses at this rate, so nothing runs for ever. */
-const MIN_RATE = 0.01;
 /** Scheduling rounds stop after this many cycles at one instant (shard requests, shrink offers). */
 const MAX_CYCLES_PER_ROUND = 8;
 
@@ -123,12 +123,6 @@ function positiveOption(field: string, value: number, allowInfinity: boolean): n
     );
   }
   return value;
-}
-
-function cpuRate(granted: Readonly<ResourceVector>, desired: Readonly<ResourceVector>): number {
-  const d = desired.cpu ?? 0;
-  if (d <= 0) return 1;
-  return Math.max(MIN_RATE, Math.min(1, (granted.cpu ?? 0) / d));
 }
 
 function shardSpecOf(def: NormalisedStageDefinition): ShardRequestSpec | undefined {
@@ -384,6 +378,7 @@ export function simulateSubmissions(
         minimum,
         readySince: new Date(t * 1000),
         ...(shard === undefined ? {} : { shard }),
+        ...(Number.isFinite(stage.expectedSeconds) ? { expectedSeconds: stage.expectedSeconds } : {}),
       },
       stage,
       workSeconds: stage.workSeconds,
@@ -427,7 +422,8 @@ export function simulateSubmissions(
         pipeline,
         dependents: [],
         workSeconds: s.durations[st.id] ?? 0,
-        expectedSeconds: s.expectedSeconds[st.id] ?? s.durations[st.id] ?? 0,
+        // Unknown (no estimate given): Infinity, which the scheduler is never told.
+        expectedSeconds: s.expectedSeconds[st.id] ?? Infinity,
         key: `${pipeline.workflowId}/${st.id}`,
         depsLeft: st.dependsOn.length,
         shardsLeft: 0,
@@ -483,15 +479,19 @@ export function simulateSubmissions(
       ),
       running: [...running.values()]
         .filter((e) => e.nodeId !== null)
-        .map((e) => ({
-          key: e.key,
-          nodeId: e.nodeId as string,
-          granted: e.granted,
-          minimum: e.minimum,
-          desired: e.desired,
-          priority: e.stage.def.priority,
-          importance: importanceAt(e.stage.pipeline, t),
-        })),
+        .map((e) => {
+          const end = Math.max(t, e.lastT + e.expectedRemaining / e.rate);
+          return {
+            key: e.key,
+            nodeId: e.nodeId as string,
+            granted: e.granted,
+            minimum: e.minimum,
+            desired: e.desired,
+            priority: e.stage.def.priority,
+            importance: importanceAt(e.stage.pipeline, t),
+            ...(Number.isFinite(end) ? { expectedEndAt: new Date(end * 1000) } : {}),
+          };
+        }),
     };
   };
   const applyShard = (d: ShardDecision, entry: PendingEntry, t: number): void => {
@@ -522,6 +522,9 @@ export function simulateSubmissions(
           desired: d.perShard,
           minimum,
           readySince: new Date(t * 1000),
+          ...(Number.isFinite(entry.expectedSeconds)
+            ? { expectedSeconds: entry.expectedSeconds * share }
+            : {}),
         },
         stage,
         workSeconds: entry.workSeconds * share,
@@ -594,22 +597,11 @@ export function simulateSubmissions(
     }
     if (!fresh) return;
     const snapshot = snapshotAt(t);
-    const runningEndsAt = new Map<string, Date>();
-    for (const e of running.values())
-      runningEndsAt.set(e.key, new Date(Math.max(t, e.lastT + e.expectedRemaining / e.rate) * 1000));
-    const expectedSeconds = new Map<string, number>();
-    for (const e of pending.values()) {
-      const r = e.request;
-      const rate = policy.reducedGrants ? cpuRate(r.minimum, r.desired) : 1;
-      expectedSeconds.set(r.key, e.expectedSeconds / rate);
-    }
     const order = result.queue.filter((q) => q.decision === 'wait' && pending.has(q.key)).map((q) => q.key);
     const starts = estimateStarts({
       snapshot,
       now: new Date(t * 1000),
       order,
-      runningEndsAt,
-      expectedSeconds,
       config: policy.config,
       limit: estimateLimit,
     });

@@ -29,6 +29,8 @@ export interface SwfJob {
   readonly runTime: number;
   /** Processors: allocated (field 5), else requested (field 8). */
   readonly procs: number;
+  /** The user's requested (limit) time, seconds (field 9); −1 when unknown. */
+  readonly requestedTime: number;
   /** User (field 12), −1 when unknown. */
   readonly user: number;
   /** Group (field 13), −1 when unknown. */
@@ -113,6 +115,7 @@ export function* parseSwf(
             submit: f(2),
             runTime: f(4),
             procs,
+            requestedTime: f(9) > 0 ? f(9) : -1,
             user: f(12),
             group: f(13),
             queue: f(15),
@@ -270,7 +273,9 @@ export function* swfSubmissions(
       at: (job.submit - from) / scale,
       definition,
       durations: { run: job.runTime },
-      expectedSeconds: { run: job.runTime },
+      // What the scheduler is told: the user's requested time (an over-estimate, as EASY backfill gets);
+      // logs without one (NASA iPSC/860) fall back to the actual run time, i.e. perfect estimates.
+      expectedSeconds: { run: job.requestedTime > 0 ? job.requestedTime : job.runTime },
       boosts: [],
     };
   }

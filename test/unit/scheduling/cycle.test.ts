@@ -236,7 +236,7 @@ describe('backfill hold', () => {
     ]);
     const out = runCycle(s, NOW);
     const big = wait(out.decisions, 'big');
-    expect(big.hold).toEqual({ key: 'big', nodeId: 'n1', held: { cpu: 2 } });
+    expect(big.hold).toEqual({ key: 'big', nodeId: 'n1', held: { cpu: 2 }, startsAt: null });
     expect(out.holds).toEqual([big.hold]);
     // n1 has 2 free but it is held: both small ones go to n2 (3 free).
     expect(grant(out.decisions, 'small').nodeId).toBe('n2');

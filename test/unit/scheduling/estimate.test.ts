@@ -17,16 +17,13 @@ function run(
   expected: Record<string, number>,
   limit?: number,
 ): Record<string, number | null> {
-  return asSeconds(
-    estimateStarts({
-      snapshot: s,
-      now: NOW,
-      order,
-      runningEndsAt: new Map(Object.entries(ends).map(([k, v]) => [k, at(v)])),
-      expectedSeconds: new Map(Object.entries(expected)),
-      ...(limit === undefined ? {} : { limit }),
-    }),
-  );
+  // Expected ends and run times go on the snapshot's grants and requests, where the core reads them.
+  const snapshot: ClusterSnapshot = {
+    ...s,
+    running: s.running.map((g) => (g.key in ends ? { ...g, expectedEndAt: at(ends[g.key] as number) } : g)),
+    pending: s.pending.map((r) => (r.key in expected ? { ...r, expectedSeconds: expected[r.key] } : r)),
+  };
+  return asSeconds(estimateStarts({ snapshot, now: NOW, order, ...(limit === undefined ? {} : { limit }) }));
 }
 
 describe('estimateStarts', () => {

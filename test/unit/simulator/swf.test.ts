@@ -35,6 +35,7 @@ describe('parseSwf', () => {
       submit: 1067691,
       runTime: 3030,
       procs: 8,
+      requestedTime: -1,
       user: 22,
       group: 1,
       queue: -1,
@@ -112,6 +113,17 @@ describe('parseClusterSpec', () => {
 
 describe('swfSubmissions', () => {
   const nodes = parseClusterSpec('2x8');
+
+  it("tells the scheduler the user's requested time, else the actual run time", () => {
+    const requested = '1 0 -1 10 4 -1 -1 4 60 -1 1 1 1 -1 -1 -1 -1 -1';
+    const parsed = [...parseSwf([requested, line(2, 0, 10, 4)].join('\n'))];
+    expect(parsed.map((j) => j.requestedTime)).toEqual([60, -1]);
+    const subs = [...swfSubmissions(parsed, { nodes, timeScale: 4 })];
+    expect(subs.map((s) => [s.durations.run, s.expectedSeconds.run])).toEqual([
+      [10, 60],
+      [10, 10],
+    ]);
+  });
   const jobs = [
     ...parseSwf(
       [line(1, 100, 10, 4), line(2, 200, 10, 16, 2), line(3, 300, 10, 8), line(4, 400, 10, 6)].join('\n'),

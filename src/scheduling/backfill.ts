@@ -1,0 +1,150 @@
+/**
+ * Backfill by expected run time (EASY backfilling, as in Slurm and Maui): the top blocked request holds the
+ * capacity it needs on its closest node, and is projected to fit there at its *start time* — when enough
+ * running grants will have ended, by their expected ends. A lower-ranked request may use held capacity
+ * only when it will have finished by then (its `expectedSeconds`, stretched by a reduced CPU share), so it
+ * never delays the holder. Requests of unknown run time, and holds whose start depends on a grant of
+ * unknown end, never backfill. Pure reads of a {@link Trial}; the cycle applies the placement.
+ */
+import { InvalidSnapshotError } from './errors';
+import { EPSILON, HOST_COUNT, type CycleModel } from './model';
+import { scaleFactor, scaled } from './placement';
+import { cpuRate } from './runtime';
+import type { Trial } from './trial';
+import { HOST_RESOURCE_NAMES, type RunningGrant } from './types';
+import type { ActiveHold, HoldPlace } from './wait-reason';
+
+const CPU_COLUMN = HOST_RESOURCE_NAMES.indexOf('cpu');
+
+/** Capacity that returns at a known time: a running grant's, or one granted earlier in this cycle. */
+export interface Release {
+  /** Node slot it returns to (−1: a node that is not usable; its pool columns still count). */
+  readonly slot: number;
+  /** What returns, dense and full width. */
+  readonly vector: Float64Array;
+  /** When, epoch ms. */
+  readonly endMs: number;
+}
+
+/**
+ * The releases of `running` grants with a known `expectedEndAt` (an end already past counts as `nowMs`).
+ * @throws InvalidSnapshotError for a bad grant vector or an invalid `expectedEndAt`.
+ */
+export function runningReleases(
+  model: CycleModel,
+  running: readonly RunningGrant[],
+  nowMs: number,
+): Release[] {
+  const slotOf = new Map(model.nodes.map((n) => [n.view.id, n.slot]));
+  const out: Release[] = [];
+  running.forEach((g, i) => {
+    if (g.expectedEndAt === undefined) return;
+    const end = g.expectedEndAt instanceof Date ? g.expectedEndAt.getTime() : Number.NaN;
+    if (!Number.isFinite(end))
+      throw new InvalidSnapshotError(`running[${i}].expectedEndAt`, g.expectedEndAt, 'must be a valid Date');
+    out.push({
+      slot: slotOf.get(g.nodeId) ?? -1,
+      vector: model.space.dense(`running[${i}].granted`, g.granted),
+      endMs: Math.max(nowMs, end),
+    });
+  });
+  return out;
+}
+
+/**
+ * When `minimum` is projected to fit on node `slot` (and in the pools): the earliest release end at which
+ * the trial's free capacity plus everything released by then covers it; `nowMs` when it fits already.
+ * @returns epoch ms, or null when the known releases never make it fit.
+ */
+export function projectedStart(
+  trial: Trial,
+  slot: number,
+  minimum: Float64Array,
+  releases: readonly Release[],
+  nowMs: number,
+): number | null {
+  const width = trial.model.space.size;
+  const free = new Float64Array(width);
+  for (let c = 0; c < HOST_COUNT; c++) free[c] = trial.nodeFree[slot * HOST_COUNT + c] as number;
+  for (let c = HOST_COUNT; c < width; c++) free[c] = trial.poolFree[c - HOST_COUNT] as number;
+  const fits = (): boolean => {
+    for (let c = 0; c < width; c++) if ((minimum[c] as number) > (free[c] as number) + EPSILON) return false;
+    return true;
+  };
+  if (fits()) return nowMs;
+  const ordered = [...releases].sort((a, b) => a.endMs - b.endMs);
+  for (let i = 0; i < ordered.length;) {
+    const at = (ordered[i] as Release).endMs;
+    // Everything ending at the same instant returns together.
+    for (; i < ordered.length && (ordered[i] as Release).endMs === at; i++) {
+      const r = ordered[i] as Release;
+      if (r.slot === slot)
+        for (let c = 0; c < HOST_COUNT; c++) free[c] = (free[c] as number) + (r.vector[c] as number);
+      for (let c = HOST_COUNT; c < width; c++) free[c] = (free[c] as number) + (r.vector[c] as number);
+    }
+    if (fits()) return at;
+  }
+  return null;
+}
+
+/** A backfill placement into a hold. */
+export interface BackfillPlacement {
+  /** The dense allocation (desired, or a reduced one ≥ minimum). */
+  readonly vector: Float64Array;
+  /** Whether it is below desired. */
+  readonly reduced: boolean;
+  /** When it is expected to end, epoch ms (≤ the hold's start). */
+  readonly endMs: number;
+}
+
+/**
+ * Whether a request of `expectedSeconds` (at `desired`) fits into `hold` — on the hold's node, using its
+ * free capacity plus what the hold keeps — and ends by the hold's start: first at `desired`, else at the
+ * largest allocation between `minimum` and `desired` that fits, if its stretched run still ends in time.
+ * @returns the placement, or null.
+ */
+export function backfillInto(
+  trial: Trial,
+  hold: ActiveHold,
+  desired: Float64Array,
+  minimum: Float64Array,
+  expectedSeconds: number,
+  nowMs: number,
+): BackfillPlacement | null {
+  if (hold.startsAtMs === null || nowMs + expectedSeconds * 1000 > hold.startsAtMs) return null;
+  const width = trial.model.space.size;
+  const avail = new Float64Array(width);
+  for (let c = 0; c < HOST_COUNT; c++)
+    avail[c] = (trial.nodeFree[hold.slot * HOST_COUNT + c] as number) + (hold.held[c] as number);
+  for (let c = HOST_COUNT; c < width; c++)
+    avail[c] = (trial.poolFree[c - HOST_COUNT] as number) + (hold.held[c] as number);
+  const alpha = scaleFactor(avail, 0, 0, width, minimum, desired);
+  if (alpha < 0) return null;
+  const vector = alpha >= 1 ? desired : scaled(minimum, desired, alpha);
+  const rate = cpuRate({ cpu: vector[CPU_COLUMN] as number }, { cpu: desired[CPU_COLUMN] as number });
+  const endMs = nowMs + (expectedSeconds / rate) * 1000;
+  if (endMs > hold.startsAtMs) return null;
+  return { vector, reduced: alpha < 1, endMs };
+}
+
+/**
+ * Applies a backfill placement: takes `vector` on the hold's node from its free capacity plus the hold's,
+ * then shrinks the hold to what is still free (at most what it held). The holder's start is unchanged: the
+ * backfilled request ends by then.
+ */
+export function applyBackfill(trial: Trial, hold: HoldPlace, vector: Float64Array): void {
+  trial.take(hold.slot, hold.held, -1);
+  trial.take(hold.slot, vector);
+  const width = trial.model.space.size;
+  const held = new Float64Array(width);
+  for (let c = 0; c < HOST_COUNT; c++) {
+    const free = trial.nodeFree[hold.slot * HOST_COUNT + c] as number;
+    held[c] = Math.min(hold.held[c] as number, Math.max(0, free));
+  }
+  for (let c = HOST_COUNT; c < width; c++) {
+    const free = trial.poolFree[c - HOST_COUNT] as number;
+    held[c] = Math.min(hold.held[c] as number, Math.max(0, free));
+  }
+  trial.take(hold.slot, held);
+  hold.held.set(held);
+}
