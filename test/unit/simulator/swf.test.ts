@@ -66,6 +66,7 @@ describe('priorities', () => {
     submit: 0,
     runTime,
     procs: 1,
+    requestedTime: -1,
     user: 1,
     group,
     queue,
