@@ -13,8 +13,34 @@ const TARGETS: Record<string, Partial<Record<MetricName, number>>> = {
   ramp: { cpu: 0.8, memoryMb: 0.8 },
   'cpu-periodic': { cpu: 0.8 },
   'memory-ramp': { memoryMb: 0.8 },
+  'held-out-periodic': { cpu: 0.8 },
+  'held-out-mixed-ramp': { cpu: 0.8, memoryMb: 0.8 },
 };
+/**
+ * Traces whose file name starts with this were recorded after the default model was chosen and were
+ * not used while tuning it; they are checked separately.
+ */
+const HELD_OUT_PREFIX = 'held-out-';
 const HORIZONS = [5, 10];
+
+/** The commentary under the target tables; it states what the numbers show, so keep it in step with them. */
+const READING_NOTES = [
+  "How to read this: every trace comes from a 2-core VM shared with other engineers' builds and test runs",
+  "(and this module's own `tsc`/`jest`), so CPU and memory carry large background load nobody here",
+  'generated: real noise, not a lab signal. On CPU it often dominates. In `idle`, `io-burst`,',
+  '`memory-ramp` and both held-out traces the CPU jumps between ~0 and the 2-core ceiling as builds start',
+  'and stop, and in the held-out traces it sits at the ceiling for most of the 310 s, so the generated',
+  'periodic and ramp loads are hardly visible; on such a random walk no model here beats last value',
+  '(every model column is ≥ 1.0× on `io-burst` CPU), and the target is met only by luck. Where a',
+  'generated load stands out (20 s CPU bursts, 30 s I/O bursts, the memory ramps) the ensemble beats',
+  'last value by 20–65 %. The ensemble picks, per horizon, the candidate with the lowest exponentially',
+  'discounted MAE (half-life 30 samples) and switches only when another is 15 % better, so on noise it',
+  'does not flip between equally good members on a few lucky residuals. `theilSen` (median pairwise slope',
+  'continued from the newest sample) follows the clean, linear part of the `ramp` CPU after the',
+  "background bursts of its first 85 s, which hold ~70 % of last value's error there — hence `ramp` CPU",
+  'still misses 0.8×. `median` is best on spiky disk/network series, `seasonal` on the bursts; `holt` and',
+  '`linearTrend` are the worst on spiky series (they extrapolate spikes).',
+];
 
 /** Seconds of CPU (user + system) this process's waited-for children used, from /proc/self/stat. */
 function childCpuSeconds(): number {
@@ -155,26 +181,27 @@ export async function run(args: string[]): Promise<void> {
     results.push({ name: f.replace(/\.json$/, ''), trace, ev: evaluateTrace(trace) });
   }
 
-  const checks: Array<Array<string | number>> = [];
-  let allPass = true;
-  for (const { name, ev } of results) {
-    for (const metric of ev.metrics) {
-      const target = TARGETS[name]?.[metric] ?? 1.0;
-      for (const h of HORIZONS) {
-        const r = maeRatio(ev, DEFAULT_MODEL, metric, h);
-        const pass = r !== null && r <= target;
-        allPass &&= pass;
-        checks.push([
-          name,
-          metric,
-          `${h} s`,
-          fmt(r, 3),
-          `≤ ${target.toFixed(1)}`,
-          pass ? 'pass' : '**FAIL**',
-        ]);
+  const targetChecks = (
+    subset: typeof results,
+  ): { rows: Array<Array<string | number>>; pass: number; allPass: boolean } => {
+    const rows: Array<Array<string | number>> = [];
+    let pass = 0;
+    for (const { name, ev } of subset) {
+      for (const metric of ev.metrics) {
+        const target = TARGETS[name]?.[metric] ?? 1.0;
+        for (const h of HORIZONS) {
+          const r = maeRatio(ev, DEFAULT_MODEL, metric, h);
+          const ok = r !== null && r <= target;
+          if (ok) pass++;
+          rows.push([name, metric, `${h} s`, fmt(r, 3), `≤ ${target.toFixed(1)}`, ok ? 'pass' : '**FAIL**']);
+        }
       }
     }
-  }
+    return { rows, pass, allPass: pass === rows.length };
+  };
+  const tuning = targetChecks(results.filter((r) => !r.name.startsWith(HELD_OUT_PREFIX)));
+  const heldOut = targetChecks(results.filter((r) => r.name.startsWith(HELD_OUT_PREFIX)));
+  const allPass = tuning.allPass && heldOut.allPass;
 
   process.stderr.write(`[bench monitor] sampler cost over ${samplerSeconds} s…\n`);
   const cost = await samplerCost(samplerSeconds);
@@ -182,23 +209,24 @@ export async function run(args: string[]): Promise<void> {
   const updates = ramp === undefined ? [] : updateCost(ramp);
 
   const md = [
-    `Traces: ${results.map((r) => `\`${r.name}\` (${r.trace.samples.length} s)`).join(', ')} — recorded on this kind of machine, see \`test/fixtures/traces/README.md\`. Each model is replayed online over each trace (window 120 samples); every forecast made after a sample is scored against the sample ${HORIZONS.join(' s and ')} s later.`,
+    `Traces: ${results.map((r) => `\`${r.name}\` (${r.trace.samples.length} s)`).join(', ')} (\`${HELD_OUT_PREFIX}*\`: held out from tuning) — recorded on this kind of machine, see \`test/fixtures/traces/README.md\`. Each model is replayed online over each trace (window 120 samples); every forecast made after a sample is scored against the sample ${HORIZONS.join(' s and ')} s later.`,
     '',
     evalTables(results),
     `### Default model (\`${DEFAULT_MODEL}\`) against the targets\n`,
     'Ramp and periodic traces: MAE ≤ 0.8× lastValue on the metric the load drives; every other trace/metric: ≤ 1.0×.\n',
-    markdownTable(['trace', 'metric', 'horizon', 'MAE ratio', 'target', 'result'], checks),
+    '**Tuning traces** (the five the ensemble was designed and tuned on):\n',
+    markdownTable(['trace', 'metric', 'horizon', 'MAE ratio', 'target', 'result'], tuning.rows),
     '',
-    `All targets met: **${allPass ? 'yes' : 'no'}** (${checks.filter((c) => c[5] === 'pass').length} of ${checks.length} checks pass).`,
+    `Tuning traces: **${tuning.pass} of ${tuning.rows.length}** checks pass.`,
     '',
-    "How to read this: the traces come from a 2-core machine shared with other engineers' builds, so CPU",
-    'and memory carry large background load nobody here generated. Where a generated load stands out',
-    '(20 s CPU bursts, 30 s I/O bursts, the 8 GiB memory ramp at 10 s) the ensemble beats last value by',
-    '20–70 %; where the background dominates (CPU and memory everywhere else, including the CPU of',
-    '`ramp`, which sits at the 2-core ceiling much of the time) no model here beats last value and the',
-    'ensemble lands within a few per cent of it on either side. `median` is best on spiky disk/network',
-    'series, `linearTrend` on the memory ramp, `seasonal` on the bursts; `holt` and `linearTrend` are',
-    'the worst on spiky series (they extrapolate spikes), which is why the ensemble selects by recent error.',
+    `**Held-out traces** (\`${HELD_OUT_PREFIX}*\`, recorded after the model was chosen, never replayed while tuning):\n`,
+    heldOut.rows.length === 0
+      ? '_none recorded_'
+      : markdownTable(['trace', 'metric', 'horizon', 'MAE ratio', 'target', 'result'], heldOut.rows),
+    '',
+    `Held-out traces: **${heldOut.pass} of ${heldOut.rows.length}** checks pass. All targets met: **${allPass ? 'yes' : 'no'}**.`,
+    '',
+    ...READING_NOTES,
     '',
     '### Cost',
     '',
@@ -224,5 +252,7 @@ export async function run(args: string[]): Promise<void> {
     detailTables(results),
   ].join('\n');
   writeBenchSection('monitor', 'Monitor and forecaster', md);
-  process.stderr.write(`[bench monitor] targets met: ${allPass}\n`);
+  process.stderr.write(
+    `[bench monitor] tuning ${tuning.pass}/${tuning.rows.length}, held-out ${heldOut.pass}/${heldOut.rows.length}\n`,
+  );
 }
