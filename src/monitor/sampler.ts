@@ -10,6 +10,9 @@ export const MIN_INTERVAL_MS = 500;
 /** How long a missing `nvidia-smi` (no GPU) is remembered before looking again, ms. */
 export const GPU_ABSENT_RECHECK_MS = 60_000;
 
+/** How long cgroup limits read by the sampler are reused before being read again, ms. */
+export const CGROUP_RECHECK_MS = 10_000;
+
 /** Options for {@link Sampler}. All optional. */
 export interface SamplerOptions {
   /** Time between samples, ms (≥ {@link MIN_INTERVAL_MS}). @default 1000 */
@@ -89,7 +92,7 @@ export class Sampler {
       diskBytes: procDiskBytes,
       netBytes: procNetBytes,
       gpus: this.cachedGpuProbe(nvidia),
-      cgroup: () => readCgroupLimits(cgroupRoot),
+      cgroup: this.cachedCgroupProbe(cgroupRoot),
       ...options.probes,
     };
   }
@@ -105,6 +108,22 @@ export class Sampler {
       const gpus = await queryNvidiaSmi(nvidia);
       if (gpus === null) absentUntil = this.now() + GPU_ABSENT_RECHECK_MS;
       return gpus;
+    };
+  }
+
+  /**
+   * cgroup probe that re-reads the limits at most every {@link CGROUP_RECHECK_MS}: they change rarely
+   * (a container's are set when it starts), and a v1 lookup walks several directories (~1 ms of CPU).
+   */
+  private cachedCgroupProbe(root: string): Probes['cgroup'] {
+    let cached: { at: number; limits: CgroupLimits } | undefined;
+    return async () => {
+      const now = this.now();
+      if (cached !== undefined && now - cached.at < CGROUP_RECHECK_MS && now >= cached.at)
+        return cached.limits;
+      const limits = await readCgroupLimits(root);
+      cached = { at: now, limits };
+      return limits;
     };
   }
 

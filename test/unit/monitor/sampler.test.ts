@@ -1,4 +1,7 @@
-import { Sampler } from '../../../src/monitor/sampler';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CGROUP_RECHECK_MS, Sampler } from '../../../src/monitor/sampler';
 import type { Probes } from '../../../src/monitor/probes';
 import type { UsageSample } from '../../../src/monitor/types';
 
@@ -117,5 +120,28 @@ describe('Sampler (fake probes)', () => {
     expect(() => new Sampler({ intervalMs })).toThrow(
       expect.objectContaining({ name: 'InvalidMonitorOptionError' }),
     );
+  });
+});
+
+describe('Sampler cgroup limits (real reader, temporary cgroup directory)', () => {
+  it('reuses the limits for CGROUP_RECHECK_MS, then reads them again', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qm-cgroup-'));
+    try {
+      writeFileSync(path.join(dir, 'cpu.max'), '150000 100000\n');
+      writeFileSync(path.join(dir, 'memory.max'), 'max\n');
+      const { probes, clock, tick } = fakeProbes();
+      delete probes.cgroup; // use the sampler's own (cached) reader of `cgroupRoot`
+      const sampler = new Sampler({ probes, now: clock, cgroupRoot: dir });
+      await sampler.sampleOnce();
+      tick();
+      expect((await sampler.sampleOnce())?.cpuCores).toBe(1.5);
+      writeFileSync(path.join(dir, 'cpu.max'), '100000 100000\n');
+      tick();
+      expect((await sampler.sampleOnce())?.cpuCores).toBe(1.5); // 2 s after the read: cached
+      for (let s = 0; s < CGROUP_RECHECK_MS / 1000; s++) tick();
+      expect((await sampler.sampleOnce())?.cpuCores).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
