@@ -48,6 +48,16 @@ export interface SimulateOptions {
   sampleIntervalSeconds?: number;
   /** Forecast horizon the core plans on, seconds (1–10). @default 10 */
   forecastHorizonSeconds?: number;
+  /**
+   * Seconds from a grant to its stage actually running (the decision's signal, the activity's dispatch to
+   * the node): the capacity is held meanwhile. Models a real deployment's admission round trips. @default 0
+   */
+  startLatencySeconds?: number;
+  /**
+   * Seconds from a stage's work ending to its capacity returning and its dependents becoming ready (the
+   * activity's completion, the release, the next request). @default 0
+   */
+  releaseLatencySeconds?: number;
   /** Estimate start times for at most this many waiting requests per estimate; 0 disables. @default 200 */
   estimateLimit?: number;
   /** Record executions and utilisation steps (for the HTML report); off for huge runs. @default true */
@@ -114,6 +124,12 @@ const HOST = new Set<string>(HOST_RESOURCE_NAMES);
 /** Scheduling rounds stop after this many cycles at one instant (shard requests, shrink offers). */
 const MAX_CYCLES_PER_ROUND = 8;
 
+function nonNegativeOption(field: string, value: number): number {
+  if (!(value >= 0) || !Number.isFinite(value))
+    throw new InvalidSimulationOptionError(field, value, 'must be a finite number >= 0');
+  return value;
+}
+
 function positiveOption(field: string, value: number, allowInfinity: boolean): number {
   if (!(value > 0) || (!allowInfinity && !Number.isFinite(value)) || Number.isNaN(value)) {
     throw new InvalidSimulationOptionError(
@@ -169,6 +185,8 @@ export function simulateSubmissions(
   const horizon = options.forecastHorizonSeconds ?? 10;
   if (!(horizon >= 1 && horizon <= 10))
     throw new InvalidSimulationOptionError('forecastHorizonSeconds', horizon, 'must be 1–10');
+  const startLatency = nonNegativeOption('startLatencySeconds', options.startLatencySeconds ?? 0);
+  const releaseLatency = nonNegativeOption('releaseLatencySeconds', options.releaseLatencySeconds ?? 0);
   const estimateLimit = options.estimateLimit ?? 200;
   if (!Number.isInteger(estimateLimit) || estimateLimit < 0)
     throw new InvalidSimulationOptionError('estimateLimit', estimateLimit, 'must be an integer >= 0');
@@ -318,7 +336,7 @@ export function simulateSubmissions(
       shardIndex,
       nodeId,
       priority: stage.def.priority,
-      startedAt: t,
+      startedAt: t + startLatency,
       completedAt: null,
       reduced,
       cpu: granted.cpu ?? 0,
@@ -336,13 +354,13 @@ export function simulateSubmissions(
       remaining: work,
       expectedRemaining: expected,
       rate,
-      lastT: t,
+      lastT: t + startLatency,
       version: 0,
       exec,
     };
     running.set(key, entry);
-    if (stage.record.startedAt === null) stage.record.startedAt = t;
-    push(t + work / rate, { kind: 'complete', key, version: 0 });
+    if (stage.record.startedAt === null) stage.record.startedAt = t + startLatency;
+    push(t + startLatency + work / rate + releaseLatency, { kind: 'complete', key, version: 0 });
   };
   function makeReady(stage: StageState, t: number): void {
     stage.record.readyAt = t;
@@ -446,11 +464,12 @@ export function simulateSubmissions(
       if (e.stage.shardsLeft === 0) completeStage(e.stage, t);
     }
   };
+  /** Advances a run's work to `t` (nothing before it has started: a start latency may still be running). */
   const progressTo = (e: RunningEntry, t: number): void => {
-    const dt = t - e.lastT;
+    const dt = Math.max(0, t - e.lastT);
     e.remaining = Math.max(0, e.remaining - dt * e.rate);
     e.expectedRemaining = Math.max(0, e.expectedRemaining - dt * e.rate);
-    e.lastT = t;
+    e.lastT = Math.max(t, e.lastT);
   };
 
   // ── scheduling ──
@@ -583,7 +602,11 @@ export function simulateSubmissions(
       e.rate = cpuRate(e.granted, e.desired);
       e.version++;
       e.exec.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
-      push(t + e.remaining / e.rate, { kind: 'complete', key: e.key, version: e.version });
+      push(e.lastT + e.remaining / e.rate + releaseLatency, {
+        kind: 'complete',
+        key: e.key,
+        version: e.version,
+      });
       trace.counters.degradations++;
     }
     return true;

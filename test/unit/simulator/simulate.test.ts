@@ -30,6 +30,42 @@ describe('hand-checked schedules', () => {
     expect(times(simulate(fixture(name), { policy }))).toEqual(expected);
   });
 
+  it('a short stage backfills into the hold when it ends before the holder can start (EASY)', () => {
+    // a (p2, 2 cores, 10 s) at 0; b (p9, 4 cores) at 1 holds a's node; d (p1, 2 cores) ends by 10 or not.
+    const w = (dSeconds: number): Workload =>
+      workload({ cpu: 4 }, [
+        job(0, 'a', 2, { cpu: 2 }, 10),
+        job(1, 'b', 9, { cpu: 4 }, 10),
+        job(2, 'd', 1, { cpu: 2 }, dSeconds),
+      ]);
+    expect(times(simulate(w(5), { policy: 'quartermaster' }))).toEqual({
+      a: [0, 10],
+      d: [2, 7],
+      b: [10, 20],
+    });
+    // Ending at 11 would delay b: d waits behind it.
+    expect(times(simulate(w(9), { policy: 'quartermaster' }))).toEqual({
+      a: [0, 10],
+      b: [10, 20],
+      d: [20, 29],
+    });
+    expect(times(simulate(w(8), { policy: 'quartermaster' }))).toEqual({
+      a: [0, 10],
+      d: [2, 10],
+      b: [10, 20],
+    });
+  });
+
+  it('start and release latencies delay each start and hold capacity meanwhile', () => {
+    const trace = simulate(fixture('order'), {
+      policy: 'fifo',
+      startLatencySeconds: 1,
+      releaseLatencySeconds: 0.5,
+    });
+    // a: granted 0, runs 1–11, releases at 11.5; c: granted 11.5, runs 12.5–22.5, releases 23; b likewise.
+    expect(times(trace)).toEqual({ a: [1, 11.5], c: [12.5, 23], b: [24, 34.5] });
+  });
+
   it('a reduced grant stretches the run in proportion to its CPU share', () => {
     const w = workload({ cpu: 4 }, [
       job(0, 'a', 5, { cpu: 2 }, 10),
@@ -228,6 +264,8 @@ describe('options', () => {
     [{ sampleIntervalSeconds: Infinity }, 'InvalidSimulationOptionError'],
     [{ forecastHorizonSeconds: 11 }, 'InvalidSimulationOptionError'],
     [{ estimateLimit: -1 }, 'InvalidSimulationOptionError'],
+    [{ startLatencySeconds: -1 }, 'InvalidSimulationOptionError'],
+    [{ releaseLatencySeconds: Number.NaN }, 'InvalidSimulationOptionError'],
     [{ scheduler: { weights: { age: 0.1 } } }, 'InvalidSchedulerOptionError'],
   ])('%j is rejected with %s', (options, errorName) => {
     expect(() => simulate(fixture('order'), options)).toThrow(expect.objectContaining({ name: errorName }));
