@@ -19,6 +19,7 @@ import type {
   ClusterSnapshot,
   CycleResult,
   Decision,
+  GrantDecision,
   Hold,
   PendingRequest,
   RankedEntry,
@@ -183,6 +184,28 @@ export function runCycle(
   const holdRanks: number[] = []; // rank of each hold's decision, by hold index
   // Capacity returning at a known time: running grants' and (appended as they are made) this cycle's.
   const releases: Release[] = config.maxHolds > 0 ? runningReleases(model, snapshot.running, nowMs) : [];
+  /** The grant of dense `vector` (already taken) on `slot`; its release is projected when its run time is known. */
+  const grantOn = (
+    req: PendingRequest,
+    slot: number,
+    vector: Float64Array,
+    reduced: boolean,
+  ): GrantDecision => {
+    const node = model.nodes[slot] as (typeof model.nodes)[number];
+    const granted = model.space.sparse(vector, req.desired);
+    if (req.expectedSeconds !== undefined) {
+      const seconds = expectedRunSeconds(req.expectedSeconds, granted, req.desired);
+      releases.push({ slot, vector, endMs: nowMs + seconds * 1000 });
+    }
+    return {
+      kind: 'grant',
+      key: req.key,
+      nodeId: node.view.id,
+      taskQueue: node.view.taskQueue,
+      granted,
+      reduced,
+    };
+  };
 
   for (let rank = 0; rank < n; rank++) {
     const r = requests[order[rank] as number] as CompiledRequest;
@@ -194,19 +217,8 @@ export function runCycle(
       const slot = trial.mayFit(r.desired) ? bestFitNode(trial, r.desired) : -1;
       if (slot >= 0) {
         trial.take(slot, r.desired);
-        const node = model.nodes[slot] as (typeof model.nodes)[number];
-        const granted = model.space.sparse(r.desired, req.desired);
-        decision = {
-          kind: 'grant',
-          key: req.key,
-          nodeId: node.view.id,
-          taskQueue: node.view.taskQueue,
-          granted,
-          reduced: false,
-        };
-        text = `granted on ${node.view.id}`;
-        if (req.expectedSeconds !== undefined)
-          releases.push({ slot, vector: r.desired, endMs: nowMs + req.expectedSeconds * 1000 });
+        decision = grantOn(req, slot, r.desired, false);
+        text = `granted on ${decision.nodeId}`;
       } else noFitDesired[r.desiredShape] = trial.version;
     }
 
@@ -217,21 +229,9 @@ export function runCycle(
         if (p !== null) {
           const vector = scaled(r.minimum, r.desired, p.alpha);
           trial.take(p.slot, vector);
-          const node = model.nodes[p.slot] as (typeof model.nodes)[number];
-          const granted = model.space.sparse(vector, req.desired);
-          decision = {
-            kind: 'grant',
-            key: req.key,
-            nodeId: node.view.id,
-            taskQueue: node.view.taskQueue,
-            granted,
-            reduced: true,
-          };
-          text = `reduced to ${formatVector(granted)} on ${node.view.id} (desired ${formatVector(req.desired)})`;
-          if (req.expectedSeconds !== undefined) {
-            const seconds = expectedRunSeconds(req.expectedSeconds, granted, req.desired);
-            releases.push({ slot: p.slot, vector, endMs: nowMs + seconds * 1000 });
-          }
+          const g = grantOn(req, p.slot, vector, true);
+          decision = g;
+          text = `reduced to ${formatVector(g.granted)} on ${g.nodeId} (desired ${formatVector(req.desired)})`;
         } else noFitReduced.set(mKey, trial.version);
       }
     }
@@ -242,19 +242,10 @@ export function runCycle(
         const b = backfillInto(trial, h, r.desired, r.minimum, req.expectedSeconds, nowMs);
         if (b === null) continue;
         applyBackfill(trial, h, b.vector);
-        releases.push({ slot: h.slot, vector: b.vector, endMs: b.endMs });
-        const node = model.nodes[h.slot] as (typeof model.nodes)[number];
-        const granted = model.space.sparse(b.vector, req.desired);
-        decision = {
-          kind: 'grant',
-          key: req.key,
-          nodeId: node.view.id,
-          taskQueue: node.view.taskQueue,
-          granted,
-          reduced: b.reduced,
-        };
+        const g = grantOn(req, h.slot, b.vector, b.reduced);
+        decision = g;
         text =
-          `backfilled ${b.reduced ? `reduced to ${formatVector(granted)} ` : ''}on ${node.view.id}: ` +
+          `backfilled ${b.reduced ? `reduced to ${formatVector(g.granted)} ` : ''}on ${g.nodeId}: ` +
           `ends by ${new Date(b.endMs).toISOString()}, before ${h.key} can start`;
         break;
       }
