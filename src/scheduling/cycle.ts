@@ -13,7 +13,7 @@ import {
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
 import { buildModel, EPSILON, HOST_COUNT, type CompiledRequest } from './model';
 import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
-import { computeScore } from './score';
+import { scoreBreakdown, scoreOf } from './score';
 import { Trial } from './trial';
 import type {
   ClusterSnapshot,
@@ -23,7 +23,7 @@ import type {
   Hold,
   PendingRequest,
   RankedEntry,
-  ScoreResult,
+  ScoreBreakdown,
   WaitReason,
 } from './types';
 import { applyBackfill, backfillInto, projectedStart, runningReleases, type Release } from './backfill';
@@ -34,7 +34,8 @@ import { chooseHold, formatVector, holdView, waitReason, type ActiveHold } from 
 function rankedEntry(
   rank: number,
   req: PendingRequest,
-  result: ScoreResult,
+  score: number,
+  breakdown: ScoreBreakdown,
   decision: Decision['kind'],
   reason: string,
 ): RankedEntry {
@@ -46,8 +47,8 @@ function rankedEntry(
     shardIndex: req.shardIndex,
     priority: req.priority,
     importance: req.importance,
-    score: result.score,
-    breakdown: result.breakdown,
+    score,
+    breakdown,
     decision,
     reason,
   };
@@ -126,7 +127,7 @@ export function runCycle(
   const n = requests.length;
   const fitMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
   const sizeMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
-  const results = new Array<ScoreResult>(n);
+  const breakdowns = new Array<ScoreBreakdown>(n);
   const scores = new Float64Array(n);
   const ready = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -139,7 +140,7 @@ export function runCycle(
       fitMemo[r.desiredShape] = fit;
       sizeMemo[r.desiredShape] = size;
     }
-    const result = computeScore(
+    const breakdown = scoreBreakdown(
       {
         priority: r.request.priority,
         importance: r.request.importance,
@@ -149,8 +150,8 @@ export function runCycle(
       },
       config,
     );
-    results[i] = result;
-    scores[i] = result.score;
+    breakdowns[i] = breakdown;
+    scores[i] = scoreOf(breakdown);
     ready[i] = r.readyMs;
   }
 
@@ -236,10 +237,11 @@ export function runCycle(
       }
     }
 
-    if (decision === null && holds.length > 0 && req.expectedSeconds !== undefined) {
+    const expected = r.expectedSeconds;
+    if (decision === null && expected !== undefined && holds.length > 0) {
       // Backfill: use held capacity when it will have finished before the holder can start.
       for (const h of holds) {
-        const b = backfillInto(trial, h, r.desired, r.minimum, req.expectedSeconds, nowMs);
+        const b = backfillInto(trial, h, r.desired, r.minimum, expected, nowMs);
         if (b === null) continue;
         applyBackfill(trial, h, b.vector);
         const g = grantOn(req, h.slot, b.vector, b.reduced);
@@ -323,7 +325,15 @@ export function runCycle(
     }
 
     decisions[rank] = decision;
-    queue[rank] = rankedEntry(rank, req, results[order[rank] as number] as ScoreResult, decision.kind, text);
+    const i = order[rank] as number;
+    queue[rank] = rankedEntry(
+      rank,
+      req,
+      scores[i] as number,
+      breakdowns[i] as ScoreBreakdown,
+      decision.kind,
+      text,
+    );
   }
 
   for (const rank of deferred) {
@@ -335,7 +345,14 @@ export function runCycle(
       reasons[r.minimumShape] = reason;
     }
     decisions[rank] = { kind: 'wait', key: r.request.key, reason };
-    queue[rank] = rankedEntry(rank, r.request, results[i] as ScoreResult, 'wait', reason.message);
+    queue[rank] = rankedEntry(
+      rank,
+      r.request,
+      scores[i] as number,
+      breakdowns[i] as ScoreBreakdown,
+      'wait',
+      reason.message,
+    );
   }
 
   // 5. Decisions out (a hold backfilled into shows what it finally keeps); nothing else was touched.

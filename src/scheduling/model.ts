@@ -144,6 +144,8 @@ export interface CompiledRequest {
   readonly minimumShape: number;
   /** `readySince` in epoch ms. */
   readonly readyMs: number;
+  /** The request's `expectedSeconds` (validated), copied so the hot loop reads one object shape. */
+  readonly expectedSeconds: number | undefined;
 }
 
 /** The dense model of one snapshot. */
@@ -389,6 +391,7 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
       desiredShape,
       minimumShape,
       readyMs,
+      expectedSeconds: request.expectedSeconds,
     };
   });
   const shapeCount = shapeVectors.length;

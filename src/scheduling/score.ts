@@ -11,7 +11,7 @@ import { InvalidSnapshotError } from './errors';
 import { buildModel } from './model';
 import { dominantShare, fitFraction } from './placement';
 import { Trial } from './trial';
-import type { ClusterSnapshot, ScoreResult } from './types';
+import type { ClusterSnapshot, ScoreBreakdown, ScoreResult } from './types';
 
 export { starvationBoundSeconds } from './config';
 
@@ -34,6 +34,37 @@ function clamp01(x: number): number {
 }
 
 /**
+ * Each factor's weighted contribution for one request (they sum to its score), without the wrapper
+ * {@link computeScore} adds: the cycle's form, one object per request.
+ * @param config - compiled scheduler config; @default DEFAULT_SCHEDULER_CONFIG
+ * @throws InvalidSnapshotError for a priority outside 1–10 or a negative / non-finite importance.
+ */
+export function scoreBreakdown(
+  inputs: ScoreInputs,
+  config: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG,
+): ScoreBreakdown {
+  const { priority, importance } = inputs;
+  if (!(priority >= 1 && priority <= 10))
+    throw new InvalidSnapshotError('priority', priority, 'must be 1-10');
+  if (!(importance >= 0) || !Number.isFinite(importance)) {
+    throw new InvalidSnapshotError('importance', importance, 'must be a finite number >= 0');
+  }
+  const w = config.weights;
+  return {
+    priority: w.priority * ((priority - 1) / 9),
+    importance: w.importance * (importance / (importance + config.importanceHalfSaturation)),
+    fit: w.fit * clamp01(inputs.fitFraction),
+    age: w.age * clamp01(Math.max(0, inputs.waitSeconds) / config.ageSaturationSeconds),
+    size: w.size * (1 - clamp01(inputs.sizeShare)),
+  };
+}
+
+/** The score a breakdown sums to. */
+export function scoreOf(b: ScoreBreakdown): number {
+  return b.priority + b.importance + b.fit + b.age + b.size;
+}
+
+/**
  * Scores one request from its raw factors.
  * @param config - compiled scheduler config; @default DEFAULT_SCHEDULER_CONFIG
  * @throws InvalidSnapshotError for a priority outside 1–10 or a negative / non-finite importance.
@@ -42,24 +73,8 @@ export function computeScore(
   inputs: ScoreInputs,
   config: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG,
 ): ScoreResult {
-  const { priority, importance } = inputs;
-  if (!(priority >= 1 && priority <= 10))
-    throw new InvalidSnapshotError('priority', priority, 'must be 1-10');
-  if (!(importance >= 0) || !Number.isFinite(importance)) {
-    throw new InvalidSnapshotError('importance', importance, 'must be a finite number >= 0');
-  }
-  const w = config.weights;
-  const breakdown = {
-    priority: w.priority * ((priority - 1) / 9),
-    importance: w.importance * (importance / (importance + config.importanceHalfSaturation)),
-    fit: w.fit * clamp01(inputs.fitFraction),
-    age: w.age * clamp01(Math.max(0, inputs.waitSeconds) / config.ageSaturationSeconds),
-    size: w.size * (1 - clamp01(inputs.sizeShare)),
-  };
-  return {
-    score: breakdown.priority + breakdown.importance + breakdown.fit + breakdown.age + breakdown.size,
-    breakdown,
-  };
+  const breakdown = scoreBreakdown(inputs, config);
+  return { score: scoreOf(breakdown), breakdown };
 }
 
 /**
