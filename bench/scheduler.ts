@@ -86,9 +86,10 @@ const collect = (globalThis as { gc?: () => void }).gc;
 
 function measure(pending: number, nodes: number, budgetMs: number, maxReps: number): Row {
   const snapshot = syntheticSnapshot(pending, nodes);
-  runCycle(snapshot, NOW); // warm-up (JIT), not counted
-  // Start each size on a clean heap so one size's garbage is not collected during the next one's cycles.
+  // Start each size on a clean heap so one size's garbage is not collected during the next one's cycles,
+  // then warm up (JIT, and the young generation regrowing after the collection), not counted.
   collect?.();
+  for (let i = 0; i < (pending >= 100_000 ? 2 : 5); i++) runCycle(snapshot, NOW);
   const times: number[] = [];
   const cpuTimes: number[] = [];
   let grants = 0;
@@ -185,8 +186,9 @@ export async function run(args: string[]): Promise<void> {
       'The pure cycle (`runCycle`: validate + score + order + place/negotiate/shard/hold, one decision per',
       'pending request) on synthetic clusters (`bench/scheduler.ts`, seeded): nodes of 8–32 cores / 16–64 GiB,',
       'a quarter half-granted, a third with forecasts, 2 % stale; requests of 1–8 cores / 1–16 GiB, a third',
-      'with minimum = desired/2, 10 % shardable, 5 % on a 50-slot pool. One warm-up run, then repeated',
-      'cycles (3–100 reps within a time budget; 5 at 100k), each size on a freshly collected heap. Decisions/s =',
+      'with minimum = desired/2, 10 % shardable, 5 % on a 50-slot pool. Repeated',
+      'cycles (3–100 reps within a time budget; 5 at 100k), each size on a freshly collected heap and after 2–5',
+      'untimed warm-up cycles. Decisions/s =',
       "pending ÷ mean wall time. CPU ms is the process's CPU time per cycle (all threads, so GC included; time",
       'taken by other processes on the machine excluded).',
       `1-minute load average ${fmt(loadBefore, 2)} before and ${fmt(os.loadavg()[0] ?? 0, 2)} after the run on ` +

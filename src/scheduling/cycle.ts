@@ -171,11 +171,14 @@ export function runCycle(
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
 
-  // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape until the trial changes.
+  // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape for the whole cycle.
   const shapes = model.shapeCount;
-  const noFitDesired = new Float64Array(shapes).fill(-1); // shape → trial version it failed at
-  const noFitReduced = new Map<number, number>(); // minimum · shapes + desired → version
-  const noFitShard = new Map<string, number>(); // shard spec key → version
+  // Within a cycle free capacity only shrinks (grants, shard slices and holds take; a backfill into a hold
+  // leaves the node no freer than before), so what does not fit now never fits later in the cycle: each
+  // shape fails at most once per cycle.
+  const noFitDesired = new Uint8Array(shapes); // shape → 1 once its desired failed
+  const noFitReduced = new Set<number>(); // minimum · shapes + desired
+  const noFitShard = new Set<string>(); // shard spec key
   const reasons: Array<WaitReason | undefined> = new Array<WaitReason | undefined>(shapes);
   const deferred: number[] = []; // ranks − 1 of waits whose decision and row are made after the loop
   const holds: ActiveHold[] = [];
@@ -214,18 +217,18 @@ export function runCycle(
     let decision: Decision | null = null;
     let text = '';
 
-    if (noFitDesired[r.desiredShape] !== trial.version) {
+    if (noFitDesired[r.desiredShape] === 0) {
       const slot = trial.mayFit(r.desired) ? bestFitNode(trial, r.desired) : -1;
       if (slot >= 0) {
         trial.take(slot, r.desired);
         decision = grantOn(req, slot, r.desired, false);
         text = `granted on ${decision.nodeId}`;
-      } else noFitDesired[r.desiredShape] = trial.version;
+      } else noFitDesired[r.desiredShape] = 1;
     }
 
     if (decision === null && r.minimumShape !== r.desiredShape) {
       const mKey = r.minimumShape * shapes + r.desiredShape;
-      if (noFitReduced.get(mKey) !== trial.version) {
+      if (!noFitReduced.has(mKey)) {
         const p = trial.mayFit(r.minimum) ? largestReducedPlacement(trial, r.minimum, r.desired) : null;
         if (p !== null) {
           const vector = scaled(r.minimum, r.desired, p.alpha);
@@ -233,7 +236,7 @@ export function runCycle(
           const g = grantOn(req, p.slot, vector, true);
           decision = g;
           text = `reduced to ${formatVector(g.granted)} on ${g.nodeId} (desired ${formatVector(req.desired)})`;
-        } else noFitReduced.set(mKey, trial.version);
+        } else noFitReduced.add(mKey);
       }
     }
 
@@ -258,7 +261,7 @@ export function runCycle(
       const sKey = `${r.desiredShape}|${spec.maxShards}|${spec.itemCount ?? ''}|${spec.minItemsPerShard ?? ''}|${
         spec.perShardFloor === undefined ? '' : formatVector(spec.perShardFloor)
       }`;
-      if (noFitShard.get(sKey) !== trial.version) {
+      if (!noFitShard.has(sKey)) {
         const shardRequest = {
           desired: req.desired,
           maxShards: spec.maxShards,
@@ -292,7 +295,7 @@ export function runCycle(
               ? 'no items: zero shards'
               : `sharded into ${plan.shardCount} × ${formatVector(plan.perShard)}` +
                 (plan.concurrent < plan.shardCount ? `, ${plan.concurrent} fit now` : '');
-        } else noFitShard.set(sKey, trial.version);
+        } else noFitShard.add(sKey);
       }
     }
 
