@@ -11,7 +11,7 @@ import {
   type ShardPlacement,
 } from '../sharding/plan';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
-import { buildModel, EPSILON, HOST_COUNT, type CompiledRequest } from './model';
+import { buildModel, EPSILON, HOST_COUNT } from './model';
 import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
 import { scoreBreakdown, scoreOf } from './score';
 import { Trial } from './trial';
@@ -123,28 +123,34 @@ export function runCycle(
   const nowMs = now.getTime();
 
   // 2. Score every request against the snapshot's free capacity (fit and size memoised per desired shape).
-  const requests = model.requests;
-  const n = requests.length;
+  // The model's per-request arrays (struct of arrays: no object per request on the hot path).
+  const pending = model.pending;
+  const desiredShapes = model.desiredShapes;
+  const minimumShapes = model.minimumShapes;
+  const vectors = model.shapeVectors;
+  const ready = model.readyMs;
+  const n = pending.length;
   const fitMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
   const sizeMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
   const breakdowns = new Array<ScoreBreakdown>(n);
   const scores = new Float64Array(n);
-  const ready = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const r = requests[i] as CompiledRequest;
-    let fit = fitMemo[r.desiredShape] as number;
-    let size = sizeMemo[r.desiredShape] as number;
+    const req = pending[i] as PendingRequest;
+    const shape = desiredShapes[i] as number;
+    let fit = fitMemo[shape] as number;
+    let size = sizeMemo[shape] as number;
     if (Number.isNaN(fit)) {
-      fit = fitFraction(trial, r.desired);
-      size = dominantShare(model.maxCapacity, r.desired);
-      fitMemo[r.desiredShape] = fit;
-      sizeMemo[r.desiredShape] = size;
+      const desired = vectors[shape] as Float64Array;
+      fit = fitFraction(trial, desired);
+      size = dominantShare(model.maxCapacity, desired);
+      fitMemo[shape] = fit;
+      sizeMemo[shape] = size;
     }
     const breakdown = scoreBreakdown(
       {
-        priority: r.request.priority,
-        importance: r.request.importance,
-        waitSeconds: (nowMs - r.readyMs) / 1000,
+        priority: req.priority,
+        importance: req.importance,
+        waitSeconds: (nowMs - (ready[i] as number)) / 1000,
         fitFraction: fit,
         sizeShare: size,
       },
@@ -152,7 +158,6 @@ export function runCycle(
     );
     breakdowns[i] = breakdown;
     scores[i] = scoreOf(breakdown);
-    ready[i] = r.readyMs;
   }
 
   // 3. Order: higher score first, then older `readySince`, then key (never input order). Sorting indexes
@@ -166,8 +171,8 @@ export function runCycle(
     const ra = ready[a] as number;
     const rb = ready[b] as number;
     if (ra !== rb) return ra - rb;
-    const ka = (requests[a] as CompiledRequest).request.key;
-    const kb = (requests[b] as CompiledRequest).request.key;
+    const ka = (pending[a] as PendingRequest).key;
+    const kb = (pending[b] as PendingRequest).key;
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
 
@@ -212,26 +217,30 @@ export function runCycle(
   };
 
   for (let rank = 0; rank < n; rank++) {
-    const r = requests[order[rank] as number] as CompiledRequest;
-    const req = r.request;
+    const i = order[rank] as number;
+    const req = pending[i] as PendingRequest;
+    const desiredShape = desiredShapes[i] as number;
+    const minimumShape = minimumShapes[i] as number;
+    const desired = vectors[desiredShape] as Float64Array;
+    const minimum = vectors[minimumShape] as Float64Array;
     let decision: Decision | null = null;
     let text = '';
 
-    if (noFitDesired[r.desiredShape] === 0) {
-      const slot = trial.mayFit(r.desired) ? bestFitNode(trial, r.desired) : -1;
+    if (noFitDesired[desiredShape] === 0) {
+      const slot = trial.mayFit(desired) ? bestFitNode(trial, desired) : -1;
       if (slot >= 0) {
-        trial.take(slot, r.desired);
-        decision = grantOn(req, slot, r.desired, false);
+        trial.take(slot, desired);
+        decision = grantOn(req, slot, desired, false);
         text = `granted on ${decision.nodeId}`;
-      } else noFitDesired[r.desiredShape] = 1;
+      } else noFitDesired[desiredShape] = 1;
     }
 
-    if (decision === null && r.minimumShape !== r.desiredShape) {
-      const mKey = r.minimumShape * shapes + r.desiredShape;
+    if (decision === null && minimumShape !== desiredShape) {
+      const mKey = minimumShape * shapes + desiredShape;
       if (!noFitReduced.has(mKey)) {
-        const p = trial.mayFit(r.minimum) ? largestReducedPlacement(trial, r.minimum, r.desired) : null;
+        const p = trial.mayFit(minimum) ? largestReducedPlacement(trial, minimum, desired) : null;
         if (p !== null) {
-          const vector = scaled(r.minimum, r.desired, p.alpha);
+          const vector = scaled(minimum, desired, p.alpha);
           trial.take(p.slot, vector);
           const g = grantOn(req, p.slot, vector, true);
           decision = g;
@@ -240,11 +249,11 @@ export function runCycle(
       }
     }
 
-    const expected = r.expectedSeconds;
-    if (decision === null && expected !== undefined && holds.length > 0) {
+    const expected = model.expectedSeconds[i] as number;
+    if (decision === null && !Number.isNaN(expected) && holds.length > 0) {
       // Backfill: use held capacity when it will have finished before the holder can start.
       for (const h of holds) {
-        const b = backfillInto(trial, h, r.desired, r.minimum, expected, nowMs);
+        const b = backfillInto(trial, h, desired, minimum, expected, nowMs);
         if (b === null) continue;
         applyBackfill(trial, h, b.vector);
         const g = grantOn(req, h.slot, b.vector, b.reduced);
@@ -258,7 +267,7 @@ export function runCycle(
 
     const spec = req.shard;
     if (decision === null && spec !== undefined) {
-      const sKey = `${r.desiredShape}|${spec.maxShards}|${spec.itemCount ?? ''}|${spec.minItemsPerShard ?? ''}|${
+      const sKey = `${desiredShape}|${spec.maxShards}|${spec.itemCount ?? ''}|${spec.minItemsPerShard ?? ''}|${
         spec.perShardFloor === undefined ? '' : formatVector(spec.perShardFloor)
       }`;
       if (!noFitShard.has(sKey)) {
@@ -301,12 +310,12 @@ export function runCycle(
 
     if (decision === null && holds.length < config.maxHolds) {
       // The top blocked request: its reason is taken now, before its own hold, then it holds.
-      const place = chooseHold(trial, req.key, r.minimum);
+      const place = chooseHold(trial, req.key, minimum);
       if (place !== null) {
-        const reason = waitReason(trial, r.minimum, holds);
+        const reason = waitReason(trial, minimum, holds);
         const h: ActiveHold = {
           ...place,
-          startsAtMs: projectedStart(trial, place.slot, r.minimum, releases, nowMs),
+          startsAtMs: projectedStart(trial, place.slot, minimum, releases, nowMs),
         };
         trial.take(h.slot, h.held);
         holds.push(h);
@@ -328,7 +337,6 @@ export function runCycle(
     }
 
     decisions[rank] = decision;
-    const i = order[rank] as number;
     queue[rank] = rankedEntry(
       rank,
       req,
@@ -341,16 +349,17 @@ export function runCycle(
 
   for (const rank of deferred) {
     const i = order[rank] as number;
-    const r = requests[i] as CompiledRequest;
-    let reason = reasons[r.minimumShape];
+    const req = pending[i] as PendingRequest;
+    const minimumShape = minimumShapes[i] as number;
+    let reason = reasons[minimumShape];
     if (reason === undefined) {
-      reason = waitReason(trial, r.minimum, holds);
-      reasons[r.minimumShape] = reason;
+      reason = waitReason(trial, vectors[minimumShape] as Float64Array, holds);
+      reasons[minimumShape] = reason;
     }
-    decisions[rank] = { kind: 'wait', key: r.request.key, reason };
+    decisions[rank] = { kind: 'wait', key: req.key, reason };
     queue[rank] = rankedEntry(
       rank,
-      r.request,
+      req,
       scores[i] as number,
       breakdowns[i] as ScoreBreakdown,
       'wait',

@@ -162,8 +162,20 @@ export interface CycleModel {
   readonly poolFree: Float64Array;
   /** Largest capacity of a usable node per host column, then each pool's capacity (for the size factor). */
   readonly maxCapacity: Float64Array;
-  /** Pending requests in snapshot order. */
+  /** Pending requests in snapshot order (built on first use: the cycle reads the arrays below instead). */
   readonly requests: readonly CompiledRequest[];
+  /** The snapshot's pending requests (index `i` in the arrays below). */
+  readonly pending: readonly PendingRequest[];
+  /** Shape id of each request's desired vector. */
+  readonly desiredShapes: Int32Array;
+  /** Shape id of each request's minimum vector. */
+  readonly minimumShapes: Int32Array;
+  /** Each request's `readySince`, epoch ms. */
+  readonly readyMs: Float64Array;
+  /** Each request's `expectedSeconds`, NaN when absent. */
+  readonly expectedSeconds: Float64Array;
+  /** Shape id → its dense vector (read only). */
+  readonly shapeVectors: readonly Float64Array[];
   /** Number of distinct request shapes (ids are `0 … shapeCount−1`). */
   readonly shapeCount: number;
 }
@@ -359,9 +371,17 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
     candidates.push(id);
     return id;
   };
+  const pending = snapshot.pending;
+  const n = pending.length;
+  const desiredShapes = new Int32Array(n);
+  const minimumShapes = new Int32Array(n);
+  const readyMs = new Float64Array(n);
+  const expectedSeconds = new Float64Array(n);
   const seenKeys = new Set<string>();
-  const requests: CompiledRequest[] = snapshot.pending.map((request, index) => {
-    const readyMs = checkRequest(index, request);
+  for (let index = 0; index < n; index++) {
+    const request = pending[index] as PendingRequest;
+    readyMs[index] = checkRequest(index, request);
+    expectedSeconds[index] = request.expectedSeconds ?? Number.NaN;
     if (seenKeys.has(request.key))
       throw new InvalidSnapshotError(`pending[${index}].key`, request.key, 'duplicate request key');
     seenKeys.add(request.key);
@@ -381,19 +401,41 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
     }
     if (request.shard?.perShardFloor !== undefined)
       space.dense(`pending[${index}].shard.perShardFloor`, request.shard.perShardFloor);
-    const desiredShape = shapeOf(0);
-    const minimumShape = shapeOf(width * 2);
-    return {
-      index,
-      request,
-      desired: shapeVectors[desiredShape] as Float64Array,
-      minimum: shapeVectors[minimumShape] as Float64Array,
-      desiredShape,
-      minimumShape,
-      readyMs,
-      expectedSeconds: request.expectedSeconds,
-    };
-  });
-  const shapeCount = shapeVectors.length;
-  return { space, nodes, nodeFree, poolCapacity, poolFree, maxCapacity, requests, shapeCount };
+    desiredShapes[index] = shapeOf(0);
+    minimumShapes[index] = shapeOf(width * 2);
+  }
+  let requests: CompiledRequest[] | undefined;
+  return {
+    space,
+    nodes,
+    nodeFree,
+    poolCapacity,
+    poolFree,
+    maxCapacity,
+    get requests(): readonly CompiledRequest[] {
+      requests ??= pending.map((request, index) => {
+        const desiredShape = desiredShapes[index] as number;
+        const minimumShape = minimumShapes[index] as number;
+        const e = expectedSeconds[index] as number;
+        return {
+          index,
+          request,
+          desired: shapeVectors[desiredShape] as Float64Array,
+          minimum: shapeVectors[minimumShape] as Float64Array,
+          desiredShape,
+          minimumShape,
+          readyMs: readyMs[index] as number,
+          expectedSeconds: Number.isNaN(e) ? undefined : e,
+        };
+      });
+      return requests;
+    },
+    pending,
+    desiredShapes,
+    minimumShapes,
+    readyMs,
+    expectedSeconds,
+    shapeVectors,
+    shapeCount: shapeVectors.length,
+  };
 }
