@@ -80,7 +80,10 @@ export class AllocationOffers {
           this.options.allocation[resource] = amount;
         log.info('allocation offer accepted', { key, granted: result.granted, freed: result.freed });
         await this.options.onAccepted(result).catch((err: unknown) => {
-          log.warn('could not wake the scheduler after a shrink', { key, error: String(err) });
+          log.warn('could not report an accepted shrink (scheduler wake-up, pipeline status)', {
+            key,
+            error: String(err),
+          });
         });
       }
       this.settledAt = offeredAt;

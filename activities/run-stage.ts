@@ -7,6 +7,7 @@ import type { JsonValue, ShardContext } from '../src/handlers/types';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { markRunning, renewLease } from '../src/ledger/reservations';
 import { LEASE_RENEW_EVERY_MS } from '../src/scheduler/constants';
+import type { AllocationChange } from '../workflows/messages';
 import { AllocationOffers } from './allocation-offers';
 import { wakeScheduler, type SchedulerAddress } from './wake';
 
@@ -85,8 +86,17 @@ export function createRunStage(
             key,
             allocation,
             log: ctx.log,
-            onAccepted: async () => {
+            onAccepted: async (result) => {
               if (deps.scheduler) await wakeScheduler(ctx.client, deps.scheduler);
+              // The pipeline's status shows the new allocation (a shard's is not in its stage table).
+              if (input.shard === undefined) {
+                const change: AllocationChange = {
+                  stageId: input.stageId,
+                  attempt,
+                  allocation: result.granted,
+                };
+                await ctx.client.workflow.getHandle(input.workflowId).signal('allocationChanged', change);
+              }
             },
           })
         : undefined;

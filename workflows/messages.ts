@@ -39,6 +39,22 @@ export interface BoostResult {
   expiresAt: string;
 }
 
+/**
+ * `allocationChanged` signal from a running stage's `runStage` activity to its pipeline: the stage accepted a
+ * smaller allocation (graceful degradation) and the ledger recorded it, so `status` shows what it holds now.
+ */
+export const allocationChangedSignal = defineSignal<[AllocationChange]>('allocationChanged');
+
+/** What `allocationChanged` carries. */
+export interface AllocationChange {
+  /** The stage (not sharded: a shard's allocation is not in the parent's stage table). */
+  stageId: string;
+  /** Its attempt, so a late signal from an earlier attempt is ignored. */
+  attempt: number;
+  /** The allocation it holds now. */
+  allocation: Record<string, number>;
+}
+
 /** `shardProgress` signal from a `shardWorkflow` to its parent: an attempt of the shard started running. */
 export const shardProgressSignal = defineSignal<[ShardProgress]>('shardProgress');
 

@@ -22,6 +22,7 @@ import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../sr
 import { fanOutCount, shardRequestSpec, shardsUpFront } from '../src/sharding/fan-out';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import {
+  allocationChangedSignal,
   boostSignal,
   boostUpdate,
   reservationDecisionSignal,
@@ -71,6 +72,14 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     ignoredBoosts: book.ignored(),
   }));
   setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
+  // Graceful degradation: a running stage that accepted a smaller allocation says so (a late signal of an
+  // earlier attempt is ignored).
+  const currentAttempt = new Map<string, number>();
+  setHandler(allocationChangedSignal, (c) => {
+    if (currentAttempt.get(c.stageId) !== c.attempt) return;
+    run.reallocated(c.stageId, c.allocation);
+    setCurrentDetails(run.markdown());
+  });
   const shardBooks: ShardBooks = new Map();
   setHandler(shardProgressSignal, (p) => {
     const book = shardBooks.get(p.stageId);
@@ -189,7 +198,8 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
           run.waiting(stage.id, reason);
           publish();
         },
-        started: (admission) => {
+        started: (admission, attempt) => {
+          currentAttempt.set(stage.id, attempt);
           run.started(stage.id, new Date(), admission.allocation, admission.nodeId);
           publish();
         },

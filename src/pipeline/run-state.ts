@@ -72,6 +72,12 @@ export class PipelineRun {
     else delete s.node;
   }
 
+  /** A running stage now holds `allocation` (it accepted a smaller one); ignored unless it is running. */
+  reallocated(id: string, allocation: Record<string, number>): void {
+    const s = this.state(id);
+    if (s.status === 'running') s.allocation = { ...allocation };
+  }
+
   /** Marks a stage completed with its output. */
   completed(id: string, now: Date, output: JsonValue, attempts: number): void {
     Object.assign(this.state(id), { status: 'completed', output, attempts, completedAt: now.toISOString() });

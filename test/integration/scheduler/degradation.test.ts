@@ -1,4 +1,4 @@
-import { pipelineResult, startPipeline } from '../../../src/client';
+import { pipelineResult, pipelineStatus, startPipeline } from '../../../src/client';
 import type { ResourceVector } from '../../../src/definition/types';
 import { defineStage } from '../../../src/handlers/registry';
 import type { AllocationOffer } from '../../../src/handlers/types';
@@ -158,6 +158,11 @@ test('a running stage that accepts shrinks to its minimum and the waiting high-p
   expect(lowRun.offers).toEqual([{ from: { cpu: 4 }, to: { cpu: 1 } }]);
   expect(lowRun.allocations).toEqual([{ cpu: 4 }, { cpu: 1 }]);
   expect((await reservationOf(low.workflowId))?.granted).toEqual({ cpu: 1 });
+  // The pipeline's status follows (the activity signals it once the ledger recorded the shrink).
+  await until('the low pipeline status to show cpu 1', async () => {
+    const work = (await pipelineStatus(low)).stages.work;
+    return work?.status === 'running' && work.allocation?.cpu === 1 ? true : undefined;
+  });
 
   lowRun.open();
   const lowResult = await pipelineResult(low);

@@ -59,3 +59,15 @@ test('status and result are copies, not live state', () => {
   expect(before.stages.a?.status).toBe('pending');
   expect(run.status()).toMatchObject({ name: 'p', importance: 3, state: 'running' });
 });
+
+test('a running stage that accepted a smaller allocation shows it; other stages ignore the change', () => {
+  const run = new PipelineRun(def, 0);
+  run.reallocated('a', { cpu: 1 }); // not running yet
+  expect(run.status().stages.a?.allocation).toBeUndefined();
+  run.started('a', t0, { cpu: 4 }, 'n1');
+  run.reallocated('a', { cpu: 1 });
+  expect(run.status().stages.a).toMatchObject({ status: 'running', allocation: { cpu: 1 }, node: 'n1' });
+  run.completed('a', t0, 1, 1);
+  run.reallocated('a', { cpu: 0.5 }); // late: the stage is done
+  expect(run.status().stages.a?.allocation).toEqual({ cpu: 1 });
+});
