@@ -12,6 +12,7 @@ import {
   simulate,
   type PolicyName,
   type SimulationMetrics,
+  type SimulationTrace,
   type Workload,
 } from '../../simulator';
 import { UsageError } from '../context';
@@ -25,6 +26,10 @@ export interface SimulateCommandOptions {
   json?: boolean;
   /** Also write an HTML report (every policy side by side) to this file. */
   html?: string;
+  /** Seconds from a grant to its stage running (admission round trips; capacity held). @default 0 */
+  startLatencySeconds?: number;
+  /** Seconds from a stage's end to its capacity returning and its dependents becoming ready. @default 0 */
+  releaseLatencySeconds?: number;
 }
 
 const USAGE_ERROR_NAMES = new Set(['InvalidWorkloadError', 'WorkloadReadError', 'UnknownPolicyError']);
@@ -85,7 +90,22 @@ export function simulateCommand(file: string, options: SimulateCommandOptions = 
     throw new UsageError(`unknown policy "${String(policy)}" (known: ${POLICY_NAMES.join(', ')})`);
   const workload = loadForCli(file);
   const policies: readonly PolicyName[] = options.html === undefined ? [policy] : POLICY_NAMES;
-  const traces = policies.map((p) => simulate(workload, { policy: p }));
+  const latencies = {
+    ...(options.startLatencySeconds === undefined
+      ? {}
+      : { startLatencySeconds: options.startLatencySeconds }),
+    ...(options.releaseLatencySeconds === undefined
+      ? {}
+      : { releaseLatencySeconds: options.releaseLatencySeconds }),
+  };
+  let traces: SimulationTrace[];
+  try {
+    traces = policies.map((p) => simulate(workload, { policy: p, ...latencies }));
+  } catch (err) {
+    if (err instanceof Error && err.name === 'InvalidSimulationOptionError')
+      throw new UsageError(err.message);
+    throw err;
+  }
   const chosen = traces[policies.indexOf(policy)];
   if (chosen === undefined) throw new UsageError(`unknown policy "${policy}"`);
   const metrics = computeMetrics(chosen);
@@ -103,6 +123,8 @@ interface SimulateCliOptions {
   policy: PolicyName;
   json?: boolean;
   html?: string;
+  startLatency?: number;
+  releaseLatency?: number;
   swf?: string;
   priorityMap?: string;
   cluster?: string;
@@ -207,6 +229,16 @@ export function registerSimulateCommands(program: Command): void {
     .option('--policy <name>', `${POLICY_NAMES.join(' | ')}`, parsePolicy, 'quartermaster')
     .option('--json', 'print the metrics as one JSON object')
     .option('--html <file>', 'also write an HTML report comparing every policy')
+    .option(
+      '--start-latency <seconds>',
+      "seconds from a grant to the stage running (a real deployment's admission round trips)",
+      number('--start-latency'),
+    )
+    .option(
+      '--release-latency <seconds>',
+      'seconds from a stage ending to its capacity returning and its dependents becoming ready',
+      number('--release-latency'),
+    )
     .option('--swf <file>', 'replay a Standard Workload Format log (.swf or .swf.gz) instead of a workload')
     .option('--priority-map <map>', 'SWF: group:2=8,queue:0=7,default=4 (first match wins)')
     .option(
@@ -242,6 +274,8 @@ export function registerSimulateCommands(program: Command): void {
         policy: opts.policy,
         ...(opts.json === true ? { json: true } : {}),
         ...(opts.html === undefined ? {} : { html: opts.html }),
+        ...(opts.startLatency === undefined ? {} : { startLatencySeconds: opts.startLatency }),
+        ...(opts.releaseLatency === undefined ? {} : { releaseLatencySeconds: opts.releaseLatency }),
       });
     });
 }

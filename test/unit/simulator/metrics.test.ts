@@ -104,6 +104,15 @@ describe('qm simulate', () => {
     expect(JSON.parse(out)).toMatchObject({ policy: 'priority', makespanSeconds: 30, overcommitEvents: 0 });
   });
 
+  it('--start-latency / --release-latency delay every start (capacity held meanwhile)', () => {
+    simulateCommand(file, { policy: 'fifo', json: true, startLatencySeconds: 1, releaseLatencySeconds: 0.5 });
+    // Three 10 s stages in a row on one node: each adds 1 s before and 0.5 s after.
+    expect(JSON.parse(out)).toMatchObject({ policy: 'fifo', makespanSeconds: 34.5 });
+    expect(() => simulateCommand(file, { startLatencySeconds: -1 })).toThrow(
+      expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(/startLatencySeconds/) }),
+    );
+  });
+
   it('prints a summary by default', () => {
     simulateCommand(file);
     expect(out).toMatch(/policy quartermaster: makespan 30\.0 s/);
