@@ -1,11 +1,11 @@
 import { pipelineResult, startPipeline } from '../../../src/client';
 import type { Database } from '../../../src/ledger/db';
-import { checkInvariant } from '../../../src/ledger/invariant';
 import { snapshot } from '../../../src/ledger/snapshot';
 import { defineStage } from '../../../src/handlers/registry';
 import type { PipelineResult } from '../../../src/pipeline/types';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
+import { watchLedger } from '../../support/ledger-watch';
 
 // One cluster per file: a shared task queue, a ledger schema and a scheduler of its own, and node n1
 // declared with 4 cores (no monitor, so the host's real load does not move the numbers).
@@ -33,30 +33,8 @@ async function run(def: unknown, importance?: number) {
   return startPipeline(t.client, def, { taskQueue: t.taskQueue, workflowId: uniqueId('adm'), importance });
 }
 
-/** Samples Σ granted cpu on n1 and the invariant every 50 ms until stopped. */
-function watchLedger() {
-  let maxCpu = 0;
-  let violations = 0;
-  let stop = false;
-  const done = (async () => {
-    while (!stop) {
-      const snap = await snapshot(db, new Date());
-      maxCpu = Math.max(maxCpu, snap.nodes.find((n) => n.id === 'n1')?.granted.cpu ?? 0);
-      violations += (await checkInvariant(db)).length;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return {
-    async stop() {
-      stop = true;
-      await done;
-      return { maxCpu, violations };
-    },
-  };
-}
-
 test('12 pipelines wanting 2–4 cpu on a 4-cpu node: never more than 4 granted, all complete on n1', async () => {
-  const watch = watchLedger();
+  const watch = watchLedger(db, 'n1');
   const handles = await Promise.all(
     Array.from({ length: 12 }, (_, i) =>
       run(oneStage(`mix-${i}`, { priority: (i % 10) + 1, resources: { desired: { cpu: 2 + (i % 3) } } })),

@@ -9,6 +9,7 @@ import { snapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
+import { watchLedger } from '../../support/ledger-watch';
 
 // Graceful degradation end to end: one node of 4 cpu (no monitor), a low-priority stage holding all of it
 // (desired 4, minimum 1), then a high-priority stage wanting 3.
@@ -107,33 +108,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** Samples Σ granted cpu on d1 and the invariant every 50 ms until stopped. */
-function watchLedger() {
-  let maxCpu = 0;
-  let violations = 0;
-  let stop = false;
-  const done = (async () => {
-    while (!stop) {
-      const snap = await snapshot(db, new Date());
-      maxCpu = Math.max(maxCpu, snap.nodes.find((n) => n.id === 'd1')?.granted.cpu ?? 0);
-      violations += (await checkInvariant(db)).length;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return {
-    async stop() {
-      stop = true;
-      await done;
-      return { maxCpu, violations };
-    },
-  };
-}
-
 const LOW = { desired: { cpu: 4 }, minimum: { cpu: 1 } };
 const HIGH = { desired: { cpu: 3 } };
 
 test('a running stage that accepts shrinks to its minimum and the waiting high-priority stage starts beside it', async () => {
-  const watch = watchLedger();
+  const watch = watchLedger(db, 'd1');
   const low = await start(stage('low', 'test.shrinkable', 1, LOW));
   await until('the low stage to run', async () =>
     (await reservationOf(low.workflowId))?.state === 'running' && runs.has(low.workflowId) ? true : undefined,
@@ -179,7 +158,7 @@ test('a running stage that accepts shrinks to its minimum and the waiting high-p
 });
 
 test('a running stage with no listener keeps its grant; the high-priority stage waits until it ends', async () => {
-  const watch = watchLedger();
+  const watch = watchLedger(db, 'd1');
   const low = await start(stage('low-stubborn', 'test.stubborn', 1, LOW));
   const lowKey = await until('the stubborn stage to run', async () => {
     const r = await reservationOf(low.workflowId);
