@@ -13,7 +13,7 @@ import {
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
 import { buildModel, EPSILON, HOST_COUNT } from './model';
 import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
-import { scoreBreakdown, scoreOf } from './score';
+import { breakdownAt, FACTOR_COUNT, writeFactors } from './score';
 import { Trial } from './trial';
 import type {
   ClusterSnapshot,
@@ -132,7 +132,8 @@ export function runCycle(
   const n = pending.length;
   const fitMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
   const sizeMemo = new Float64Array(model.shapeCount).fill(Number.NaN);
-  const breakdowns = new Array<ScoreBreakdown>(n);
+  // Factors stay in one typed array until the rows are built: no object per request while deciding.
+  const factors = new Float64Array(n * FACTOR_COUNT);
   const scores = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const req = pending[i] as PendingRequest;
@@ -146,7 +147,7 @@ export function runCycle(
       fitMemo[shape] = fit;
       sizeMemo[shape] = size;
     }
-    const breakdown = scoreBreakdown(
+    scores[i] = writeFactors(
       {
         priority: req.priority,
         importance: req.importance,
@@ -155,9 +156,9 @@ export function runCycle(
         sizeShare: size,
       },
       config,
+      factors,
+      i * FACTOR_COUNT,
     );
-    breakdowns[i] = breakdown;
-    scores[i] = scoreOf(breakdown);
   }
 
   // 3. Order: higher score first, then older `readySince`, then key (never input order). Sorting indexes
@@ -341,7 +342,7 @@ export function runCycle(
       rank,
       req,
       scores[i] as number,
-      breakdowns[i] as ScoreBreakdown,
+      breakdownAt(factors, i * FACTOR_COUNT),
       decision.kind,
       text,
     );
@@ -361,7 +362,7 @@ export function runCycle(
       rank,
       req,
       scores[i] as number,
-      breakdowns[i] as ScoreBreakdown,
+      breakdownAt(factors, i * FACTOR_COUNT),
       'wait',
       reason.message,
     );

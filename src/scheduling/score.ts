@@ -33,16 +33,20 @@ function clamp01(x: number): number {
   return x <= 0 ? 0 : x >= 1 ? 1 : x;
 }
 
+/** Number of factors a score sums (the fields of a {@link ScoreBreakdown}, in its order). */
+export const FACTOR_COUNT = 5;
+
 /**
- * Each factor's weighted contribution for one request (they sum to its score), without the wrapper
- * {@link computeScore} adds: the cycle's form, one object per request.
- * @param config - compiled scheduler config; @default DEFAULT_SCHEDULER_CONFIG
+ * Writes each factor's weighted contribution for one request into `out[at … at + 4]` (priority,
+ * importance, fit, age, size) and returns their sum, the score: the cycle's form, which allocates nothing.
  * @throws InvalidSnapshotError for a priority outside 1–10 or a negative / non-finite importance.
  */
-export function scoreBreakdown(
+export function writeFactors(
   inputs: ScoreInputs,
-  config: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG,
-): ScoreBreakdown {
+  config: SchedulerConfig,
+  out: Float64Array,
+  at: number,
+): number {
   const { priority, importance } = inputs;
   if (!(priority >= 1 && priority <= 10))
     throw new InvalidSnapshotError('priority', priority, 'must be 1-10');
@@ -50,18 +54,28 @@ export function scoreBreakdown(
     throw new InvalidSnapshotError('importance', importance, 'must be a finite number >= 0');
   }
   const w = config.weights;
-  return {
-    priority: w.priority * ((priority - 1) / 9),
-    importance: w.importance * (importance / (importance + config.importanceHalfSaturation)),
-    fit: w.fit * clamp01(inputs.fitFraction),
-    age: w.age * clamp01(Math.max(0, inputs.waitSeconds) / config.ageSaturationSeconds),
-    size: w.size * (1 - clamp01(inputs.sizeShare)),
-  };
+  const p = w.priority * ((priority - 1) / 9);
+  const i = w.importance * (importance / (importance + config.importanceHalfSaturation));
+  const f = w.fit * clamp01(inputs.fitFraction);
+  const a = w.age * clamp01(Math.max(0, inputs.waitSeconds) / config.ageSaturationSeconds);
+  const s = w.size * (1 - clamp01(inputs.sizeShare));
+  out[at] = p;
+  out[at + 1] = i;
+  out[at + 2] = f;
+  out[at + 3] = a;
+  out[at + 4] = s;
+  return p + i + f + a + s;
 }
 
-/** The score a breakdown sums to. */
-export function scoreOf(b: ScoreBreakdown): number {
-  return b.priority + b.importance + b.fit + b.age + b.size;
+/** The breakdown stored at `factors[at … at + 4]` by {@link writeFactors}. */
+export function breakdownAt(factors: Float64Array, at: number): ScoreBreakdown {
+  return {
+    priority: factors[at] as number,
+    importance: factors[at + 1] as number,
+    fit: factors[at + 2] as number,
+    age: factors[at + 3] as number,
+    size: factors[at + 4] as number,
+  };
 }
 
 /**
@@ -73,8 +87,9 @@ export function computeScore(
   inputs: ScoreInputs,
   config: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG,
 ): ScoreResult {
-  const breakdown = scoreBreakdown(inputs, config);
-  return { score: scoreOf(breakdown), breakdown };
+  const factors = new Float64Array(FACTOR_COUNT);
+  const score = writeFactors(inputs, config, factors, 0);
+  return { score, breakdown: breakdownAt(factors, 0) };
 }
 
 /**
