@@ -279,11 +279,12 @@ export function runCycle(
           ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
           ...(spec.perShardFloor === undefined ? {} : { perShardFloor: spec.perShardFloor }),
         };
-        // Slices shrink as k grows: when even the smallest slice exceeds every node's free, no count fits.
+        // Slices shrink as k grows: when even the smallest slice fits on no node, no count fits (one scan
+        // of the nodes instead of one per count).
         const { max } = shardCountRange(shardRequest);
         const smallest = max === 0 ? null : model.space.dense('perShard', perShardRequest(shardRequest, max));
         const plan =
-          smallest !== null && !trial.mayFit(smallest)
+          smallest !== null && !(trial.mayFit(smallest) && bestFitNode(trial, smallest) >= 0)
             ? null
             : planShards(shardRequest, shardFitsOn(trial, slotsOf));
         if (plan !== null) {
