@@ -390,7 +390,9 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
     if (badDesired !== null) throw badDesired.error(`pending[${index}].desired`);
     const badMinimum = space.fill(request.minimum, scratch, width);
     if (badMinimum !== null) throw badMinimum.error(`pending[${index}].minimum`);
+    let same = true; // minimum = desired, the common case: one shape, one lookup
     for (let c = 0; c < width; c++) {
+      if ((scratch[width + c] as number) !== (scratch[c] as number)) same = false;
       if ((scratch[width + c] as number) > (scratch[c] as number)) {
         throw new InvalidSnapshotError(
           `pending[${index}].minimum.${space.names[c] as string}`,
@@ -401,8 +403,9 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
     }
     if (request.shard?.perShardFloor !== undefined)
       space.dense(`pending[${index}].shard.perShardFloor`, request.shard.perShardFloor);
-    desiredShapes[index] = shapeOf(0);
-    minimumShapes[index] = shapeOf(width * 2);
+    const desiredShape = shapeOf(0);
+    desiredShapes[index] = desiredShape;
+    minimumShapes[index] = same ? desiredShape : shapeOf(width * 2);
   }
   let requests: CompiledRequest[] | undefined;
   return {
