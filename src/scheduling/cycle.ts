@@ -98,12 +98,15 @@ function shardFitsOn(
  * 1. `desired` fits on a usable node (and in the pools) → `grant` on the best-fitting node;
  * 2. else `minimum` fits → `grant` with `reduced: true`: `minimum + α · (desired − minimum)` with the
  *    largest common `α` any node allows;
- * 3. else shardable → `shard` with the smallest count whose slices fit together ({@link planShards});
+ * 3. else, with `expectedSeconds`, backfill: `grant` into a hold's capacity (at desired, else reduced) when
+ *    it will have finished by the time the holder is projected to fit ({@link backfillInto});
+ * 4. else shardable → `shard` with the smallest count whose slices fit together ({@link planShards});
  *    the slices' capacity is set aside for the rest of the cycle;
- * 4. else `wait` with a reason; the first `config.maxHolds` such requests hold what they need on their
- *    closest node, so lower-scored requests only backfill around them. A holder's reason describes the
- *    capacity when it was considered; other waits' reasons describe the capacity left after the whole
- *    cycle (what will be free once its decisions are committed).
+ * 5. else `wait` with a reason; the first `config.maxHolds` such requests hold what they need on their
+ *    closest node (with the time they are projected to fit, `Hold.startsAt`), so lower-scored requests
+ *    only use it as in 3. A holder's reason describes the capacity when it was considered; other waits'
+ *    reasons describe the capacity left after the whole cycle (what will be free once its decisions are
+ *    committed).
  *
  * Effective free on a node is `min(capacity − granted, capacity − forecast upper band − margin)` for
  * monitored resources and `capacity − granted` otherwise; pools are `capacity − granted`, cluster-wide;
@@ -122,8 +125,8 @@ export function runCycle(
   const trial = new Trial(model);
   const nowMs = now.getTime();
 
-  // 2. Score every request against the snapshot's free capacity (fit and size memoised per desired shape).
-  // The model's per-request arrays (struct of arrays: no object per request on the hot path).
+  // 2. Score every request against the snapshot's free capacity (fit and size memoised per desired shape),
+  // reading the model's per-request arrays (struct of arrays: no object per request on the hot path).
   const pending = model.pending;
   const desiredShapes = model.desiredShapes;
   const minimumShapes = model.minimumShapes;
