@@ -54,6 +54,8 @@ export function runningReleases(
 /**
  * When `minimum` is projected to fit on node `slot` (and in the pools): the earliest release end at which
  * the trial's free capacity plus everything released by then covers it; `nowMs` when it fits already.
+ * Assumes what a grant releases becomes free, i.e. that its measured usage leaves with it (load nobody
+ * granted is taken to stay as forecast).
  * @returns epoch ms, or null when the known releases never make it fit.
  */
 export function projectedStart(
