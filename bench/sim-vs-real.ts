@@ -66,26 +66,32 @@ interface ReservationTimes {
   shard_index: number | null;
   granted: Record<string, number> | null;
   desired: Record<string, number>;
+  requested_at: Date;
   granted_at: Date | null;
   started_at: Date | null;
   ended_at: Date | null;
 }
 
 /**
- * The real deployment's round trips, from the ledger: grant → handler running (`started_at − granted_at`),
- * and handler's work done → capacity released (`ended_at − started_at −` the stage's work at its
- * allocation), medians over the whole stages (shards' work is not known per row).
+ * The real deployment's round trips, from the ledger: stage ready → request recorded (`requested_at −` the
+ * ready time seen by the workflows), grant → handler running (`started_at − granted_at`), and handler's
+ * work done → capacity released (`ended_at − started_at −` the stage's work at its allocation); medians
+ * (request and release over whole stages only: a shard's ready time and work are not known per row).
  */
 function measuredLatencies(
   rows: ReservationTimes[],
   workload: Workload,
-): { start: number; release: number; n: number } {
+  ready: Map<string, number>,
+): { request: number; start: number; release: number; n: number } {
+  const requests: number[] = [];
   const starts: number[] = [];
   const releases: number[] = [];
   for (const r of rows) {
+    const i = /^simreal-(\d+)-/.exec(r.workflow_id)?.[1];
+    const readyAt = i === undefined || r.shard_index !== null ? undefined : ready.get(`${i}/${r.stage_id}`);
+    if (readyAt !== undefined) requests.push((r.requested_at.getTime() - readyAt) / 1000);
     if (r.granted_at === null || r.started_at === null) continue;
     starts.push((r.started_at.getTime() - r.granted_at.getTime()) / 1000);
-    const i = /^simreal-(\d+)-/.exec(r.workflow_id)?.[1];
     const sub = i === undefined ? undefined : workload.submissions[Number(i)];
     const seconds = sub?.durations[r.stage_id];
     if (r.shard_index !== null || r.ended_at === null || seconds === undefined) continue;
@@ -93,22 +99,45 @@ function measuredLatencies(
     const share = want > 0 ? Math.max(0.01, Math.min(1, (r.granted?.cpu ?? want) / want)) : 1;
     releases.push((r.ended_at.getTime() - r.started_at.getTime()) / 1000 - seconds / share);
   }
-  return { start: median(starts), release: Math.max(0, median(releases)), n: starts.length };
+  return {
+    request: Math.max(0, median(requests)),
+    start: median(starts),
+    release: Math.max(0, median(releases)),
+    n: starts.length,
+  };
 }
 
-/** Real waits per band: a stage's start minus when it became ready (submission, or its last dependency). */
-function realWaits(workload: Workload, results: PipelineResult[], submittedAt: number[]): Waits {
-  const waits: Waits = { high: [], mid: [], low: [] };
+/** When each stage became ready in the real run (epoch ms): its submission, or its last dependency's end. Key `i/stage`. */
+function readyTimes(
+  workload: Workload,
+  results: PipelineResult[],
+  submittedAt: number[],
+): Map<string, number> {
+  const ready = new Map<string, number>();
   workload.submissions.forEach((s, i) => {
     const r = results[i] as PipelineResult;
     for (const stage of s.definition.stages) {
       const deps = stage.dependsOn;
-      const ready =
+      ready.set(
+        `${i}/${stage.id}`,
         deps.length === 0
           ? (submittedAt[i] as number)
-          : Math.max(...deps.map((d) => Date.parse(r.stages[d]?.completedAt ?? '')));
+          : Math.max(...deps.map((d) => Date.parse(r.stages[d]?.completedAt ?? ''))),
+      );
+    }
+  });
+  return ready;
+}
+
+/** Real waits per band: a stage's start (its admission, in the workflow) minus when it became ready. */
+function realWaits(workload: Workload, results: PipelineResult[], ready: Map<string, number>): Waits {
+  const waits: Waits = { high: [], mid: [], low: [] };
+  workload.submissions.forEach((s, i) => {
+    const r = results[i] as PipelineResult;
+    for (const stage of s.definition.stages) {
       const started = Date.parse(r.stages[stage.id]?.startedAt ?? '');
-      waits[bandOf(stage.priority)].push(Math.max(0, (started - ready) / 1000));
+      const at = ready.get(`${i}/${stage.id}`) as number;
+      waits[bandOf(stage.priority)].push(Math.max(0, (started - at) / 1000));
     }
   });
   return waits;
@@ -201,7 +230,7 @@ export async function run(args: string[]): Promise<void> {
     const ledger = await openDatabase({ connectionString: cluster.databaseUrl, schema: cluster.schema });
     try {
       const { rows } = await ledger.pool.query<ReservationTimes>(
-        `SELECT workflow_id, stage_id, shard_index, granted, desired, granted_at, started_at, ended_at
+        `SELECT workflow_id, stage_id, shard_index, granted, desired, requested_at, granted_at, started_at, ended_at
            FROM qm_reservations`,
       );
       times = rows;
@@ -211,9 +240,11 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await cluster.close();
   }
-  const real = realWaits(workload, results, submittedAt);
-  const latency = measuredLatencies(times, workload);
+  const ready = readyTimes(workload, results, submittedAt);
+  const real = realWaits(workload, results, ready);
+  const latency = measuredLatencies(times, workload, ready);
   const calibrated = simulatedWaits(workload, {
+    requestLatencySeconds: latency.request,
     startLatencySeconds: latency.start,
     releaseLatencySeconds: latency.release,
   });
@@ -245,9 +276,11 @@ export async function run(args: string[]): Promise<void> {
     '',
     `Both runs tell the scheduler each stage's expected run time (the workload's \`expectedSeconds\`, i.e. its`,
     "duration), so both backfill. Measured in the real run's ledger (medians over " +
-      `${latency.n} reservations): grant → handler running ${(latency.start * 1000).toFixed(0)} ms, work done → ` +
-      `capacity released ${(latency.release * 1000).toFixed(0)} ms. "Simulated + latencies" replays the workload with`,
-    'those as `startLatencySeconds` / `releaseLatencySeconds` (capacity held, work not yet running or done).',
+      `${latency.n} reservations): stage ready → request recorded ${(latency.request * 1000).toFixed(0)} ms, ` +
+      `grant → handler running ${(latency.start * 1000).toFixed(0)} ms, work done → capacity released ` +
+      `${(latency.release * 1000).toFixed(0)} ms. "Simulated + latencies" replays the workload with those as`,
+    '`requestLatencySeconds` / `startLatencySeconds` / `releaseLatencySeconds` (capacity held while the work',
+    'has not started or has ended).',
     '',
     markdownTable(
       ['band', 'wait', 'stages', 'real s', 'simulated s', 'error', 'simulated + latencies s', 'error'],

@@ -49,6 +49,11 @@ export interface SimulateOptions {
   /** Forecast horizon the core plans on, seconds (1–10). @default 10 */
   forecastHorizonSeconds?: number;
   /**
+   * Seconds from a stage becoming ready (or a shard being created) to its request reaching the scheduler
+   * (a real deployment's workflow task and request activity); its age counts from then. @default 0
+   */
+  requestLatencySeconds?: number;
+  /**
    * Seconds from a grant to its stage actually running (the decision's signal, the activity's dispatch to
    * the node): the capacity is held meanwhile. Models a real deployment's admission round trips. @default 0
    */
@@ -71,6 +76,7 @@ export interface SimulateOptions {
 type SimEvent =
   | { readonly kind: 'submit'; readonly index: number; readonly submission: WorkloadSubmission }
   | { readonly kind: 'complete'; readonly key: string; readonly version: number }
+  | { readonly kind: 'request'; readonly entry: PendingEntry }
   | { readonly kind: 'wake' }
   | { readonly kind: 'tick' };
 
@@ -185,6 +191,7 @@ export function simulateSubmissions(
   const horizon = options.forecastHorizonSeconds ?? 10;
   if (!(horizon >= 1 && horizon <= 10))
     throw new InvalidSimulationOptionError('forecastHorizonSeconds', horizon, 'must be 1–10');
+  const requestLatency = nonNegativeOption('requestLatencySeconds', options.requestLatencySeconds ?? 0);
   const startLatency = nonNegativeOption('startLatencySeconds', options.startLatencySeconds ?? 0);
   const releaseLatency = nonNegativeOption('releaseLatencySeconds', options.releaseLatencySeconds ?? 0);
   const estimateLimit = options.estimateLimit ?? 200;
@@ -362,6 +369,11 @@ export function simulateSubmissions(
     if (stage.record.startedAt === null) stage.record.startedAt = t + startLatency;
     push(t + startLatency + work / rate + releaseLatency, { kind: 'complete', key, version: 0 });
   };
+  /** A request reaches the scheduler `requestLatency` after `t` (at once without one). */
+  function enqueue(t: number, entry: PendingEntry): void {
+    if (requestLatency === 0) pending.set(entry.request.key, entry);
+    else push(t + requestLatency, { kind: 'request', entry });
+  }
   function makeReady(stage: StageState, t: number): void {
     stage.record.readyAt = t;
     const desired = stage.def.resources?.desired ?? {};
@@ -384,7 +396,7 @@ export function simulateSubmissions(
       return;
     }
     const shard = shardSpecOf(stage.def);
-    pending.set(stage.key, {
+    enqueue(t, {
       request: {
         key: stage.key,
         workflowId: stage.pipeline.workflowId,
@@ -394,7 +406,7 @@ export function simulateSubmissions(
         importance: 0,
         desired,
         minimum,
-        readySince: new Date(t * 1000),
+        readySince: new Date((t + requestLatency) * 1000),
         ...(shard === undefined ? {} : { shard }),
         ...(Number.isFinite(stage.expectedSeconds) ? { expectedSeconds: stage.expectedSeconds } : {}),
       },
@@ -530,7 +542,7 @@ export function simulateSubmissions(
     for (let i = 0; i < d.shardCount; i++) {
       const share = shardShare(d.shardCount, i, spec?.itemCount);
       const key = `${entry.request.key}#${i}`;
-      pending.set(key, {
+      enqueue(t, {
         request: {
           key,
           workflowId: entry.request.workflowId,
@@ -540,7 +552,7 @@ export function simulateSubmissions(
           importance: 0,
           desired: d.perShard,
           minimum,
-          readySince: new Date(t * 1000),
+          readySince: new Date((t + requestLatency) * 1000),
           ...(Number.isFinite(entry.expectedSeconds)
             ? { expectedSeconds: entry.expectedSeconds * share }
             : {}),
@@ -704,6 +716,7 @@ export function simulateSubmissions(
         pullSubmission();
         submit(ev.index, ev.submission, t);
       } else if (ev.kind === 'complete') complete(ev.key, ev.version, t);
+      else if (ev.kind === 'request') pending.set(ev.entry.request.key, ev.entry);
     }
     const progressed = pending.size > 0 ? round(t) : false;
     recordUtilization(t);

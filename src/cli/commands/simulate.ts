@@ -26,6 +26,8 @@ export interface SimulateCommandOptions {
   json?: boolean;
   /** Also write an HTML report (every policy side by side) to this file. */
   html?: string;
+  /** Seconds from a stage becoming ready to its request reaching the scheduler. @default 0 */
+  requestLatencySeconds?: number;
   /** Seconds from a grant to its stage running (admission round trips; capacity held). @default 0 */
   startLatencySeconds?: number;
   /** Seconds from a stage's end to its capacity returning and its dependents becoming ready. @default 0 */
@@ -91,6 +93,9 @@ export function simulateCommand(file: string, options: SimulateCommandOptions = 
   const workload = loadForCli(file);
   const policies: readonly PolicyName[] = options.html === undefined ? [policy] : POLICY_NAMES;
   const latencies = {
+    ...(options.requestLatencySeconds === undefined
+      ? {}
+      : { requestLatencySeconds: options.requestLatencySeconds }),
     ...(options.startLatencySeconds === undefined
       ? {}
       : { startLatencySeconds: options.startLatencySeconds }),
@@ -123,6 +128,7 @@ interface SimulateCliOptions {
   policy: PolicyName;
   json?: boolean;
   html?: string;
+  requestLatency?: number;
   startLatency?: number;
   releaseLatency?: number;
   swf?: string;
@@ -230,6 +236,11 @@ export function registerSimulateCommands(program: Command): void {
     .option('--json', 'print the metrics as one JSON object')
     .option('--html <file>', 'also write an HTML report comparing every policy')
     .option(
+      '--request-latency <seconds>',
+      'seconds from a stage becoming ready to its request reaching the scheduler',
+      number('--request-latency'),
+    )
+    .option(
       '--start-latency <seconds>',
       "seconds from a grant to the stage running (a real deployment's admission round trips)",
       number('--start-latency'),
@@ -274,6 +285,7 @@ export function registerSimulateCommands(program: Command): void {
         policy: opts.policy,
         ...(opts.json === true ? { json: true } : {}),
         ...(opts.html === undefined ? {} : { html: opts.html }),
+        ...(opts.requestLatency === undefined ? {} : { requestLatencySeconds: opts.requestLatency }),
         ...(opts.startLatency === undefined ? {} : { startLatencySeconds: opts.startLatency }),
         ...(opts.releaseLatency === undefined ? {} : { releaseLatencySeconds: opts.releaseLatency }),
       });

@@ -66,6 +66,13 @@ describe('hand-checked schedules', () => {
     expect(times(trace)).toEqual({ a: [1, 11.5], c: [12.5, 23], b: [24, 34.5] });
   });
 
+  it('a request latency delays when the scheduler first sees a ready stage', () => {
+    const trace = simulate(fixture('order'), { policy: 'fifo', requestLatencySeconds: 2 });
+    // a (ready 0) is requested at 2 and starts then; c and b queue behind it as before.
+    expect(times(trace)).toEqual({ a: [2, 12], c: [12, 22], b: [22, 32] });
+    expect(trace.stages.find((st) => st.pipeline === 'a')?.readyAt).toBe(0);
+  });
+
   it('a reduced grant stretches the run in proportion to its CPU share', () => {
     const w = workload({ cpu: 4 }, [
       job(0, 'a', 5, { cpu: 2 }, 10),
@@ -265,6 +272,7 @@ describe('options', () => {
     [{ forecastHorizonSeconds: 11 }, 'InvalidSimulationOptionError'],
     [{ estimateLimit: -1 }, 'InvalidSimulationOptionError'],
     [{ startLatencySeconds: -1 }, 'InvalidSimulationOptionError'],
+    [{ requestLatencySeconds: Infinity }, 'InvalidSimulationOptionError'],
     [{ releaseLatencySeconds: Number.NaN }, 'InvalidSimulationOptionError'],
     [{ scheduler: { weights: { age: 0.1 } } }, 'InvalidSchedulerOptionError'],
   ])('%j is rejected with %s', (options, errorName) => {
