@@ -152,3 +152,46 @@ test('forecastUsage ignores missing, stale, malformed or other-horizon forecasts
   expect(forecastUsage(forecast, null, now, 30_000)).toBeUndefined();
   expect(forecastUsage({ '10': { cpu: { value: 'x' } } }, ago(0), now, 30_000)).toBeUndefined();
 });
+
+test('expected run times reach the core: pending expectedSeconds, running expectedEndAt (stretched when reduced)', () => {
+  const c = toClusterSnapshot({
+    ...ledger,
+    pending: [
+      reservation('p', 'w', { expectedSeconds: 30 }),
+      reservation('q', 'w', { expectedSeconds: null }),
+    ],
+    active: [
+      // Full grant, granted 10 s ago, expected 60 s: ends in 50 s.
+      reservation('full', 'w', {
+        state: 'running',
+        nodeId: 'n1',
+        granted: { cpu: 2 },
+        grantedAt: ago(10_000),
+        expectedSeconds: 60,
+      }),
+      // Half its desired cpu: 60 s of work take 120 s.
+      reservation('half', 'w', {
+        state: 'running',
+        nodeId: 'n1',
+        granted: { cpu: 1 },
+        grantedAt: ago(10_000),
+        expectedSeconds: 60,
+      }),
+      reservation('unknown', 'w', {
+        state: 'running',
+        nodeId: 'n1',
+        granted: { cpu: 1 },
+        grantedAt: ago(10_000),
+        expectedSeconds: null,
+      }),
+    ],
+  } as LedgerSnapshot);
+  expect(c.pending.map((p) => p.expectedSeconds)).toEqual([30, undefined]);
+  expect(c.pending[1]).not.toHaveProperty('expectedSeconds');
+  const ends = Object.fromEntries(c.running.map((g) => [g.key, g.expectedEndAt?.getTime()]));
+  expect(ends).toEqual({
+    full: now.getTime() + 50_000,
+    half: now.getTime() + 110_000,
+    unknown: undefined,
+  });
+});
