@@ -5,7 +5,6 @@ import type { AllocationOffer } from '../../../src/handlers/types';
 import type { Database } from '../../../src/ledger/db';
 import { checkInvariant } from '../../../src/ledger/invariant';
 import { shrinkState } from '../../../src/ledger/shrink';
-import { snapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
@@ -91,10 +90,18 @@ async function start(def: unknown) {
   return startPipeline(t.client, def, { taskQueue: t.taskQueue, workflowId: uniqueId('deg') });
 }
 
-/** The reservation of `workflowId`'s stage in the ledger (any state), or undefined. */
-async function reservationOf(workflowId: string): Promise<ReservationRecord | undefined> {
-  const snap = await snapshot(db, new Date());
-  return [...snap.pending, ...snap.active].find((r) => r.workflowId === workflowId);
+/**
+ * The latest reservation of `workflowId`'s stage in the ledger, in any state: a fast stage may already be
+ * released between two polls, and then it is in neither the snapshot's pending nor its active list.
+ */
+async function reservationOf(
+  workflowId: string,
+): Promise<Pick<ReservationRecord, 'key' | 'state' | 'granted'> | undefined> {
+  const { rows } = await db.pool.query<Pick<ReservationRecord, 'key' | 'state' | 'granted'>>(
+    'SELECT key, state, granted FROM qm_reservations WHERE workflow_id = $1 ORDER BY requested_at DESC LIMIT 1',
+    [workflowId],
+  );
+  return rows[0];
 }
 
 /** Polls `probe` every 100 ms until it returns a value (or `timeoutMs` passes: then throws `what`). */
@@ -205,8 +212,9 @@ test('the built-in qm.sleep accepts offers: a long low-priority sleep makes room
   expect(lowNow?.granted).toEqual({ cpu: 1 });
   expect(highResult.stages.work).toMatchObject({ status: 'completed', allocation: { cpu: 3 } });
   await low.cancel();
-  await until('the cancelled sleep to release', async () =>
-    (await reservationOf(low.workflowId)) === undefined ? true : undefined,
-  );
+  await until('the cancelled sleep to release', async () => {
+    const state = (await reservationOf(low.workflowId))?.state;
+    return state !== 'granted' && state !== 'running' ? true : undefined;
+  });
   expect(await checkInvariant(db)).toEqual([]);
 });
