@@ -144,8 +144,6 @@ export interface CompiledRequest {
   readonly minimumShape: number;
   /** `readySince` in epoch ms. */
   readonly readyMs: number;
-  /** The request's `expectedSeconds` (validated), copied so the hot loop reads one object shape. */
-  readonly expectedSeconds: number | undefined;
 }
 
 /** The dense model of one snapshot. */
@@ -419,7 +417,6 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
       requests ??= pending.map((request, index) => {
         const desiredShape = desiredShapes[index] as number;
         const minimumShape = minimumShapes[index] as number;
-        const e = expectedSeconds[index] as number;
         return {
           index,
           request,
@@ -428,7 +425,6 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
           desiredShape,
           minimumShape,
           readyMs: readyMs[index] as number,
-          expectedSeconds: Number.isNaN(e) ? undefined : e,
         };
       });
       return requests;
