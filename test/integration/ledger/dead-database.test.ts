@@ -7,17 +7,9 @@ import { snapshot } from '../../../src/ledger/snapshot';
 import { checkInvariant } from '../../../src/ledger/invariant';
 import { dropSchema, openTestDatabase } from '../../support/env';
 import pg from 'pg';
+import { errorOf } from '../../support/errors';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
-
-async function errorOf(p: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('a dead database', () => {
   let db: Database;

@@ -17,6 +17,7 @@ import {
 import { snapshot } from '../../../src/ledger/snapshot';
 import type { LockStrategy, ReservationState } from '../../../src/ledger/types';
 import { dropSchema, openTestDatabase } from '../../support/env';
+import { errorOf } from '../../support/errors';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -41,15 +42,6 @@ afterAll(async () => {
 function request(over: Partial<ReservationRequest> = {}): ReservationRequest {
   seq++;
   return { key: `k${seq}`, workflowId: `wf${seq}`, stageId: 's', priority: 5, desired: { cpu: 1 }, ...over };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Brings a fresh reservation into `state` by real operations. */

@@ -21,6 +21,7 @@ import {
 import { snapshot } from '../../../src/ledger/snapshot';
 import type { ResourceVector } from '../../../src/ledger/types';
 import { dropSchema, openTestDatabase } from '../../support/env';
+import { errorOf } from '../../support/errors';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -68,15 +69,6 @@ async function blocked(desired: ResourceVector = { cpu: 3 }): Promise<string> {
 async function nodeGranted(nodeId: string): Promise<ResourceVector> {
   const snap = await snapshot(db, at(10));
   return snap.nodes.find((n) => n.id === nodeId)?.granted ?? {};
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('checkOfferVector (pure)', () => {

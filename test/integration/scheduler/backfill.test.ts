@@ -6,6 +6,7 @@ import type { ReservationRecord } from '../../../src/ledger/types';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { watchLedger } from '../../support/ledger-watch';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
+import { until } from '../../support/poll';
 
 // Backfill by expected run time end to end: one node of 4 cpu (no monitor). A low-priority stage holds 2 cpu
 // and is expected to run 60 s; a priority-10 stage wanting all 4 waits and holds the other 2. A short stage
@@ -67,31 +68,27 @@ async function reservationOf(workflowId: string): Promise<ReservationRecord | un
   return [...snap.pending, ...snap.active].find((r) => r.workflowId === workflowId);
 }
 
-/** Polls `probe` every 100 ms until it returns a value (or `timeoutMs` passes: then throws `what`). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('a short stage backfills into capacity held for a big one; a stage of unknown run time waits', async () => {
   const watch = watchLedger(db, 'b1');
   const long = await start(stage('long', 'test.gated', 3, 2, 60));
-  await until('the long stage to run', async () =>
-    (await reservationOf(long.workflowId))?.state === 'running' && gates.has(long.workflowId)
-      ? true
-      : undefined,
+  await until(
+    'the long stage to run',
+    async () =>
+      (await reservationOf(long.workflowId))?.state === 'running' && gates.has(long.workflowId)
+        ? true
+        : undefined,
+    30_000,
   );
   const big = await start(stage('big', 'qm.echo', 10, 4));
   // The big stage waits and holds the 2 free cpu.
-  await until('the big stage to hold', async () => {
-    const r = await reservationOf(big.workflowId);
-    return r?.state === 'pending' && /holds cpu=2 on b1/.test(r.reason ?? '') ? true : undefined;
-  });
+  await until(
+    'the big stage to hold',
+    async () => {
+      const r = await reservationOf(big.workflowId);
+      return r?.state === 'pending' && /holds cpu=2 on b1/.test(r.reason ?? '') ? true : undefined;
+    },
+    30_000,
+  );
 
   const unknown = await start(stage('unknown', 'qm.echo', 1, 2));
   const short = await start(stage('short', 'qm.echo', 1, 2, 1));
@@ -102,10 +99,14 @@ test('a short stage backfills into capacity held for a big one; a stage of unkno
   expect((await reservationOf(long.workflowId))?.state).toBe('running');
   // The one that does not say how long it runs may not use the held capacity: it is still waiting (its
   // reason is "held for" the big one, or "0 free" once the short one took the held cpu — both true).
-  const waiting = await until('the unknown stage to be decided', async () => {
-    const r = await reservationOf(unknown.workflowId);
-    return r?.reason !== null && r?.reason !== undefined ? r : undefined;
-  });
+  const waiting = await until(
+    'the unknown stage to be decided',
+    async () => {
+      const r = await reservationOf(unknown.workflowId);
+      return r?.reason !== null && r?.reason !== undefined ? r : undefined;
+    },
+    30_000,
+  );
   expect(waiting.state).toBe('pending');
   expect(waiting.reason).toMatch(/held for |has 0 free/);
 

@@ -9,6 +9,7 @@ import type { ReservationRecord } from '../../../src/ledger/types';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
 import { watchLedger } from '../../support/ledger-watch';
+import { until } from '../../support/poll';
 
 // Graceful degradation end to end: one node of 4 cpu (no monitor), a low-priority stage holding all of it
 // (desired 4, minimum 1), then a high-priority stage wanting 3.
@@ -102,17 +103,6 @@ async function reservationOf(
     [workflowId],
   );
   return rows[0];
-}
-
-/** Polls `probe` every 100 ms until it returns a value (or `timeoutMs` passes: then throws `what`). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const LOW = { desired: { cpu: 4 }, minimum: { cpu: 1 } };

@@ -3,35 +3,13 @@ import type { LedgerSnapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
 import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/scheduling/config';
 import type { RankedEntry } from '../../../src/scheduling/types';
+import { reservationRecord } from '../../support/records';
 
 const now = new Date('2026-11-30T12:00:00Z');
 const at = (s: number): string => new Date(now.getTime() + s * 1000).toISOString();
 
 function reservation(key: string, extra: Partial<ReservationRecord> = {}): ReservationRecord {
-  return {
-    key,
-    workflowId: `wf-${key}`,
-    runId: null,
-    stageId: 's',
-    shardIndex: null,
-    priority: 5,
-    importance: 0,
-    desired: { cpu: 4 },
-    minimum: { cpu: 4 },
-    granted: null,
-    nodeId: null,
-    state: 'pending',
-    leaseExpiresAt: null,
-    requestedAt: new Date(now.getTime() - 5000),
-    grantedAt: null,
-    endedAt: null,
-    lastScore: null,
-    scoreBreakdown: null,
-    reason: null,
-    shardSpec: null,
-    expectedSeconds: null,
-    ...extra,
-  };
+  return reservationRecord(key, { requestedAt: new Date(now.getTime() - 5000), ...extra });
 }
 
 function running(

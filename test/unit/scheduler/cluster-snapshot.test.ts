@@ -1,6 +1,7 @@
 import { boostFor, forecastUsage, toClusterSnapshot } from '../../../src/scheduler/cluster-snapshot';
 import type { LedgerSnapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
+import { reservationRecord } from '../../support/records';
 
 const now = new Date('2026-11-30T12:00:00Z');
 const ago = (ms: number): Date => new Date(now.getTime() - ms);
@@ -10,28 +11,14 @@ function reservation(
   workflowId: string,
   extra: Partial<ReservationRecord> = {},
 ): ReservationRecord {
-  return {
-    key,
+  return reservationRecord(key, {
     workflowId,
-    runId: null,
-    stageId: 's',
-    shardIndex: null,
-    priority: 5,
     importance: 1,
     desired: { cpu: 2 },
     minimum: { cpu: 1 },
-    granted: null,
-    nodeId: null,
-    state: 'pending',
-    leaseExpiresAt: null,
     requestedAt: ago(5000),
-    grantedAt: null,
-    endedAt: null,
-    lastScore: null,
-    scoreBreakdown: null,
-    reason: null,
     ...extra,
-  } as ReservationRecord;
+  });
 }
 
 const forecast = {
