@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { expireBoosts } from '../src/ledger/boosts';
 import { commitDecisions, type GrantDecision as LedgerGrant, type WaitNote } from '../src/ledger/commit';
 import type { LazyDatabase } from '../src/ledger/lazy';
+import { getNode } from '../src/ledger/nodes';
 import {
   getReservation,
   releaseReservation as ledgerRelease,
@@ -119,10 +120,9 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     });
   }
 
+  /** The task queue of the node a held reservation is on (it exists: the ledger's foreign key). One row. */
   async function taskQueueOf(nodeId: string): Promise<string> {
-    const db = await deps.ledger.get();
-    const snap = await snapshot(db, new Date(), { staleAfterMs: deps.staleAfterMs });
-    return snap.nodes.find((n) => n.id === nodeId)?.taskQueue ?? `quartermaster-node-${nodeId}`;
+    return (await getNode(await deps.ledger.get(), nodeId)).taskQueue;
   }
 
   /** Records a stage's request; grants it at once when nothing else waits and it fits, else wakes the scheduler. */
