@@ -1,9 +1,9 @@
 import type { LedgerSnapshot } from '../src/ledger/snapshot';
-import type { QueueRow } from '../src/scheduler/types';
+import type { QueueRow } from '../src/admission/types';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { estimateStarts } from '../src/scheduling/estimate';
 import type { RankedEntry } from '../src/scheduling/types';
-import { toClusterSnapshot } from '../src/scheduler/cluster-snapshot';
+import { toClusterSnapshot } from '../src/admission/cluster-snapshot';
 
 /** Most waiting rows estimated per cycle (the rest show `null`). */
 export const DEFAULT_ESTIMATE_LIMIT = 500;

@@ -6,7 +6,7 @@ import type { HandlerRegistry } from '../src/handlers/registry';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { markRunning, renewLease } from '../src/ledger/reservations';
-import { LEASE_RENEW_EVERY_MS } from '../src/scheduler/constants';
+import { LEASE_RENEW_EVERY_MS } from '../src/admission/constants';
 import type { AllocationChange } from '../workflows/messages';
 import { AllocationOffers } from './allocation-offers';
 import { wakeScheduler, type SchedulerAddress } from './wake';

@@ -14,14 +14,14 @@ import {
 } from '../src/ledger/reservations';
 import { expireShrinkOffers } from '../src/ledger/shrink';
 import { snapshot, type LedgerSnapshot } from '../src/ledger/snapshot';
-import { SHRINK_DECLINE_COOLDOWN_MS, SHRINK_OFFER_TTL_MS } from '../src/scheduler/constants';
+import { SHRINK_DECLINE_COOLDOWN_MS, SHRINK_OFFER_TTL_MS } from '../src/admission/constants';
 import type { ReservationRecord, ShardSpecRecord } from '../src/ledger/types';
-import type { AdmissionDecision, AdmissionRequest, CycleReport, QueueRow } from '../src/scheduler/types';
+import type { AdmissionDecision, AdmissionRequest, CycleReport, QueueRow } from '../src/admission/types';
 import { runCycle } from '../src/scheduling/cycle';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/types';
 import { createBoostActivities } from './boosts';
-import { toClusterSnapshot } from '../src/scheduler/cluster-snapshot';
+import { toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import { queueWithEstimates } from './queue-estimates';
 import { proposeShrinks } from './shrink-offers';
 import { wakeScheduler as signalScheduler } from './wake';

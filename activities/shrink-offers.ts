@@ -1,7 +1,7 @@
 import type { Database } from '../src/ledger/db';
 import { offerShrinks, shrinkState, type OfferResult } from '../src/ledger/shrink';
 import type { LedgerSnapshot } from '../src/ledger/snapshot';
-import { toClusterSnapshot } from '../src/scheduler/cluster-snapshot';
+import { toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { degrade } from '../src/scheduling/degrade';
 import type { ClusterSnapshot } from '../src/scheduling/types';

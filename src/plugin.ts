@@ -7,7 +7,7 @@ import type { StageHandlerDefinition } from './handlers/types';
 import { DatabaseNotConfiguredError } from './ledger/errors';
 import { lazyDatabase, type LazyDatabase } from './ledger/lazy';
 import { DEFAULT_STALE_AFTER_MS } from './ledger/types';
-import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID } from './scheduler/constants';
+import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID } from './admission/constants';
 import { compileSchedulerConfig, type SchedulerOptions } from './scheduling/config';
 import { workflowsPath } from './worker/workflows-path';
 

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BoostRequest } from '../src/boosts/boost-request';
 import type { PipelineStatus } from '../src/pipeline/types';
-import type { AdmissionDecision, QueueRow } from '../src/scheduler/types';
+import type { AdmissionDecision, QueueRow } from '../src/admission/types';
 
 /** `status` query on `pipelineWorkflow`: the pipeline's state and every stage's. */
 export const statusQuery = defineQuery<PipelineStatus>('status');

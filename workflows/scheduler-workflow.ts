@@ -7,8 +7,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
-import { SCHEDULER_TICK_MS } from '../src/scheduler/constants';
-import type { QueueRow } from '../src/scheduler/types';
+import { SCHEDULER_TICK_MS } from '../src/admission/constants';
+import type { QueueRow } from '../src/admission/types';
 import { queueQuery, wakeSignal, type SchedulerQueue } from './messages';
 
 /** Input of `schedulerWorkflow` (carried across continue-as-new). */

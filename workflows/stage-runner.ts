@@ -16,8 +16,8 @@ import type {
 } from '../activities';
 import type { ResourceVector, StageDefinition } from '../src/definition/types';
 import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
-import { DECISION_RECHECK_MS } from '../src/scheduler/constants';
-import type { AdmissionDecision } from '../src/scheduler/types';
+import { DECISION_RECHECK_MS } from '../src/admission/constants';
+import type { AdmissionDecision } from '../src/admission/types';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;

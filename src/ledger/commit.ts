@@ -3,6 +3,7 @@ import type { Database } from './db';
 import { InvalidLedgerArgumentError, UnknownNodeError, UnknownPoolError } from './errors';
 import { isStale } from './nodes';
 import { HELD_SQL, type HeldRow } from './rows';
+import { databaseNow } from './clock';
 import { named, withRetries } from './transaction';
 import { DEFAULT_STALE_AFTER_MS, isHostResource, type LockStrategy, type ResourceVector } from './types';
 import { checkId, checkVector, EPSILON } from './vectors';
@@ -56,6 +57,7 @@ export type RejectionReason =
   | 'not-pending'
   | 'duplicate-in-batch'
   | 'node-stale'
+  | 'node-overcommitted'
   | 'below-minimum'
   | 'insufficient-capacity';
 
@@ -97,6 +99,26 @@ export interface CommitOptions {
   staleAfterMs?: number;
   /** Scores and reasons of requests left waiting, written in the same transaction. @default [] */
   waiting?: WaitNote[];
+  /** Requests the scheduler decided to split: the order is stored on the pending row and its waiter told. @default [] */
+  shardOrders?: ShardOrderNote[];
+}
+
+/** A decision to split a pending request into shards, for its waiting requester to read. */
+export interface ShardOrderNote {
+  /** Key of a pending reservation (ignored in any other state). */
+  key: string;
+  /** How many shards. */
+  shardCount: number;
+  /** What each shard asks for. */
+  perShard: ResourceVector;
+}
+
+/**
+ * The NOTIFY channel on which decided keys are announced (one channel per ledger schema, so test schemas
+ * sharing a database never hear each other). Payload: the reservation key.
+ */
+export function decisionChannel(schema: string): string {
+  return `qm_admission_${schema}`;
 }
 
 function checkDecision(d: GrantDecision, i: number): GrantDecision {
@@ -127,30 +149,38 @@ function checkDecision(d: GrantDecision, i: number): GrantDecision {
 export async function commitDecisions(
   db: Database,
   decisions: readonly GrantDecision[],
-  now: Date,
+  now?: Date,
   options: CommitOptions = {},
 ): Promise<CommitResult> {
   const strategy = options.strategy ?? DEFAULT_LOCK_STRATEGY;
-  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const checked = decisions.map(checkDecision);
-  const waiting = options.waiting ?? [];
-  if (checked.length === 0 && waiting.length === 0) return { granted: [], rejected: [] };
+  if (checked.length === 0 && (options.waiting ?? []).length === 0 && (options.shardOrders ?? []).length === 0)
+    return { granted: [], rejected: [] };
   return withRetries(
     db,
     'commit decisions',
-    (client) => commitInTransaction(client, checked, waiting, now, strategy, staleAfterMs),
+    (client) => commitDecisionsIn(client, db.schema, checked, now, options),
     { isolation: strategy === 'serializable' ? 'SERIALIZABLE' : 'READ COMMITTED' },
   );
 }
 
-async function commitInTransaction(
+/**
+ * {@link commitDecisions} inside a transaction the caller holds (the fast path records a request and grants
+ * it in one transaction). `decisions` must already be checked.
+ * @param now the decision time; absent: the database's clock (`now()`), which every lease is computed on.
+ */
+export async function commitDecisionsIn(
   client: pg.PoolClient,
+  schema: string,
   decisions: readonly GrantDecision[],
-  waiting: readonly WaitNote[],
-  now: Date,
-  strategy: LockStrategy,
-  staleAfterMs: number,
+  nowOrDb: Date | undefined,
+  options: CommitOptions = {},
 ): Promise<CommitResult> {
+  const strategy = options.strategy ?? DEFAULT_LOCK_STRATEGY;
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const waiting = options.waiting ?? [];
+  const shardOrders = options.shardOrders ?? [];
+  const now = nowOrDb ?? (await databaseNow(client));
   const lock = strategy === 'row-locks' ? 'FOR UPDATE' : 'FOR SHARE';
   const nodeIds = [...new Set(decisions.map((d) => d.nodeId))].sort();
   const poolNames = [
@@ -159,7 +189,9 @@ async function commitInTransaction(
 
   // 1+2. One round trip takes every lock, in a fixed order: nodes, then pools, then the reservations
   // (locked so a concurrent release or second grant waits for us), each in name order.
-  const keys = [...new Set([...decisions.map((d) => d.key), ...waiting.map((w) => w.key)])].sort();
+  const keys = [
+    ...new Set([...decisions.map((d) => d.key), ...waiting.map((w) => w.key), ...shardOrders.map((o) => o.key)]),
+  ].sort();
   const { rows: lockRows } = await client.query<{
     nodes: Array<{ id: string; capacity: ResourceVector; last_heartbeat: string }> | null;
     pools: Array<{ name: string; capacity: number }> | null;
@@ -202,6 +234,19 @@ async function commitInTransaction(
     }
   }
 
+  // A node whose capacity shrank below what it has granted (re-registered smaller) takes nothing new until
+  // its grants fit again.
+  const overcommitted = new Map<string, string>();
+  for (const [id, node] of nodes) {
+    for (const [resource, capacity] of Object.entries(node.capacity)) {
+      const held = nodeHeld.get(`${id}\u0000${resource}`) ?? 0;
+      if (held > capacity + EPSILON) {
+        overcommitted.set(id, `node "${id}" is overcommitted: ${resource} granted ${held} > capacity ${capacity}`);
+        break;
+      }
+    }
+  }
+
   // 4. Decide each grant against the books, in order, counting the batch's own earlier grants.
   const result: CommitResult = { granted: [], rejected: [] };
   const seen = new Set<string>();
@@ -222,6 +267,11 @@ async function commitInTransaction(
     }
     if (reservation.state !== 'pending') {
       reject(d.key, 'not-pending', `"${d.key}" is ${reservation.state}, not pending`);
+      continue;
+    }
+    const over = overcommitted.get(d.nodeId);
+    if (over !== undefined) {
+      reject(d.key, 'node-overcommitted', over);
       continue;
     }
     if (isStale(node.lastHeartbeat, now, staleAfterMs)) {
@@ -302,6 +352,20 @@ async function commitInTransaction(
         [JSON.stringify(payload), now],
       ),
     );
+  }
+  if (shardOrders.length > 0) {
+    const payload = shardOrders.map((o) => ({ key: o.key, order: { shardCount: o.shardCount, perShard: o.perShard } }));
+    await client.query(
+      `UPDATE qm_reservations r SET shard_order = o.order, updated_at = $2
+         FROM jsonb_to_recordset($1::jsonb) AS o(key text, "order" jsonb)
+        WHERE r.key = o.key AND r.state = 'pending'`,
+      [JSON.stringify(payload), now],
+    );
+  }
+  // 6. Tell the waiting requesters (delivered at COMMIT, only if it commits).
+  const told = [...result.granted.map((g) => g.key), ...shardOrders.map((o) => o.key)];
+  if (told.length > 0) {
+    await client.query(`SELECT pg_notify($1, k) FROM unnest($2::text[]) AS k`, [decisionChannel(schema), told]);
   }
   if (waiting.length > 0) {
     const payload = waiting.map((w) => ({

@@ -10,7 +10,8 @@ import {
 } from './errors';
 import { toReservation, type ReservationRow } from './rows';
 import { named } from './transaction';
-import { transition, type ReservationEvent } from './transition';
+import { transition, type ReservationEvent } from '../admission/lifecycle';
+import { DEFAULT_LEASE_MS } from '../admission/constants';
 import {
   isHostResource,
   type ReservationRecord,
@@ -48,6 +49,13 @@ export interface ReservationRequest {
    * estimates, never enforced. @default null (unknown)
    */
   expectedSeconds?: number;
+  /**
+   * Lease of the pending request, ms from the database's `now()`: its waiter renews it; a lapsed one is
+   * expired by the next cycle (the requester is gone). @default DEFAULT_LEASE_MS
+   */
+  leaseMs?: number;
+  /** A node to place it elsewhere than, when another fits (the node that just lost this stage). @default none */
+  avoidNode?: string;
 }
 
 /** Result of {@link requestReservation}. */
@@ -89,7 +97,7 @@ export interface ReleaseResult {
 
 const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
   granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason,
-  shard_spec, expected_seconds`;
+  shard_spec, expected_seconds, shard_order, avoid_node`;
 
 /** Columns of a reservation, for other ledger modules' SELECTs. */
 export const RESERVATION_SELECT = RESERVATION_COLUMNS;
@@ -113,14 +121,22 @@ function checkShardSpec(spec: ShardSpecRecord): ShardSpecRecord {
   };
 }
 
-function checkRequest(input: ReservationRequest): Required<
-  Omit<ReservationRequest, 'runId' | 'shardIndex' | 'shardSpec' | 'expectedSeconds'>
+/** A request after {@link checkRequest}: every field present, absent ones null. */
+export type CheckedRequest = Required<
+  Omit<ReservationRequest, 'runId' | 'shardIndex' | 'shardSpec' | 'expectedSeconds' | 'avoidNode'>
 > & {
   runId: string | null;
   shardIndex: number | null;
   shardSpec: ShardSpecRecord | null;
   expectedSeconds: number | null;
-} {
+  avoidNode: string | null;
+};
+
+/**
+ * Validates a request at the ledger's edge.
+ * @throws InvalidLedgerArgumentError / InvalidQuantityError naming the field and the bad value.
+ */
+export function checkRequest(input: ReservationRequest): CheckedRequest {
   const key = checkId('request.key', input.key);
   const workflowId = checkId('request.workflowId', input.workflowId);
   const stageId = checkId('request.stageId', input.stageId);
@@ -155,9 +171,14 @@ function checkRequest(input: ReservationRequest): Required<
       );
     }
   }
+  const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
+  if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0)
+    throw new InvalidLedgerArgumentError('request.leaseMs', leaseMs, 'a finite number > 0');
   return {
     key,
     workflowId,
+    leaseMs,
+    avoidNode: input.avoidNode === undefined ? null : checkId('request.avoidNode', input.avoidNode),
     runId: input.runId ?? null,
     stageId,
     shardIndex: input.shardIndex ?? null,
@@ -179,53 +200,73 @@ function checkRequest(input: ReservationRequest): Required<
 export async function requestReservation(
   db: Database,
   input: ReservationRequest,
-  now: Date,
+  now?: Date,
 ): Promise<RequestResult> {
   const r = checkRequest(input);
+  return inTransaction(db, 'request reservation', (client) => insertRequestIn(client, r, now));
+}
+
+/**
+ * {@link requestReservation} inside a transaction the caller holds, for a checked request. A pending
+ * request's lease starts at `now` (absent: the database's clock). A retry (same key) of a request that is
+ * still pending renews its lease.
+ * @throws UnknownPoolError; the driver's error.
+ */
+export async function insertRequestIn(
+  client: pg.PoolClient,
+  r: CheckedRequest,
+  now?: Date,
+): Promise<RequestResult> {
   const custom = Object.keys(r.desired).filter((name) => !isHostResource(name));
-  return inTransaction(db, 'request reservation', async (client) => {
-    if (custom.length > 0) {
-      const { rows } = await client.query<{ name: string }>(
-        'SELECT name FROM qm_pools WHERE name = ANY($1)',
-        [custom],
-      );
-      const known = new Set(rows.map((p) => p.name));
-      const missing = custom.find((name) => !known.has(name));
-      if (missing !== undefined) throw new UnknownPoolError(missing);
-    }
-    const inserted = await client.query<ReservationRow>(
-      named(
-        'qm-request-insert',
-        `INSERT INTO qm_reservations
-              (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
-               state, requested_at, updated_at, shard_spec, expected_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10, $11, $12)
-       ON CONFLICT (key) DO NOTHING
-       RETURNING ${RESERVATION_COLUMNS}`,
-        [
-          r.key,
-          r.workflowId,
-          r.runId,
-          r.stageId,
-          r.shardIndex,
-          r.priority,
-          r.importance,
-          JSON.stringify(r.desired),
-          JSON.stringify(r.minimum),
-          now,
-          r.shardSpec === null ? null : JSON.stringify(r.shardSpec),
-          r.expectedSeconds,
-        ],
-      ),
-    );
-    const row = inserted.rows[0];
-    if (row !== undefined) return { reservation: toReservation(row), created: true };
-    const existing = await client.query<ReservationRow>(
-      `SELECT ${RESERVATION_COLUMNS} FROM qm_reservations WHERE key = $1`,
-      [r.key],
-    );
-    return { reservation: toReservation(existing.rows[0] as ReservationRow), created: false };
-  });
+  if (custom.length > 0) {
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM qm_pools WHERE name = ANY($1)', [
+      custom,
+    ]);
+    const known = new Set(rows.map((p) => p.name));
+    const missing = custom.find((name) => !known.has(name));
+    if (missing !== undefined) throw new UnknownPoolError(missing);
+  }
+  const inserted = await client.query<ReservationRow>(
+    named(
+      'qm-request-insert',
+      `INSERT INTO qm_reservations
+            (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
+             state, requested_at, updated_at, shard_spec, expected_seconds, lease_expires_at, avoid_node)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', t.at, t.at, $11, $12,
+            t.at + $13 * interval '1 millisecond', $14
+       FROM (SELECT coalesce($10::timestamptz, now()) AS at) t
+     ON CONFLICT (key) DO NOTHING
+     RETURNING ${RESERVATION_COLUMNS}`,
+      [
+        r.key,
+        r.workflowId,
+        r.runId,
+        r.stageId,
+        r.shardIndex,
+        r.priority,
+        r.importance,
+        JSON.stringify(r.desired),
+        JSON.stringify(r.minimum),
+        now ?? null,
+        r.shardSpec === null ? null : JSON.stringify(r.shardSpec),
+        r.expectedSeconds,
+        r.leaseMs,
+        r.avoidNode,
+      ],
+    ),
+  );
+  const row = inserted.rows[0];
+  if (row !== undefined) return { reservation: toReservation(row), created: true };
+  const existing = await client.query<ReservationRow>(
+    `UPDATE qm_reservations
+        SET lease_expires_at = CASE WHEN state = 'pending'
+                                    THEN coalesce($2::timestamptz, now()) + $3 * interval '1 millisecond'
+                                    ELSE lease_expires_at END
+      WHERE key = $1
+     RETURNING ${RESERVATION_COLUMNS}`,
+    [r.key, now ?? null, r.leaseMs],
+  );
+  return { reservation: toReservation(existing.rows[0] as ReservationRow), created: false };
 }
 
 /**

@@ -3,6 +3,7 @@ import type {
   ReservationRecord,
   ReservationState,
   ResourceVector,
+  ShardOrder,
   ShardSpecRecord,
 } from './types';
 
@@ -42,6 +43,8 @@ export interface ReservationRow {
   reason: string | null;
   shard_spec: ShardSpecRecord | null;
   expected_seconds: number | null;
+  shard_order?: ShardOrder | null;
+  avoid_node?: string | null;
 }
 
 /** Maps a node row to its record. */
@@ -83,6 +86,8 @@ export function toReservation(row: ReservationRow): ReservationRecord {
     reason: row.reason,
     shardSpec: row.shard_spec ?? null,
     expectedSeconds: row.expected_seconds ?? null,
+    shardOrder: row.shard_order ?? null,
+    avoidNode: row.avoid_node ?? null,
   };
 }
 

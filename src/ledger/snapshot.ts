@@ -1,3 +1,5 @@
+import type pg from 'pg';
+import { databaseNow } from './clock';
 import type { Database } from './db';
 import { inTransaction } from './db';
 import { isStale } from './nodes';
@@ -10,7 +12,7 @@ import {
   type ReservationRecord,
   type ResourceVector,
 } from './types';
-import { subtractVectors } from './vectors';
+import { EPSILON, subtractVectors } from './vectors';
 import type { PoolRecord } from './pools';
 import type { Boost } from './boosts';
 import { BOOST_SELECT, toBoost, type BoostRow } from './boosts';
@@ -23,6 +25,11 @@ export interface NodeState extends NodeRecord {
   free: ResourceVector;
   /** Silent for longer than `staleAfterMs`: nothing new is granted on it. */
   stale: boolean;
+  /**
+   * Its capacity shrank below what it has granted (it re-registered smaller): nothing new is granted on it
+   * until its grants fit again.
+   */
+  overcommitted: boolean;
 }
 
 /** Everything one scheduling cycle needs, read consistently at one instant. */
@@ -43,8 +50,13 @@ export interface LedgerSnapshot {
 
 /** Options of {@link snapshot}. */
 export interface SnapshotOptions {
-  /** A node silent longer than this is stale. @default 30000 ms */
+  /** A node silent longer than this is stale. @default DEFAULT_STALE_AFTER_MS */
   staleAfterMs?: number;
+  /**
+   * Read only this pending request and no active reservation (the fast path's view: one request, the
+   * nodes' aggregated holdings). @default every pending and active reservation
+   */
+  onlyPending?: string;
 }
 
 /**
@@ -55,70 +67,88 @@ export interface SnapshotOptions {
  */
 export async function snapshot(
   db: Database,
+  now?: Date,
+  options: SnapshotOptions = {},
+): Promise<LedgerSnapshot> {
+  return inTransaction(
+    db,
+    'snapshot',
+    async (client) => snapshotIn(client, now ?? (await databaseNow(client)), options),
+    'REPEATABLE READ READ ONLY',
+  );
+}
+
+/**
+ * {@link snapshot} inside a transaction the caller holds.
+ * @throws the driver's error.
+ */
+export async function snapshotIn(
+  client: pg.PoolClient,
   now: Date,
   options: SnapshotOptions = {},
 ): Promise<LedgerSnapshot> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-  return inTransaction(
-    db,
-    'snapshot',
-    async (client) => {
-      const nodes = await client.query<NodeRow>(
-        `SELECT id, task_queue, capacity, labels, registered_at, last_heartbeat, usage, forecast, usage_at
-           FROM qm_nodes ORDER BY id`,
-      );
-      const pools = await client.query<{ name: string; capacity: number; updated_at: Date }>(
-        'SELECT name, capacity, updated_at FROM qm_pools ORDER BY name',
-      );
-      const held = await client.query<HeldRow>(HELD_SQL);
-      const reservations = await client.query<ReservationRow>(
-        `SELECT ${RESERVATION_SELECT} FROM qm_reservations
-          WHERE state IN ('pending', 'granted', 'running')
-          ORDER BY requested_at, key`,
-      );
-      const boosts = await client.query<BoostRow>(
-        `SELECT ${BOOST_SELECT} FROM qm_boosts WHERE expired_at IS NULL AND expires_at > $1 ORDER BY created_at, id`,
-        [now],
-      );
-      const nodeGranted = new Map<string, ResourceVector>();
-      const poolGranted = new Map<string, number>();
-      for (const h of held.rows) {
-        if (isHostResource(h.resource)) {
-          const v = nodeGranted.get(h.node_id) ?? {};
-          v[h.resource] = h.granted;
-          nodeGranted.set(h.node_id, v);
-        } else poolGranted.set(h.resource, (poolGranted.get(h.resource) ?? 0) + h.granted);
-      }
-      const all = reservations.rows.map(toReservation);
-      return {
-        now,
-        nodes: nodes.rows.map((row) => {
-          const node = toNode(row);
-          const granted = nodeGranted.get(node.id) ?? {};
-          return {
-            ...node,
-            granted,
-            free: subtractVectors(node.capacity, granted),
-            stale: isStale(node.lastHeartbeat, now, staleAfterMs),
-          };
-        }),
-        pools: pools.rows.map((p) => {
-          const granted = poolGranted.get(p.name) ?? 0;
-          return {
-            name: p.name,
-            capacity: p.capacity,
-            granted,
-            free: p.capacity - granted,
-            updatedAt: p.updated_at,
-          };
-        }),
-        pending: all.filter((r) => r.state === 'pending'),
-        active: all
-          .filter((r) => r.state !== 'pending')
-          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
-        boosts: boosts.rows.map(toBoost),
-      };
-    },
-    'REPEATABLE READ READ ONLY',
+  const nodes = await client.query<NodeRow>(
+    `SELECT id, task_queue, capacity, labels, registered_at, last_heartbeat, usage, forecast, usage_at
+       FROM qm_nodes ORDER BY id`,
   );
+  const pools = await client.query<{ name: string; capacity: number; updated_at: Date }>(
+    'SELECT name, capacity, updated_at FROM qm_pools ORDER BY name',
+  );
+  const held = await client.query<HeldRow>(HELD_SQL);
+  const reservations =
+    options.onlyPending === undefined
+      ? await client.query<ReservationRow>(
+          `SELECT ${RESERVATION_SELECT} FROM qm_reservations
+            WHERE state IN ('pending', 'granted', 'running')
+            ORDER BY requested_at, key`,
+        )
+      : await client.query<ReservationRow>(
+          `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE key = $1 AND state = 'pending'`,
+          [options.onlyPending],
+        );
+  const boosts = await client.query<BoostRow>(
+    `SELECT ${BOOST_SELECT} FROM qm_boosts WHERE expired_at IS NULL AND expires_at > $1 ORDER BY created_at, id`,
+    [now],
+  );
+  const nodeGranted = new Map<string, ResourceVector>();
+  const poolGranted = new Map<string, number>();
+  for (const h of held.rows) {
+    if (isHostResource(h.resource)) {
+      const v = nodeGranted.get(h.node_id) ?? {};
+      v[h.resource] = h.granted;
+      nodeGranted.set(h.node_id, v);
+    } else poolGranted.set(h.resource, (poolGranted.get(h.resource) ?? 0) + h.granted);
+  }
+  const all = reservations.rows.map(toReservation);
+  return {
+    now,
+    nodes: nodes.rows.map((row) => {
+      const node = toNode(row);
+      const granted = nodeGranted.get(node.id) ?? {};
+      const free = subtractVectors(node.capacity, granted);
+      return {
+        ...node,
+        granted,
+        free,
+        stale: isStale(node.lastHeartbeat, now, staleAfterMs),
+        overcommitted: Object.values(free).some((f) => f < -EPSILON),
+      };
+    }),
+    pools: pools.rows.map((p) => {
+      const granted = poolGranted.get(p.name) ?? 0;
+      return {
+        name: p.name,
+        capacity: p.capacity,
+        granted,
+        free: p.capacity - granted,
+        updatedAt: p.updated_at,
+      };
+    }),
+    pending: all.filter((r) => r.state === 'pending'),
+    active: all
+      .filter((r) => r.state !== 'pending')
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    boosts: boosts.rows.map(toBoost),
+  };
 }

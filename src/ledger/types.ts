@@ -102,6 +102,18 @@ export interface ReservationRecord {
    * estimates, never enforced. Null when unknown.
    */
   expectedSeconds: number | null;
+  /** The scheduler's order to split this pending request (migration 006); null when none. */
+  shardOrder: ShardOrder | null;
+  /** The node to place it elsewhere than when another fits (migration 006); null when none. */
+  avoidNode: string | null;
+}
+
+/** The scheduler's decision to split a pending request, stored on its row for the waiting requester. */
+export interface ShardOrder {
+  /** How many shards (0 only for an empty item list). */
+  shardCount: number;
+  /** What each shard asks for. */
+  perShard: ResourceVector;
 }
 
 /**

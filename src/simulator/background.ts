@@ -1,7 +1,7 @@
 /**
  * Background load as the scheduler sees it: each node with background gets a production
  * {@link NodeForecaster}, fed samples of the background series at the sampling interval on the virtual
- * clock; the core gets the +horizon forecast, like `src/scheduler/cluster-snapshot.ts` maps the monitor's.
+ * clock; the core gets the +horizon forecast, like `src/admission/cluster-snapshot.ts` maps the monitor's.
  *
  * Modelling choice: a simulated stage uses exactly its allocation, which the ledger knows, so the usage
  * the core is given is `background forecast + Σ allocations on the node` (value and upper band alike):

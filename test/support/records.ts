@@ -30,6 +30,8 @@ export function reservationRecord(
     reason: null,
     shardSpec: null,
     expectedSeconds: null,
+    shardOrder: null,
+    avoidNode: null,
     ...extra,
   };
 }

@@ -6,7 +6,7 @@ import { DEFAULT_STALE_AFTER_MS, type ResourceVector } from '../../ledger/types'
 import { formatVector } from '../../ledger/vectors';
 import { UsageError, withDatabase } from '../context';
 import { formatTable } from '../output';
-import { forecastUsage } from '../../scheduler/cluster-snapshot';
+import { forecastUsage } from '../../admission/cluster-snapshot';
 
 /** One row of `qm nodes --json`. */
 export interface NodeListing {

@@ -1,8 +1,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { BoostRequest } from '../../boosts/boost-request';
-import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../../scheduler/constants';
-import type { QueueRow } from '../../scheduler/types';
+import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../../admission/constants';
+import type { QueueRow } from '../../admission/types';
 import { UsageError, withClient } from '../context';
 import { printJson, printTable } from '../output';
 

@@ -1,7 +1,7 @@
 import { pipelineResult, startPipeline } from '../../../src/client';
 import type { Database } from '../../../src/ledger/db';
 import { snapshot } from '../../../src/ledger/snapshot';
-import type { QueueRow } from '../../../src/scheduler/types';
+import type { QueueRow } from '../../../src/admission/types';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
 

@@ -1,9 +1,12 @@
 import {
   canTransition,
+  isEnded,
+  nextRequestKey,
+  requestKey,
   transition,
   TRANSITIONS,
   type ReservationEvent,
-} from '../../../src/ledger/transition';
+} from '../../../src/admission/lifecycle';
 import type { ReservationState } from '../../../src/ledger/types';
 
 const STATES: ReservationState[] = ['pending', 'granted', 'running', 'released', 'expired', 'cancelled'];
@@ -14,9 +17,9 @@ const EXPECTED: Record<ReservationState, Record<ReservationEvent, ReservationSta
   pending: {
     grant: 'granted',
     start: null,
-    renew: null,
+    renew: 'pending',
     release: 'released',
-    expire: null,
+    expire: 'expired',
     cancel: 'cancelled',
   },
   granted: {
@@ -98,4 +101,17 @@ describe('reservation state machine', () => {
       for (const event of EVENTS) if (canTransition(from, event)) expect(transition(from, event)).toBe(from);
     }
   });
+});
+
+test('request keys: one per attempt and shard, renewed with ~n after a request ended before it ran', () => {
+  expect(requestKey('wf', 'run', 's', 1)).toBe('wf/run/s/1');
+  expect(requestKey('wf', 'run', 's', 2, 3)).toBe('wf/run/s#3/2');
+  expect(requestKey('wf', 'run', 's', 2, 3, 4)).toBe('wf/run/s#3/2~4');
+  expect(nextRequestKey('wf/run/s/1')).toBe('wf/run/s/1~1');
+  expect(nextRequestKey('wf/run/s/1~1')).toBe('wf/run/s/1~2');
+  expect(nextRequestKey(nextRequestKey(requestKey('a~b', 'r', 's', 1)))).toBe('a~b/r/s/1~2');
+});
+
+test('ended states are exactly the terminal ones', () => {
+  expect(STATES.filter(isEnded)).toEqual(['released', 'expired', 'cancelled']);
 });

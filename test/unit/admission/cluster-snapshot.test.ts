@@ -1,4 +1,4 @@
-import { boostFor, forecastUsage, toClusterSnapshot } from '../../../src/scheduler/cluster-snapshot';
+import { boostFor, forecastUsage, toClusterSnapshot } from '../../../src/admission/cluster-snapshot';
 import type { LedgerSnapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
 import { reservationRecord } from '../../support/records';
