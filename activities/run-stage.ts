@@ -6,8 +6,8 @@ import type { HandlerRegistry } from '../src/handlers/registry';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { markRunning, renewLease } from '../src/ledger/reservations';
-import { LEASE_RENEW_EVERY_MS } from '../src/admission/constants';
-import type { AllocationChange } from '../workflows/messages';
+import { FENCE_MARGIN_MS, LEASE_RENEW_EVERY_MS } from '../src/admission/constants';
+import { allocationChangedSignal, type AllocationChange } from '../src/admission/messages';
 import { AllocationOffers } from './allocation-offers';
 import { wakeScheduler, type SchedulerAddress } from './wake';
 
@@ -48,6 +48,13 @@ export interface RunStageDependencies {
   leaseMs: number;
   /** The scheduler to wake after the stage accepted a smaller allocation. @default none: it wakes at its tick */
   scheduler?: SchedulerAddress;
+  /** How often the lease is renewed, ms. @default LEASE_RENEW_EVERY_MS */
+  renewEveryMs?: number;
+  /**
+   * The handler is aborted this long before its lease would end when renewals fail (fencing), ms.
+   * @default FENCE_MARGIN_MS
+   */
+  fenceMarginMs?: number;
 }
 
 /** How often a running handler heartbeats (Temporal throttles further). */
@@ -58,9 +65,13 @@ const HEARTBEAT_EVERY_MS = 1000;
  * handler with its context, heartbeats while it runs (so cancellation reaches it) and renews the lease
  * every few seconds. A renewal that brings a shrink offer hands it to the handler's `onAllocationOffer`
  * listeners (see {@link AllocationOffers}); an accepted one updates the live `allocation` and wakes the
- * scheduler. A lost lease aborts the handler.
- * Throws (as Temporal failures): `UnknownHandlerError` / `InvalidStageInputError` non-retryable;
- * `LeaseLostError` and any other handler error retryable; all with `{ attempt, stageId }` details.
+ * scheduler. Leases are on the database's clock; the node fences itself on its own monotonic clock: when
+ * renewals fail it aborts the handler {@link FENCE_MARGIN_MS} before the lease would end, so a node cut off
+ * from the ledger never runs on capacity granted elsewhere. A lost lease aborts the handler too.
+ * Throws (as Temporal failures): `ReservationEndedError` non-retryable when the reservation ended before the
+ * handler started (nothing ran: the workflow asks again at no attempt's cost); `UnknownHandlerError` /
+ * `InvalidStageInputError` non-retryable; `LeaseLostError` and any other handler error retryable; all with
+ * `{ attempt, stageId }` details.
  */
 export function createRunStage(
   deps: RunStageDependencies,
@@ -75,7 +86,33 @@ export function createRunStage(
     let leaseLost: Error | undefined;
     const key = input.reservationKey;
     const db = key !== undefined && deps.ledger ? await deps.ledger.get() : undefined;
-    if (db && key) await markRunning(db, key, deps.leaseMs, new Date());
+    const renewEveryMs = deps.renewEveryMs ?? LEASE_RENEW_EVERY_MS;
+    const fenceMarginMs = deps.fenceMarginMs ?? FENCE_MARGIN_MS;
+    // When this node must stop on its own, on its monotonic clock (immune to wall-clock skew).
+    let fenceAt = Infinity;
+    if (db && key) {
+      const askedAt = performance.now();
+      try {
+        const held = await markRunning(db, key, deps.leaseMs);
+        fenceAt = askedAt + held.leaseRemainingMs - fenceMarginMs;
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (
+          name === 'LeaseExpiredError' ||
+          name === 'IllegalTransitionError' ||
+          name === 'UnknownReservationError'
+        ) {
+          // Nothing ran: the grant ended before this node started the stage. The workflow asks again.
+          throw ApplicationFailure.create({
+            message: `reservation ${key} ended before the stage started: ${(err as Error).message}`,
+            type: 'ReservationEndedError',
+            nonRetryable: true,
+            details: [details],
+          });
+        }
+        throw err;
+      }
+    }
     const beat = setInterval(() => ctx.heartbeat({ attempt }), HEARTBEAT_EVERY_MS);
     // The handler's live allocation: an accepted shrink updates it in place.
     const allocation = { ...input.allocation };
@@ -95,16 +132,37 @@ export function createRunStage(
                   attempt,
                   allocation: result.granted,
                 };
-                await ctx.client.workflow.getHandle(input.workflowId).signal('allocationChanged', change);
+                await ctx.client.workflow.getHandle(input.workflowId).signal(allocationChangedSignal, change);
               }
             },
           })
         : undefined;
+    const fence =
+      db && key
+        ? setInterval(
+            () => {
+              if (leaseLost === undefined && performance.now() >= fenceAt) {
+                leaseLost = Object.assign(
+                  new Error(`could not renew its lease; fenced ${fenceMarginMs} ms before it ends`),
+                  {
+                    name: 'LeaseFencedError',
+                  },
+                );
+                abort.abort(leaseLost);
+              }
+            },
+            Math.min(1000, fenceMarginMs / 2),
+          )
+        : undefined;
     const renew =
       db && key
         ? setInterval(() => {
-            renewLease(db, key, deps.leaseMs, new Date()).then(
-              (held) => offers?.receive(held.offer),
+            const askedAt = performance.now();
+            renewLease(db, key, deps.leaseMs).then(
+              (held) => {
+                fenceAt = askedAt + held.leaseRemainingMs - fenceMarginMs;
+                offers?.receive(held.offer);
+              },
               (err: unknown) => {
                 const name = (err as { name?: string }).name;
                 // A transient database error is retried at the next renewal; a lapsed lease is final.
@@ -118,7 +176,7 @@ export function createRunStage(
                 }
               },
             );
-          }, LEASE_RENEW_EVERY_MS)
+          }, renewEveryMs)
         : undefined;
     try {
       const handler = deps.registry.get(input.handler);
@@ -155,6 +213,7 @@ export function createRunStage(
       offers?.close();
       clearInterval(beat);
       if (renew) clearInterval(renew);
+      if (fence) clearInterval(fence);
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
     }
   };

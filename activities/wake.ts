@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { wakeSignal } from '../src/admission/messages';
 
 /** Where the singleton scheduler runs. */
 export interface SchedulerAddress {
@@ -17,7 +18,7 @@ export async function wakeScheduler(client: Client, scheduler: SchedulerAddress)
     workflowId: scheduler.workflowId,
     taskQueue: scheduler.taskQueue,
     args: [{}],
-    signal: 'wake',
+    signal: wakeSignal,
     signalArgs: [],
     staticSummary: 'Quartermaster scheduler: admits stages by Workflow Score',
   });

@@ -10,7 +10,6 @@ import { registerNode } from '../src/ledger/nodes';
 import { setPoolCapacity } from '../src/ledger/pools';
 import {
   cancelWorkflowReservations,
-  expireLeases,
   markRunning,
   releaseReservation,
   renewLease,
@@ -18,6 +17,7 @@ import {
 } from '../src/ledger/reservations';
 import { snapshot } from '../src/ledger/snapshot';
 import type { LockStrategy, ResourceVector } from '../src/ledger/types';
+import { expireLapsed } from '../src/ledger/admission';
 
 /** Node ids the soak uses. */
 export const SOAK_NODES = ['soak-a', 'soak-b', 'soak-c'] as const;
@@ -187,7 +187,7 @@ export async function runSoak(db: Database, options: SoakOptions): Promise<SoakR
           held.splice(held.indexOf(key), 1);
           await releaseReservation(db, key, now);
         } else if (kind === 'expire') {
-          await expireLeases(db, now);
+          await expireLapsed(db, now);
         } else if (kind === 'cancel') {
           await cancelWorkflowReservations(db, `soak-wf-${c}-${Math.floor(Math.random() * 7)}`, now);
         } else {

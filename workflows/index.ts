@@ -7,7 +7,7 @@ export { shardWorkflow, type ShardWorkflowInput, type ShardWorkflowResult } from
 export { schedulerWorkflow, type SchedulerWorkflowInput } from './scheduler-workflow';
 export {
   statusQuery,
-  reservationDecisionSignal,
+  admissionProgressSignal,
   wakeSignal,
   queueQuery,
   shardProgressSignal,

@@ -1,29 +1,18 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BoostRequest } from '../src/boosts/boost-request';
 import type { PipelineStatus } from '../src/pipeline/types';
-import type { AdmissionDecision, QueueRow } from '../src/admission/types';
+
+export {
+  admissionProgressSignal,
+  allocationChangedSignal,
+  queueQuery,
+  wakeSignal,
+  type AllocationChange,
+  type SchedulerQueue,
+} from '../src/admission/messages';
 
 /** `status` query on `pipelineWorkflow`: the pipeline's state and every stage's. */
 export const statusQuery = defineQuery<PipelineStatus>('status');
-
-/** `reservationDecision` signal to a requesting workflow: the scheduler granted (or sharded) a request. */
-export const reservationDecisionSignal = defineSignal<[AdmissionDecision]>('reservationDecision');
-
-/** `wake` signal to `schedulerWorkflow`: something changed, run a cycle soon. */
-export const wakeSignal = defineSignal<[]>('wake');
-
-/** `queue` query on `schedulerWorkflow`: the ranked pending requests with score breakdowns. */
-export const queueQuery = defineQuery<SchedulerQueue>('queue');
-
-/** What the `queue` query returns. */
-export interface SchedulerQueue {
-  /** ISO time of the last cycle. */
-  lastCycleAt: string | null;
-  /** Cycles run by this workflow run. */
-  cycles: number;
-  /** The ranked queue as of the last cycle, with estimated starts on waiting rows. */
-  entries: QueueRow[];
-}
 
 /** `boost` update on `pipelineWorkflow`: temporarily raise its importance. Invalid boosts are rejected by the validator and never reach history. */
 export const boostUpdate = defineUpdate<BoostResult, [BoostRequest]>('boost');
@@ -37,22 +26,6 @@ export interface BoostResult {
   importance: number;
   /** ISO-8601 time this boost expires. */
   expiresAt: string;
-}
-
-/**
- * `allocationChanged` signal from a running stage's `runStage` activity to its pipeline: the stage accepted a
- * smaller allocation (graceful degradation) and the ledger recorded it, so `status` shows what it holds now.
- */
-export const allocationChangedSignal = defineSignal<[AllocationChange]>('allocationChanged');
-
-/** What `allocationChanged` carries. */
-export interface AllocationChange {
-  /** The stage (not sharded: a shard's allocation is not in the parent's stage table). */
-  stageId: string;
-  /** Its attempt, so a late signal from an earlier attempt is ignored. */
-  attempt: number;
-  /** The allocation it holds now. */
-  allocation: Record<string, number>;
 }
 
 /** `shardProgress` signal from a `shardWorkflow` to its parent: an attempt of the shard started running. */

@@ -22,15 +22,15 @@ import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../sr
 import { fanOutCount, shardRequestSpec, shardsUpFront } from '../src/sharding/fan-out';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import {
+  admissionProgressSignal,
   allocationChangedSignal,
   boostSignal,
   boostUpdate,
-  reservationDecisionSignal,
   shardProgressSignal,
   statusQuery,
 } from './messages';
 import { runShardedStage, type ShardBooks } from './shard-runner';
-import { runStageWithAdmission, type DecisionBox } from './stage-runner';
+import { runStageWithAdmission } from './stage-runner';
 
 const boostActivities = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '30s',
@@ -62,7 +62,6 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const definition = validation.definition;
   const importance = args.importance ?? definition.importance;
   const run = new PipelineRun(definition, importance);
-  const decisions: DecisionBox = new Map();
   const book = new BoostBook(importance);
   let adminTokenSha256: string | null = null;
   setHandler(statusQuery, () => ({
@@ -71,10 +70,16 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     boosts: book.active(new Date()),
     ignoredBoosts: book.ignored(),
   }));
-  setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
   // Graceful degradation: a running stage that accepted a smaller allocation says so (a late signal of an
   // earlier attempt is ignored).
   const currentAttempt = new Map<string, number>();
+  // Why a stage waits, from its waiting request (a bounded number of times per wait). Details only.
+  setHandler(admissionProgressSignal, (p) => {
+    if (p.shardIndex !== undefined || run.definition.stages.every((s) => s.id !== p.stageId)) return;
+    if (run.state(p.stageId).status !== 'waiting' || (currentAttempt.get(p.stageId) ?? 1) !== p.attempt) return;
+    run.waiting(p.stageId, p.reason);
+    setCurrentDetails(run.markdown());
+  });
   setHandler(allocationChangedSignal, (c) => {
     if (currentAttempt.get(c.stageId) !== c.attempt) return;
     run.reallocated(c.stageId, c.allocation);
@@ -125,8 +130,15 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   });
   ({ adminTokenSha256 } = await policyActivities.boostPolicy());
 
+  // A search-attribute upsert is a history event: write QmState only when it changed (a waiting stage
+  // re-admitted many times must not add an event each time). Current details cost no event.
+  let publishedState: string | undefined;
   const publish = (): void => {
-    upsertSearchAttributes([{ key: qmStateKey, value: run.overall() }]);
+    const state = run.overall();
+    if (state !== publishedState) {
+      upsertSearchAttributes([{ key: qmStateKey, value: state }]);
+      publishedState = state;
+    }
     setCurrentDetails(run.markdown());
   };
   upsertSearchAttributes([
@@ -192,10 +204,9 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
         pipelineInput,
       },
       () => book.importance(new Date()),
-      decisions,
       {
-        waiting: (reason) => {
-          run.waiting(stage.id, reason);
+        waiting: () => {
+          run.waiting(stage.id, undefined);
           publish();
         },
         started: (admission, attempt) => {
@@ -217,7 +228,10 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   };
 
   for (;;) {
+    // A stage is launched once: ready() lists only stages still `pending`, and launched() marks it waiting
+    // synchronously with the launch, before any await could let another stage's completion list it again.
     for (const stage of run.ready()) {
+      if (!run.launched(stage.id)) continue;
       inFlight.set(
         stage.id,
         runStage(stage).finally(() => inFlight.delete(stage.id)),

@@ -19,9 +19,6 @@ export interface SchedulerWorkflowInput {
   entries?: QueueRow[];
 }
 
-/** Tick while nothing waits, ms. */
-const IDLE_TICK_MS = 60_000;
-
 const { scheduleCycle } = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '60s',
   retry: { initialInterval: '500ms', maximumInterval: '10s' },
@@ -29,9 +26,12 @@ const { scheduleCycle } = proxyActivities<QuartermasterActivities>({
 
 /**
  * The singleton scheduler (fixed workflow id per namespace: Temporal's one-run-per-id rule is the leader
- * election). Each `wake` signal or tick runs one `scheduleCycle` activity; wakes that arrive during a cycle
- * coalesce into one more. Exposes the ranked queue through the `queue` query and continues-as-new when
- * Temporal suggests it.
+ * election). Its input is the ledger, not its signals: each `wake` (sent at most once per cycle — the ledger's
+ * wake flag deduplicates them) or tick runs one `scheduleCycle` activity, and a cycle during which something
+ * changed is followed by another at once (back-to-back while work is pending). The tick is short
+ * ({@link SCHEDULER_TICK_MS}) even when idle, so lapsed leases are reclaimed within lease + tick. Each cycle adds
+ * a handful of events; it continues-as-new when Temporal suggests it. Exposes the ranked queue through the
+ * `queue` query.
  */
 export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Promise<void> {
   const tickMs = input.tickMs ?? SCHEDULER_TICK_MS;
@@ -44,18 +44,15 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
   });
   setHandler(queueQuery, (): SchedulerQueue => ({ lastCycleAt, cycles, entries }));
 
-  let idle = false;
   for (;;) {
-    // Nothing waited at the last cycle: sleep until woken (a long safety tick still expires lapsed leases).
-    await condition(() => woken, idle ? IDLE_TICK_MS : tickMs);
+    await condition(() => woken, tickMs);
     woken = false;
     const report = await scheduleCycle();
     cycles += 1;
     lastCycleAt = new Date().toISOString();
     entries = report.queue;
-    // Grants were rejected by a racing change: look again at once rather than at the next tick.
-    if (report.rejected > 0) woken = true;
-    idle = report.waiting === 0;
+    // Something changed during the cycle (a request or release, a grant that lost a race): again at once.
+    if (report.again) woken = true;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof schedulerWorkflow>({ tickMs, entries });

@@ -6,8 +6,8 @@ import {
 } from '@temporalio/workflow';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
-import { reservationDecisionSignal, shardProgressSignal } from './messages';
-import { runStageWithAdmission, type DecisionBox } from './stage-runner';
+import { admissionProgressSignal, shardProgressSignal } from './messages';
+import { runStageWithAdmission } from './stage-runner';
 
 /** The single argument of `shardWorkflow`, built by the parent pipeline. */
 export interface ShardWorkflowInput {
@@ -48,8 +48,9 @@ export interface ShardWorkflowResult {
  *   every attempt failed.
  */
 export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWorkflowResult> {
-  const decisions: DecisionBox = new Map();
-  setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
+  // A shard's wait reasons are not shown anywhere yet (its parent's table shows shard states); accept and
+  // drop them so the signal never fails a task.
+  setHandler(admissionProgressSignal, () => undefined);
   const { stage, shard } = args;
   const parent = getExternalWorkflowHandle(workflowInfo().parent?.workflowId ?? args.parentWorkflowId);
   const outcome = await runStageWithAdmission(
@@ -64,7 +65,6 @@ export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWork
       shard,
     },
     () => args.importance,
-    decisions,
     {
       waiting: () => undefined,
       started: (admission, attempt) => {

@@ -1,11 +1,12 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  condition,
   isCancellation,
   proxyActivities,
   sleep,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type {
@@ -14,21 +15,41 @@ import type {
   RunStageInput,
   RunStageResult,
 } from '../activities';
+import {
+  NODE_START_TIMEOUT_MS,
+  RUN_HEARTBEAT_TIMEOUT_MS,
+  WAIT_HEARTBEAT_TIMEOUT_MS,
+} from '../src/admission/constants';
+import { requestKey } from '../src/admission/lifecycle';
 import type { ResourceVector, StageDefinition } from '../src/definition/types';
 import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
-import { DECISION_RECHECK_MS } from '../src/admission/constants';
-import type { AdmissionDecision } from '../src/admission/types';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
-const admission = proxyActivities<QuartermasterActivities>({
+/** Errors of the admission activities that no retry can fix (a bad request, an unknown pool, no ledger). */
+const ADMISSION_NON_RETRYABLE = [
+  'InvalidLedgerArgumentError',
+  'InvalidQuantityError',
+  'UnknownPoolError',
+  'LedgerNotConfiguredError',
+];
+
+/**
+ * The waiting activity: one per admission, however long the wait (it learns of its decision from the
+ * ledger and heartbeats meanwhile), so a wait costs a bounded number of history events. Cancellation waits
+ * for it to withdraw its request.
+ */
+const waiting = proxyActivities<QuartermasterActivities>({
+  startToCloseTimeout: '365d',
+  heartbeatTimeout: WAIT_HEARTBEAT_TIMEOUT_MS,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE },
+});
+
+const ledger = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '30s',
-  retry: {
-    initialInterval: '500ms',
-    maximumInterval: '10s',
-    nonRetryableErrorTypes: ['ReservationEndedError'],
-  },
+  retry: { initialInterval: '500ms', maximumInterval: '10s', nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE },
 });
 
 /** Where and with what a stage attempt runs. */
@@ -42,14 +63,11 @@ export interface Admission {
 
 /** Callbacks through which the runner reports progress to the pipeline's state. */
 export interface StageRunnerHooks {
-  /** The stage waits for resources (with the scheduler's reason when known). */
-  waiting(reason: string | undefined): void;
+  /** The stage waits for resources (its reasons arrive later, by `admissionProgress` signal). */
+  waiting(): void;
   /** An attempt starts on `admission`. */
   started(admission: Admission, attempt: number): void;
 }
-
-/** Decisions signalled by the scheduler, by reservation key (filled by the workflow's signal handler). */
-export type DecisionBox = Map<string, AdmissionDecision>;
 
 /** The scheduler's order to split a stage: how many shards, each asking for `perShard`. */
 export interface ShardOrder {
@@ -68,40 +86,69 @@ export type StageOutcome =
   | { kind: 'failed'; message: string; attempts: number }
   | { kind: 'shard'; order: ShardOrder; attempts: number };
 
-function failureInfo(err: unknown): { message: string; retryable: boolean } {
-  let cause: unknown = err;
-  if (err instanceof ActivityFailure) cause = err.cause ?? err;
+/**
+ * How an attempt's `runStage` ended when it did not complete:
+ * - `not-started`: the handler never ran (the grant ended before the node started it, or the node never
+ *   picked it up): ask again, elsewhere, at no attempt's cost;
+ * - `node-lost`: the node stopped heartbeating mid-run (its worker died): an attempt, retried elsewhere;
+ * - `failed`: the handler failed (retryable or not).
+ */
+type AttemptFailure =
+  | { kind: 'not-started'; message: string; avoidNode?: string }
+  | { kind: 'node-lost'; message: string; avoidNode?: string }
+  | { kind: 'failed'; message: string; retryable: boolean; attempt?: number };
+
+function classify(err: unknown, nodeId: string | undefined): AttemptFailure {
+  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  if (cause instanceof TimeoutFailure) {
+    const message = `${cause.timeoutType ?? 'timeout'} timeout${nodeId === undefined ? '' : ` on node ${nodeId}`}`;
+    if (cause.timeoutType === 'SCHEDULE_TO_START')
+      return { kind: 'not-started', message, ...(nodeId === undefined ? {} : { avoidNode: nodeId }) };
+    if (cause.timeoutType === 'HEARTBEAT')
+      return { kind: 'node-lost', message, ...(nodeId === undefined ? {} : { avoidNode: nodeId }) };
+    return { kind: 'failed', message, retryable: true };
+  }
   if (cause instanceof ApplicationFailure) {
     const type = cause.type ?? 'Error';
-    const retryable = !cause.nonRetryable && !NON_RETRYABLE_HANDLER_ERRORS.includes(type);
-    return { message: `${type}: ${cause.message}`, retryable };
+    if (type === 'ReservationEndedError') return { kind: 'not-started', message: `${type}: ${cause.message}` };
+    const details = cause.details?.[0] as RunStageFailureDetails | undefined;
+    return {
+      kind: 'failed',
+      message: `${type}: ${cause.message}`,
+      retryable: !cause.nonRetryable && !NON_RETRYABLE_HANDLER_ERRORS.includes(type),
+      ...(details?.attempt === undefined ? {} : { attempt: details.attempt }),
+    };
   }
-  // Timeouts (a dead worker, a node that never picked the task up) are worth another admission.
-  return { message: err instanceof Error ? err.message : String(err), retryable: true };
+  return { kind: 'failed', message: err instanceof Error ? err.message : String(err), retryable: true };
+}
+
+function admissionFailure(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
  * Admits one attempt of a stage: stages without resources run at once on the workflow's own task queue;
- * others request a reservation and wait — durably, costing nothing — for the scheduler's decision,
- * re-checking the ledger every few seconds so a missed signal never strands them.
+ * others wait inside one `awaitReservation` activity for a grant or a shard order.
  */
 async function admit(
   stage: StageDefinition,
   attempt: number,
+  renewal: number,
   importance: number,
-  decisions: DecisionBox,
-  hooks: StageRunnerHooks,
-  shardIndex?: number,
-  shardSpec?: ShardRequestSpec,
+  shardIndex: number | undefined,
+  shardSpec: ShardRequestSpec | undefined,
+  avoidNode: string | undefined,
 ): Promise<Admission | ShardOrder> {
   const info = workflowInfo();
   const desired = stage.resources?.desired;
   if (desired === undefined || Object.keys(desired).length === 0) {
     return { taskQueue: info.taskQueue, allocation: {}, reduced: false };
   }
-  const key = `${info.workflowId}/${info.runId}/${stage.id}${shardIndex === undefined ? '' : `#${shardIndex}`}/${attempt}`;
-  let decision = await admission.requestReservation({
-    key,
+  const decision = await waiting.awaitReservation({
+    key: requestKey(info.workflowId, info.runId, stage.id, attempt, shardIndex, renewal),
+    attempt,
     workflowId: info.workflowId,
     runId: info.runId,
     stageId: stage.id,
@@ -112,50 +159,32 @@ async function admit(
     minimum: stage.resources?.minimum ?? desired,
     ...(shardSpec === undefined ? {} : { shard: shardSpec }),
     ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
+    ...(avoidNode === undefined ? {} : { avoidNode }),
   });
-  try {
-    while (decision.kind !== 'grant') {
-      if (decision.kind === 'shard' && shardSpec !== undefined) {
-        // Split instead: withdraw the whole request (its shards ask on their own) and hand the order back.
-        const order = { shardCount: decision.shardCount, perShard: decision.perShard };
-        await admission.releaseReservation(key);
-        decisions.delete(key);
-        return order;
-      }
-      hooks.waiting(decision.kind === 'pending' ? decision.reason : undefined);
-      const signalled = await condition(() => decisions.has(key), DECISION_RECHECK_MS);
-      decision = signalled
-        ? (decisions.get(key) as AdmissionDecision)
-        : await admission.checkReservation(key);
-      decisions.delete(key);
-    }
-  } catch (err) {
-    // Cancelled while waiting: withdraw the request so it does not linger in the queue.
-    if (isCancellation(err)) await CancellationScope.nonCancellable(() => admission.releaseReservation(key));
-    throw err;
-  }
+  if (decision.kind === 'shard') return { shardCount: decision.shardCount, perShard: decision.perShard };
   return {
     taskQueue: decision.taskQueue,
     allocation: decision.granted,
     nodeId: decision.nodeId,
-    reservationKey: key,
+    reservationKey: decision.key,
     reduced: decision.reduced,
   };
 }
 
 /**
- * Runs a stage to its outcome: each attempt is admitted (so a retry may land on another node after a
+ * Runs a stage to its outcome. Each attempt is admitted (so a retry may land on another node after a
  * worker died), runs `runStage` on the granted node's task queue with its allocation, and releases its
- * reservation on success, failure or cancellation. Retries follow the stage's retry policy. With a
- * `shardSpec` the request may be answered `shard` (not even its minimum fits, but its slices would): the
- * outcome is then `shard` and the caller runs the shards. A shard is the same run with `base.shard` set
- * (its reservation key and request carry the index) and its slice as `base.input`.
+ * reservation once the handler has stopped — on success, failure or cancellation (cancellation waits for
+ * `runStage` to finish, so capacity is never released under a handler that still runs). Only the handler
+ * ends a stage: a grant that ended before its stage ran, or a node that never picked it up, means "ask
+ * again" (elsewhere when another node fits) and costs no attempt; a node lost mid-run costs one. Retries
+ * follow the stage's retry policy. With a `shardSpec` the request may be answered `shard`: the outcome is
+ * then `shard` and the caller runs the shards. A shard is the same run with `base.shard` set.
  */
 export async function runStageWithAdmission(
   stage: StageDefinition,
   base: Omit<RunStageInput, 'allocation' | 'attempt' | 'reservationKey'>,
   importance: () => number,
-  decisions: DecisionBox,
   hooks: StageRunnerHooks,
   shardSpec?: ShardRequestSpec,
 ): Promise<StageOutcome> {
@@ -163,38 +192,43 @@ export async function runStageWithAdmission(
   const maxAttempts = retry.maximumAttempts ?? 3;
   let delayMs = (retry.initialIntervalSeconds ?? 1) * 1000;
   const maxDelayMs = (retry.maximumIntervalSeconds ?? 30) * 1000;
+  const timeout = `${stage.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS}s`;
   const run = proxyActivities<QuartermasterActivities>({
-    startToCloseTimeout: `${stage.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS}s`,
-    heartbeatTimeout: '15s',
+    startToCloseTimeout: timeout,
+    heartbeatTimeout: RUN_HEARTBEAT_TIMEOUT_MS,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { maximumAttempts: 1 },
   });
-  for (let attempt = 1; ; attempt++) {
+  let attempt = 1;
+  let renewal = 0;
+  let avoidNode: string | undefined;
+  let notStartedDelayMs = 1000;
+  for (;;) {
     let admitted: Admission;
+    hooks.waiting();
     try {
-      const a = await admit(stage, attempt, importance(), decisions, hooks, base.shard?.index, shardSpec);
+      const a = await admit(stage, attempt, renewal, importance(), base.shard?.index, shardSpec, avoidNode);
       if (!('taskQueue' in a)) return { kind: 'shard', order: a, attempts: attempt - 1 };
       admitted = a;
     } catch (err) {
       if (isCancellation(err)) throw err;
       // Admission itself failed for good (e.g. an unknown pool, no database): the stage cannot run.
-      return {
-        kind: 'failed',
-        message: `admission failed: ${failureInfo(err).message}`,
-        attempts: attempt - 1,
-      };
+      return { kind: 'failed', message: `admission failed: ${admissionFailure(err)}`, attempts: attempt - 1 };
     }
     hooks.started(admitted, attempt);
-    const onNode = admitted.nodeId !== undefined;
-    const runOn = onNode
-      ? proxyActivities<QuartermasterActivities>({
-          taskQueue: admitted.taskQueue,
-          startToCloseTimeout: `${stage.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS}s`,
-          // A node whose worker is gone never picks the task up: give up and re-admit elsewhere.
-          scheduleToStartTimeout: '60s',
-          heartbeatTimeout: '15s',
-          retry: { maximumAttempts: 1 },
-        })
-      : run;
+    const runOn =
+      admitted.nodeId === undefined
+        ? run
+        : proxyActivities<QuartermasterActivities>({
+            taskQueue: admitted.taskQueue,
+            startToCloseTimeout: timeout,
+            // Shorter than the lease: a grant never lapses while its stage waits for the node to pick it up.
+            scheduleToStartTimeout: NODE_START_TIMEOUT_MS,
+            heartbeatTimeout: RUN_HEARTBEAT_TIMEOUT_MS,
+            cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            retry: { maximumAttempts: 1 },
+          });
+    let failure: AttemptFailure;
     try {
       const result = await runOn.runStage({
         ...base,
@@ -204,21 +238,29 @@ export async function runStageWithAdmission(
       });
       return { kind: 'completed', result, admission: admitted };
     } catch (err) {
-      const { message, retryable } = failureInfo(err);
-      const details =
-        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
-          ? (err.cause.details?.[0] as RunStageFailureDetails | undefined)
-          : undefined;
-      const attempts = details?.attempt ?? attempt;
-      if (!retryable || (maxAttempts > 0 && attempt >= maxAttempts))
-        return { kind: 'failed', message, attempts };
+      if (isCancellation(err)) throw err;
+      failure = classify(err, admitted.nodeId);
     } finally {
       if (admitted.reservationKey) {
         const key = admitted.reservationKey;
-        await CancellationScope.nonCancellable(() => admission.releaseReservation(key));
+        await CancellationScope.nonCancellable(() => ledger.releaseReservation(key));
       }
     }
+    avoidNode = failure.kind === 'failed' ? undefined : failure.avoidNode;
+    if (failure.kind === 'not-started') {
+      // Nothing ran: the same attempt asks again with a fresh key, after a short, growing pause.
+      renewal += 1;
+      await sleep(notStartedDelayMs);
+      notStartedDelayMs = Math.min(maxDelayMs, notStartedDelayMs * 2);
+      continue;
+    }
+    const attempts = failure.kind === 'failed' ? (failure.attempt ?? attempt) : attempt;
+    const retryable = failure.kind === 'node-lost' || failure.retryable;
+    if (!retryable || (maxAttempts > 0 && attempt >= maxAttempts))
+      return { kind: 'failed', message: failure.message, attempts };
     await sleep(delayMs);
     delayMs = Math.min(maxDelayMs, delayMs * (retry.backoffCoefficient ?? 2));
+    attempt += 1;
+    renewal = 0;
   }
 }

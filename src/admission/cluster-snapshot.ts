@@ -15,11 +15,13 @@ const METRIC_TO_RESOURCE: Readonly<Record<string, string>> = {
 };
 
 function isForecastEntry(v: unknown): v is { value: number; upper: number } {
+  const ok = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  // A node may publish garbage (a negative or non-finite forecast): such an entry is ignored, never trusted.
   return (
     typeof v === 'object' &&
     v !== null &&
-    typeof (v as { value?: unknown }).value === 'number' &&
-    typeof (v as { upper?: unknown }).upper === 'number'
+    ok((v as { value?: unknown }).value) &&
+    ok((v as { upper?: unknown }).upper)
   );
 }
 
@@ -76,6 +78,7 @@ function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): Pend
     desired: r.desired,
     minimum: r.minimum,
     readySince: r.requestedAt,
+    ...(r.avoidNode === null ? {} : { avoidNodeId: r.avoidNode }),
     ...(r.shardSpec ? { shard: r.shardSpec } : {}),
     ...(r.expectedSeconds === null ? {} : { expectedSeconds: r.expectedSeconds }),
   };
@@ -107,7 +110,8 @@ export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 3
         taskQueue: n.taskQueue,
         capacity: n.capacity,
         granted: n.granted,
-        stale: n.stale,
+        // An overcommitted node (re-registered below its grants) takes nothing new until its grants fit.
+        stale: n.stale || n.overcommitted,
         ...(forecast ? { forecastUsage: forecast } : {}),
       };
     }),
@@ -129,4 +133,46 @@ export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 3
         };
       }),
   };
+}
+
+/** A cycle's result after malformed rows were left out. */
+export interface IsolatedCycle<T> {
+  /** What the cycle returned on the rows that remained. */
+  result: T;
+  /** Each row left out, with the core's reason (`pending[3].minimum.cpu: …`). */
+  dropped: string[];
+}
+
+const DROPPABLE = /^(pending|nodes|running|pools)\[(\d+)\]/;
+
+/**
+ * Runs `cycle` on `cluster`; when the core rejects the snapshot because of one row (its
+ * `InvalidSnapshotError` path names it: `pending[3].…`, `nodes[0].…`, `running[2].…`, `pools[1].…`), that
+ * row is left out and the cycle runs again on the rest, so one malformed row never stops admission. At
+ * most `maxDrops` rows are dropped per call.
+ * @throws whatever `cycle` throws that names no single row, or after `maxDrops` drops.
+ */
+export function isolateBadRows<T>(
+  cluster: ClusterSnapshot,
+  cycle: (cluster: ClusterSnapshot) => T,
+  maxDrops = 20,
+): IsolatedCycle<T> {
+  const dropped: string[] = [];
+  let current = cluster;
+  for (;;) {
+    try {
+      return { result: cycle(current), dropped };
+    } catch (err) {
+      const e = err as { name?: string; path?: string; message?: string };
+      const m =
+        e.name === 'InvalidSnapshotError' && typeof e.path === 'string' ? DROPPABLE.exec(e.path) : null;
+      if (m === null || dropped.length >= maxDrops) throw err;
+      const list = m[1] as 'pending' | 'nodes' | 'running' | 'pools';
+      const index = Number(m[2]);
+      const rows = current[list] as readonly unknown[];
+      if (index >= rows.length) throw err;
+      dropped.push(e.message ?? `${list}[${index}]`);
+      current = { ...current, [list]: rows.filter((_, i) => i !== index) };
+    }
+  }
 }

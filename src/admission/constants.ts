@@ -1,19 +1,61 @@
-/** Names shared by the scheduler's workflows and activities (pure, safe inside workflows). */
+/**
+ * The admission protocol's names and timings (pure, safe inside workflows). Every timing is chosen against
+ * the others; the comments say which inequality each keeps.
+ */
 
 /** Default workflow id of the singleton `schedulerWorkflow` (one per namespace). */
 export const DEFAULT_SCHEDULER_WORKFLOW_ID = 'quartermaster-scheduler';
 
-/** Default lease of a grant, in ms: a stage renews it by heartbeat well before; a dead worker's lapses. */
+/** Default lease of a request (pending, granted or running), ms, on the database's clock. */
 export const DEFAULT_LEASE_MS = 30_000;
 
-/** How often a running stage renews its lease, in ms. */
+/** How often a running stage renews its lease, ms (several renewals fit in a lease). */
 export const LEASE_RENEW_EVERY_MS = 5_000;
 
-/** How long a waiting stage waits for its decision before re-checking the ledger itself, in ms. */
-export const DECISION_RECHECK_MS = 15_000;
+/**
+ * A running stage that could not renew its lease aborts its handler this long before the lease ends, ms
+ * (fencing: a node cut off from the ledger never runs on capacity granted elsewhere).
+ */
+export const FENCE_MARGIN_MS = 5_000;
 
-/** The scheduler's tick when nothing wakes it, in ms (leases expire, forecasts move). */
+/**
+ * How often a waiting request re-reads its row, renews its pending lease and heartbeats, ms, when no
+ * notification came (the safety net under LISTEN/NOTIFY). Well under the lease.
+ */
+export const WAIT_RECHECK_MS = 5_000;
+
+/** Heartbeat timeout of the waiting activity, ms: a dead waiter's retry starts within this. Under the lease. */
+export const WAIT_HEARTBEAT_TIMEOUT_MS = 20_000;
+
+/**
+ * How long a granted stage may sit in its node's task queue before the workflow gives the grant back and
+ * asks again elsewhere, ms. Shorter than the lease, so a grant never lapses while its stage waits to start.
+ */
+export const NODE_START_TIMEOUT_MS = 20_000;
+
+/** Heartbeat timeout of `runStage`, ms: a node whose worker died is noticed within this. */
+export const RUN_HEARTBEAT_TIMEOUT_MS = 15_000;
+
+/**
+ * A node silent longer than this is stale, ms: nothing new is granted there. Shorter than
+ * {@link RUN_HEARTBEAT_TIMEOUT_MS}, so by the time a dead node's stage is retried the node gets nothing.
+ */
+export const DEFAULT_NODE_STALE_MS = 10_000;
+
+/** The scheduler's tick when nothing wakes it, ms: lapsed leases are reclaimed within lease + this. */
 export const SCHEDULER_TICK_MS = 5_000;
+
+/** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
+export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;
+
+/**
+ * A waiting request tells its workflow why it waits at most this many times (the first reason, then changes),
+ * so a wait costs a bounded number of history events however long it lasts.
+ */
+export const MAX_WAIT_REASON_UPDATES = 3;
+
+/** …and no more often than this, ms. */
+export const WAIT_REASON_MIN_INTERVAL_MS = 30_000;
 
 /**
  * How long a shrink offer (graceful degradation) waits for the stage's answer before it is cleared and

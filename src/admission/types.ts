@@ -1,10 +1,12 @@
 import type { ResourceVector } from '../definition/types';
 import type { RankedEntry, ShardRequestSpec } from '../scheduling/types';
 
-/** A stage's admission request, as the workflow sends it to the `requestReservation` activity. */
+/** A stage attempt's admission request, as the workflow sends it to the `awaitReservation` activity. */
 export interface AdmissionRequest {
-  /** Idempotency key: `<workflowId>/<runId>/<stageId>[#shard]/<attempt>`. */
+  /** Idempotency key: `requestKey(...)` (`<workflowId>/<runId>/<stageId>[#shard]/<attempt>`). */
   key: string;
+  /** The stage attempt (1, 2, …), for the progress the waiter reports. */
+  attempt: number;
   workflowId: string;
   runId: string;
   stageId: string;
@@ -23,9 +25,15 @@ export interface AdmissionRequest {
    * allocation, in seconds; stored with the request for start-time estimates, never enforced. @default unknown
    */
   expectedSeconds?: number;
+  /** Place it elsewhere than this node when another fits (the node that just lost this stage). */
+  avoidNode?: string;
 }
 
-/** The scheduler's answer to one request, signalled to the requesting workflow (`reservationDecision`). */
+/**
+ * How a request ended its wait (the `awaitReservation` activity's result): granted — the key may be a
+ * renewed one (`…~n`) when an earlier request of the attempt ended before it ran — or told to shard (the
+ * request is already withdrawn).
+ */
 export type AdmissionDecision =
   | {
       kind: 'grant';
@@ -36,8 +44,7 @@ export type AdmissionDecision =
       /** True when the allocation is below `desired` (a soft-reservation offer). */
       reduced: boolean;
     }
-  | { kind: 'shard'; key: string; shardCount: number; perShard: ResourceVector }
-  | { kind: 'pending'; key: string; reason?: string };
+  | { kind: 'shard'; key: string; shardCount: number; perShard: ResourceVector };
 
 /**
  * A row of the ranked queue as the `queue` query shows it: the pure core's {@link RankedEntry}, plus a
@@ -71,4 +78,25 @@ export interface CycleReport {
   queue: QueueRow[];
   /** Time the cycle took inside the activity, in ms. */
   durationMs: number;
+  /** Malformed ledger rows left out of this cycle (nodes, forecasts, requests), each with why. */
+  dropped: string[];
+  /** Nodes whose grants exceed their capacity (re-registered smaller): they get nothing until grants fit. */
+  overcommitted: string[];
+  /** True when something changed during the cycle (a wake arrived, a grant was rejected): run again at once. */
+  again: boolean;
+}
+
+/**
+ * What a waiting request tells its workflow (`admissionProgress` signal), a bounded number of times per
+ * wait: why it waits, so `status` and the Web UI can say it.
+ */
+export interface AdmissionProgress {
+  /** The stage. */
+  stageId: string;
+  /** Its shard index, for a shard's own request. */
+  shardIndex?: number;
+  /** The attempt waiting (a late signal of an earlier attempt is ignored). */
+  attempt: number;
+  /** Why it waits (the scheduler's reason). */
+  reason: string;
 }

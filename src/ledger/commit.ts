@@ -3,6 +3,7 @@ import type { Database } from './db';
 import { InvalidLedgerArgumentError, UnknownNodeError, UnknownPoolError } from './errors';
 import { isStale } from './nodes';
 import { HELD_SQL, type HeldRow } from './rows';
+import { decisionChannel } from './channels';
 import { databaseNow } from './clock';
 import { named, withRetries } from './transaction';
 import { DEFAULT_STALE_AFTER_MS, isHostResource, type LockStrategy, type ResourceVector } from './types';
@@ -113,14 +114,6 @@ export interface ShardOrderNote {
   perShard: ResourceVector;
 }
 
-/**
- * The NOTIFY channel on which decided keys are announced (one channel per ledger schema, so test schemas
- * sharing a database never hear each other). Payload: the reservation key.
- */
-export function decisionChannel(schema: string): string {
-  return `qm_admission_${schema}`;
-}
-
 function checkDecision(d: GrantDecision, i: number): GrantDecision {
   checkId(`decisions[${i}].key`, d.key);
   checkId(`decisions[${i}].nodeId`, d.nodeId);
@@ -154,7 +147,11 @@ export async function commitDecisions(
 ): Promise<CommitResult> {
   const strategy = options.strategy ?? DEFAULT_LOCK_STRATEGY;
   const checked = decisions.map(checkDecision);
-  if (checked.length === 0 && (options.waiting ?? []).length === 0 && (options.shardOrders ?? []).length === 0)
+  if (
+    checked.length === 0 &&
+    (options.waiting ?? []).length === 0 &&
+    (options.shardOrders ?? []).length === 0
+  )
     return { granted: [], rejected: [] };
   return withRetries(
     db,
@@ -190,7 +187,11 @@ export async function commitDecisionsIn(
   // 1+2. One round trip takes every lock, in a fixed order: nodes, then pools, then the reservations
   // (locked so a concurrent release or second grant waits for us), each in name order.
   const keys = [
-    ...new Set([...decisions.map((d) => d.key), ...waiting.map((w) => w.key), ...shardOrders.map((o) => o.key)]),
+    ...new Set([
+      ...decisions.map((d) => d.key),
+      ...waiting.map((w) => w.key),
+      ...shardOrders.map((o) => o.key),
+    ]),
   ].sort();
   const { rows: lockRows } = await client.query<{
     nodes: Array<{ id: string; capacity: ResourceVector; last_heartbeat: string }> | null;
@@ -241,7 +242,10 @@ export async function commitDecisionsIn(
     for (const [resource, capacity] of Object.entries(node.capacity)) {
       const held = nodeHeld.get(`${id}\u0000${resource}`) ?? 0;
       if (held > capacity + EPSILON) {
-        overcommitted.set(id, `node "${id}" is overcommitted: ${resource} granted ${held} > capacity ${capacity}`);
+        overcommitted.set(
+          id,
+          `node "${id}" is overcommitted: ${resource} granted ${held} > capacity ${capacity}`,
+        );
         break;
       }
     }
@@ -354,7 +358,10 @@ export async function commitDecisionsIn(
     );
   }
   if (shardOrders.length > 0) {
-    const payload = shardOrders.map((o) => ({ key: o.key, order: { shardCount: o.shardCount, perShard: o.perShard } }));
+    const payload = shardOrders.map((o) => ({
+      key: o.key,
+      order: { shardCount: o.shardCount, perShard: o.perShard },
+    }));
     await client.query(
       `UPDATE qm_reservations r SET shard_order = o.order, updated_at = $2
          FROM jsonb_to_recordset($1::jsonb) AS o(key text, "order" jsonb)
@@ -365,7 +372,10 @@ export async function commitDecisionsIn(
   // 6. Tell the waiting requesters (delivered at COMMIT, only if it commits).
   const told = [...result.granted.map((g) => g.key), ...shardOrders.map((o) => o.key)];
   if (told.length > 0) {
-    await client.query(`SELECT pg_notify($1, k) FROM unnest($2::text[]) AS k`, [decisionChannel(schema), told]);
+    await client.query(`SELECT pg_notify($1, k) FROM unnest($2::text[]) AS k`, [
+      decisionChannel(schema),
+      told,
+    ]);
   }
   if (waiting.length > 0) {
     const payload = waiting.map((w) => ({

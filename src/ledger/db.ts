@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { translateDbError, UnsupportedServerError } from './errors';
+import { DecisionListener } from './listener';
 import { runMigrations } from './migrate';
 
 /** Options for {@link openDatabase}. */
@@ -20,7 +21,9 @@ export interface Database {
   readonly pool: pg.Pool;
   /** The schema name. */
   readonly schema: string;
-  /** Closes the pool. */
+  /** This process's ear on the decision channel (connects on first use; one connection for all waiters). */
+  readonly decisions: DecisionListener;
+  /** Stops listening and closes the pool. */
   close(): Promise<void>;
 }
 
@@ -53,7 +56,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await pool.end().catch(() => undefined);
     throw translateDbError(err, 'connect');
   }
-  return { pool, schema, close: () => pool.end() };
+  const decisions = new DecisionListener(pool, schema);
+  return {
+    pool,
+    schema,
+    decisions,
+    close: async () => {
+      await decisions.close();
+      await pool.end();
+    },
+  };
 }
 
 /**

@@ -40,7 +40,7 @@ const NODE_COLUMNS =
  * @throws InvalidLedgerArgumentError for an empty id or a capacity naming a non-host resource;
  *   InvalidQuantityError for a negative or non-finite capacity; DatabaseUnavailableError.
  */
-export async function registerNode(db: Database, input: RegisterNodeInput, now: Date): Promise<NodeRecord> {
+export async function registerNode(db: Database, input: RegisterNodeInput, now?: Date): Promise<NodeRecord> {
   const id = checkId('node.id', input.id);
   const capacity = checkVector('node.capacity', input.capacity);
   for (const name of Object.keys(capacity)) {
@@ -56,42 +56,43 @@ export async function registerNode(db: Database, input: RegisterNodeInput, now: 
   return inTransaction(db, 'register node', async (client) => {
     const { rows } = await client.query<NodeRow>(
       `INSERT INTO qm_nodes (id, task_queue, capacity, labels, registered_at, last_heartbeat)
-       VALUES ($1, $2, $3, $4, $5, $5)
+       VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), coalesce($5::timestamptz, now()))
        ON CONFLICT (id) DO UPDATE
           SET task_queue = EXCLUDED.task_queue,
               capacity = EXCLUDED.capacity,
               labels = EXCLUDED.labels,
               last_heartbeat = EXCLUDED.last_heartbeat
        RETURNING ${NODE_COLUMNS}`,
-      [id, taskQueue, JSON.stringify(capacity), JSON.stringify(input.labels ?? {}), now],
+      [id, taskQueue, JSON.stringify(capacity), JSON.stringify(input.labels ?? {}), now ?? null],
     );
     return toNode(rows[0] as NodeRow);
   });
 }
 
 /**
- * Records that node `id` is alive at `now`, optionally with its latest usage and forecast.
+ * Records that node `id` is alive at `now` (absent: the database's clock, as production does), optionally with
+ * its latest usage and forecast (stamped with the same time).
  * @throws UnknownNodeError when no such node is registered; DatabaseUnavailableError.
  */
 export async function heartbeatNode(
   db: Database,
   id: string,
-  now: Date,
+  now?: Date,
   snapshot?: NodeUsageSnapshot,
 ): Promise<NodeRecord> {
   let rows: NodeRow[];
   try {
     ({ rows } = await db.pool.query<NodeRow>(
       `UPDATE qm_nodes
-          SET last_heartbeat = $2,
+          SET last_heartbeat = coalesce($2::timestamptz, now()),
               usage = CASE WHEN $3::boolean THEN $4::jsonb ELSE usage END,
               forecast = CASE WHEN $3::boolean THEN $5::jsonb ELSE forecast END,
-              usage_at = CASE WHEN $3::boolean THEN $2 ELSE usage_at END
+              usage_at = CASE WHEN $3::boolean THEN coalesce($2::timestamptz, now()) ELSE usage_at END
         WHERE id = $1
        RETURNING ${NODE_COLUMNS}`,
       [
         id,
-        now,
+        now ?? null,
         snapshot !== undefined,
         JSON.stringify(snapshot?.usage ?? null),
         JSON.stringify(snapshot?.forecast ?? null),

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Database } from './db';
 import { inTransaction } from './db';
+import { databaseNow } from './clock';
 import {
   InvalidLedgerArgumentError,
   LeaseExpiredError,
@@ -78,6 +79,11 @@ export interface Allocation {
   granted: ResourceVector;
   /** When the lease ends unless renewed again. */
   leaseExpiresAt: Date;
+  /**
+   * How long the lease has left, ms, on the database's clock: what a node may count down on its own
+   * monotonic clock to fence itself (abort the handler before the lease ends) whatever its wall clock says.
+   */
+  leaseRemainingMs: number;
   /**
    * A smaller allocation the scheduler offers it (graceful degradation), waiting for an answer
    * (`acceptShrink` / `declineShrink`); null when none.
@@ -311,13 +317,14 @@ async function touchLease(
   key: string,
   event: ReservationEvent,
   leaseMs: number,
-  now: Date,
+  nowOrDb: Date | undefined,
 ): Promise<Allocation> {
   checkId('key', key);
   if (!Number.isFinite(leaseMs) || leaseMs <= 0)
     throw new InvalidLedgerArgumentError('leaseMs', leaseMs, 'a finite number > 0');
   type Outcome = { expiredAt: Date } | { allocation: Allocation };
   const outcome = await inTransaction(db, operation, async (client): Promise<Outcome> => {
+    const now = nowOrDb ?? (await databaseNow(client));
     const row = await lockReservation(client, key);
     if (row.state === 'expired') return { expiredAt: row.lease_expires_at ?? row.ended_at ?? now };
     const lease = row.lease_expires_at;
@@ -357,6 +364,7 @@ async function touchLease(
         nodeId,
         granted,
         leaseExpiresAt,
+        leaseRemainingMs: leaseMs,
         offer:
           o !== undefined && o.offer_to !== null && o.offer_for !== null && o.offered_at !== null
             ? { key, nodeId, from: granted, to: o.offer_to, forKey: o.offer_for, offeredAt: o.offered_at }
@@ -375,7 +383,12 @@ async function touchLease(
  *   IllegalTransitionError for a pending, released or cancelled reservation; UnknownReservationError;
  *   InvalidLedgerArgumentError for a non-positive `leaseMs`; DatabaseUnavailableError.
  */
-export async function renewLease(db: Database, key: string, leaseMs: number, now: Date): Promise<Allocation> {
+export async function renewLease(
+  db: Database,
+  key: string,
+  leaseMs: number,
+  now?: Date,
+): Promise<Allocation> {
   return touchLease(db, 'renew lease', key, 'renew', leaseMs, now);
 }
 
@@ -387,7 +400,7 @@ export async function markRunning(
   db: Database,
   key: string,
   leaseMs: number,
-  now: Date,
+  now?: Date,
 ): Promise<Allocation> {
   return touchLease(db, 'start reservation', key, 'start', leaseMs, now);
 }
@@ -397,7 +410,7 @@ export async function markRunning(
  * (released, expired, cancelled) changes nothing and reports `changed: false`. A pending one is withdrawn.
  * @throws UnknownReservationError for a key never requested; DatabaseUnavailableError.
  */
-export async function releaseReservation(db: Database, key: string, now: Date): Promise<ReleaseResult> {
+export async function releaseReservation(db: Database, key: string, now?: Date): Promise<ReleaseResult> {
   checkId('key', key);
   return inTransaction(db, 'release reservation', async (client) => {
     const row = await lockReservation(client, key);
@@ -406,32 +419,13 @@ export async function releaseReservation(db: Database, key: string, now: Date): 
     await client.query(
       named(
         'qm-release-update',
-        `UPDATE qm_reservations SET state = $2, ended_at = $3, updated_at = $3 WHERE key = $1`,
-        [key, state, now],
+        `UPDATE qm_reservations SET state = $2, ended_at = coalesce($3::timestamptz, now()),
+                updated_at = coalesce($3::timestamptz, now()) WHERE key = $1`,
+        [key, state, now ?? null],
       ),
     );
     return { key, state, changed: true };
   });
-}
-
-/**
- * Expires every granted or running reservation whose lease ended at or before `now`; their capacity returns.
- * @returns the keys expired, sorted.
- * @throws DatabaseUnavailableError.
- */
-export async function expireLeases(db: Database, now: Date): Promise<string[]> {
-  try {
-    const { rows } = await db.pool.query<{ key: string }>(
-      `UPDATE qm_reservations
-          SET state = 'expired', ended_at = $1, updated_at = $1
-        WHERE state IN ('granted', 'running') AND lease_expires_at <= $1
-       RETURNING key`,
-      [now],
-    );
-    return rows.map((r) => r.key).sort();
-  } catch (err) {
-    throw translateDbError(err, 'expire leases');
-  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DEFAULT_NODE_STALE_MS } from '../admission/constants';
 /**
  * Shapes of the resource ledger. A resource vector maps resource names to non-negative quantities; host
  * resources live on nodes, every other name is a cluster-wide custom pool.
@@ -23,8 +24,8 @@ export type ReservationState = 'pending' | 'granted' | 'running' | 'released' | 
 /** States that hold capacity. */
 export const ACTIVE_STATES: readonly ReservationState[] = ['granted', 'running'];
 
-/** How long a node may stay silent before it is stale (nothing new is granted on it). @default 30000 ms */
-export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** A node silent longer than this is stale (see the admission constants for why 10 s), ms. */
+export const DEFAULT_STALE_AFTER_MS = DEFAULT_NODE_STALE_MS;
 
 /**
  * How commitDecisions keeps `Σ granted ≤ capacity` under concurrency: `row-locks` takes

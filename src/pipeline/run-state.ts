@@ -54,6 +54,18 @@ export class PipelineRun {
     return out;
   }
 
+  /**
+   * Marks a ready stage launched (waiting to be admitted), so {@link ready} no longer lists it: call it in
+   * the same synchronous step that starts the stage, so a stage is never launched twice.
+   * @returns false (and changes nothing) when the stage is not `pending`: it was launched already.
+   */
+  launched(id: string): boolean {
+    const s = this.state(id);
+    if (s.status !== 'pending') return false;
+    s.status = 'waiting';
+    return true;
+  }
+
   /** Marks a stage waiting for resources, with the scheduler's reason when known. */
   waiting(id: string, reason: string | undefined): void {
     const s = this.state(id);

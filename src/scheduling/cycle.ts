@@ -197,6 +197,13 @@ export function runCycle(
   const holdRanks: number[] = []; // rank of each hold's decision, by hold index
   // Capacity returning at a known time: running grants' and (appended as they are made) this cycle's.
   const releases: Release[] = config.maxHolds > 0 ? runningReleases(model, snapshot.running, nowMs) : [];
+  // The node a request should avoid (it just lost that stage), as a slot; −1 for none or an unknown node.
+  let slotById: Map<string, number> | undefined;
+  const avoidSlot = (req: PendingRequest): number => {
+    if (req.avoidNodeId === undefined) return -1;
+    slotById ??= new Map(model.nodes.map((node, s) => [node.view.id, s]));
+    return slotById.get(req.avoidNodeId) ?? -1;
+  };
   /** The grant of dense `vector` (already taken) on `slot`; its release is projected when its run time is known. */
   const grantOn = (
     req: PendingRequest,
@@ -231,7 +238,7 @@ export function runCycle(
     let text = '';
 
     if (noFitDesired[desiredShape] === 0) {
-      const slot = trial.mayFit(desired) ? bestFitNode(trial, desired) : -1;
+      const slot = trial.mayFit(desired) ? bestFitNode(trial, desired, avoidSlot(req)) : -1;
       if (slot >= 0) {
         trial.take(slot, desired);
         decision = grantOn(req, slot, desired, false);
@@ -242,7 +249,9 @@ export function runCycle(
     if (decision === null && minimumShape !== desiredShape) {
       const mKey = minimumShape * shapes + desiredShape;
       if (!noFitReduced.has(mKey)) {
-        const p = trial.mayFit(minimum) ? largestReducedPlacement(trial, minimum, desired) : null;
+        const p = trial.mayFit(minimum)
+          ? largestReducedPlacement(trial, minimum, desired, avoidSlot(req))
+          : null;
         if (p !== null) {
           const vector = scaled(minimum, desired, p.alpha);
           trial.take(p.slot, vector);

@@ -8,15 +8,22 @@ import type { Trial } from './trial';
 /**
  * The usable node where `vector` fits leaving the least room, measured as `Σ (free − v) / capacity` over
  * host resources (so cores and MiB weigh alike); ties go to the lower node id. Pools must be checked
- * separately ({@link Trial.poolsFit}).
+ * separately ({@link Trial.poolsFit}). Slot `avoid` (≥ 0) is chosen only when no other node fits.
  * @returns the node's slot, or −1 when it fits nowhere.
  */
-export function bestFitNode(trial: Trial, vector: Float64Array): number {
+export function bestFitNode(trial: Trial, vector: Float64Array, avoid = -1): number {
+  const best = bestFitNodeExcept(trial, vector, avoid);
+  return best >= 0 || avoid < 0 ? best : bestFitNodeExcept(trial, vector, -1, avoid);
+}
+
+/** {@link bestFitNode} over every slot but `except` (or only slot `only` when ≥ 0). */
+function bestFitNodeExcept(trial: Trial, vector: Float64Array, except: number, only = -1): number {
   const nodes = trial.model.nodes;
   const free = trial.nodeFree;
   let best = -1;
   let bestLeft = Infinity;
-  for (let s = 0; s < nodes.length; s++) {
+  for (let s = only >= 0 ? only : 0; s < (only >= 0 ? only + 1 : nodes.length); s++) {
+    if (s === except) continue;
     const base = s * HOST_COUNT;
     const inv = (nodes[s] as (typeof nodes)[number]).invCapacity;
     let left = 0;
@@ -74,23 +81,29 @@ export interface ReducedPlacement {
 
 /**
  * Where the largest allocation between `minimum` and `desired` fits: the node (and pools) allowing the
- * largest common factor; ties go to the lower node id.
+ * largest common factor; ties go to the lower node id; slot `avoid` (≥ 0) only when no other node fits.
  * @returns null when `minimum` fits nowhere (or not in the pools).
  */
 export function largestReducedPlacement(
   trial: Trial,
   minimum: Float64Array,
   desired: Float64Array,
+  avoid = -1,
 ): ReducedPlacement | null {
   const poolCount = trial.poolFree.length;
   const poolAlpha = scaleFactor(trial.poolFree, 0, HOST_COUNT, poolCount, minimum, desired);
   if (poolAlpha < 0) return null;
   let best: ReducedPlacement | null = null;
   for (let s = 0; s < trial.model.nodes.length; s++) {
+    if (s === avoid) continue;
     const a = scaleFactor(trial.nodeFree, s * HOST_COUNT, 0, HOST_COUNT, minimum, desired);
     if (a < 0) continue;
     const alpha = Math.min(a, poolAlpha);
     if (best === null || alpha > best.alpha + 1e-12) best = { slot: s, alpha };
+  }
+  if (best === null && avoid >= 0) {
+    const a = scaleFactor(trial.nodeFree, avoid * HOST_COUNT, 0, HOST_COUNT, minimum, desired);
+    if (a >= 0) best = { slot: avoid, alpha: Math.min(a, poolAlpha) };
   }
   return best;
 }

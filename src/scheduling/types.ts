@@ -90,6 +90,11 @@ export interface PendingRequest {
   readonly minimum: Readonly<ResourceVector>;
   /** When the stage became ready (its dependencies done); age counts from here. */
   readonly readySince: Date;
+  /**
+   * A node to place it elsewhere than whenever another node fits (the node that just lost this stage: its
+   * worker died or never picked the stage up). Used only when nothing else fits.
+   */
+  readonly avoidNodeId?: string;
   /** Present when the stage is shardable. */
   readonly shard?: ShardRequestSpec;
   /**

@@ -15,7 +15,7 @@ export interface NodeAgentOptions {
   capacity?: ResourceVector;
   /** Sample and publish usage + forecasts; false sends bare heartbeats. @default true */
   monitor?: boolean;
-  /** Sampling / heartbeat interval, ms. @default 1000 with the monitor, 5000 without */
+  /** Sampling / heartbeat interval, ms. @default 1000 with the monitor, 2000 without (well under the 10 s stale time) */
   intervalMs?: number;
   /** Where problems are reported. @default stderr */
   log?: (line: string) => void;
@@ -44,11 +44,11 @@ export class NodeAgent {
    */
   async start(): Promise<void> {
     this.capacity ??= { ...(await detectCapacity()) };
-    await this.beat(new Date());
-    const interval = this.options.intervalMs ?? (this.options.monitor === false ? 5000 : 1000);
+    await this.beat();
+    const interval = this.options.intervalMs ?? (this.options.monitor === false ? 2000 : 1000);
     if (this.options.monitor === false) {
       this.timer = setInterval(
-        () => void this.beat(new Date()).catch((err: unknown) => this.report(err)),
+        () => void this.beat().catch((err: unknown) => this.report(err)),
         interval,
       );
       return;
@@ -58,7 +58,7 @@ export class NodeAgent {
       intervalMs: interval,
       onSample: (sample) => {
         forecaster.update(sample);
-        void this.beat(new Date(sample.at), snapshotForLedger(sample, forecaster)).catch((err: unknown) =>
+        void this.beat(snapshotForLedger(sample, forecaster)).catch((err: unknown) =>
           this.report(err),
         );
       },
@@ -72,14 +72,17 @@ export class NodeAgent {
     await this.sampler?.stop();
   }
 
-  /** One heartbeat; (re-)registers first until a registration succeeded. */
-  private async beat(now: Date, snapshot?: NodeUsageSnapshot): Promise<void> {
+  /**
+   * One heartbeat, stamped by the database's clock (a worker whose clock is skewed is neither stale nor
+   * fresh for longer); (re-)registers first until a registration succeeded.
+   */
+  private async beat(snapshot?: NodeUsageSnapshot): Promise<void> {
     const { db, nodeId, taskQueue } = this.options;
     if (!this.registered && this.capacity) {
-      await registerNode(db, { id: nodeId, taskQueue, capacity: this.capacity }, now);
+      await registerNode(db, { id: nodeId, taskQueue, capacity: this.capacity });
       this.registered = true;
     }
-    if (this.registered) await heartbeatNode(db, nodeId, now, snapshot);
+    if (this.registered) await heartbeatNode(db, nodeId, undefined, snapshot);
   }
 
   private report(err: unknown): void {

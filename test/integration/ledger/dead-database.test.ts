@@ -7,6 +7,7 @@ import { snapshot } from '../../../src/ledger/snapshot';
 import { checkInvariant } from '../../../src/ledger/invariant';
 import { dropSchema, openTestDatabase } from '../../support/env';
 import pg from 'pg';
+import { DecisionListener } from '../../../src/ledger/listener';
 import { errorOf } from '../../support/errors';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -23,12 +24,14 @@ describe('a dead database', () => {
 
   it('nothing listening: every operation fails with the retryable DatabaseUnavailableError', async () => {
     const port = await freePort();
+    const pool = new pg.Pool({
+      connectionString: `postgres://postgres:x@127.0.0.1:${port}/postgres`,
+      connectionTimeoutMillis: 2000,
+    });
     const dead: Database = {
-      pool: new pg.Pool({
-        connectionString: `postgres://postgres:x@127.0.0.1:${port}/postgres`,
-        connectionTimeoutMillis: 2000,
-      }),
+      pool,
       schema: 'nowhere',
+      decisions: new DecisionListener(pool, 'nowhere'),
       close: async () => undefined,
     };
     dead.pool.on('error', () => undefined);

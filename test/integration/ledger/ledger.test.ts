@@ -6,7 +6,6 @@ import { getNode, heartbeatNode, registerNode } from '../../../src/ledger/nodes'
 import { getPool, listPools, setPoolCapacity } from '../../../src/ledger/pools';
 import {
   cancelWorkflowReservations,
-  expireLeases,
   getReservation,
   markRunning,
   releaseReservation,
@@ -18,6 +17,7 @@ import { snapshot } from '../../../src/ledger/snapshot';
 import type { LockStrategy, ReservationState } from '../../../src/ledger/types';
 import { dropSchema, openTestDatabase } from '../../support/env';
 import { errorOf } from '../../support/errors';
+import { expireLapsed } from '../../../src/ledger/admission';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -57,7 +57,7 @@ async function reservationIn(state: ReservationState): Promise<string> {
   expect(out.granted).toHaveLength(1);
   if (state === 'granted') return key;
   if (state === 'expired') {
-    await expireLeases(db, at(5000));
+    await expireLapsed(db, at(5000));
     return key;
   }
   await markRunning(db, key, 1000, at(2));
@@ -378,8 +378,8 @@ describe('grants, leases and the invariant', () => {
     let snap = await snapshot(db, at(600));
     expect(snap.nodes.find((n) => n.id === 'n2')?.free.cpu).toBe(0);
     expect(snap.pools.find((p) => p.name === 'db-connections')?.free).toBe(0);
-    expect(await expireLeases(db, at(2499))).toEqual([]);
-    expect(await expireLeases(db, at(2500))).toEqual([key]);
+    expect(await expireLapsed(db, at(2499))).toEqual([]);
+    expect(await expireLapsed(db, at(2500))).toEqual([key]);
     snap = await snapshot(db, at(2600));
     expect(snap.nodes.find((n) => n.id === 'n2')?.granted).toEqual({});
     expect(snap.pools.find((p) => p.name === 'db-connections')?.granted).toBe(0);
@@ -390,7 +390,7 @@ describe('grants, leases and the invariant', () => {
     });
   });
 
-  it('a renewal past the lease expires it in the same call, even before expireLeases runs', async () => {
+  it('a renewal past the lease expires it in the same call, even before expireLapsed runs', async () => {
     const key = (await requestReservation(db, request(), T0)).reservation.key;
     await commitDecisions(db, [{ key, nodeId: 'n1', granted: { cpu: 1 }, leaseMs: 1000 }], T0);
     expect(await errorOf(renewLease(db, key, 1000, at(1000)))).toMatchObject({ name: 'LeaseExpiredError' });

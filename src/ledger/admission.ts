@@ -1,0 +1,234 @@
+import type { Database } from './db';
+import { inTransaction } from './db';
+import { decisionChannel } from './channels';
+import { commitDecisionsIn, type GrantDecision } from './commit';
+import { databaseNow } from './clock';
+import { translateDbError } from './errors';
+import { checkRequest, insertRequestIn, RESERVATION_SELECT, type ReservationRequest } from './reservations';
+import { toReservation, type ReservationRow } from './rows';
+import { snapshotIn, type LedgerSnapshot } from './snapshot';
+import type { ReservationRecord, ShardOrder } from './types';
+import { checkId } from './vectors';
+
+/**
+ * What the fast path decides for a request that is alone in the queue: a grant (committed in the same
+ * transaction that recorded the request), a shard order, or nothing (it waits for the cycle).
+ */
+export type FastPathAnswer =
+  { kind: 'grant'; decision: GrantDecision } | { kind: 'shard'; order: ShardOrder } | undefined;
+
+/** Options of {@link requestAdmission}. */
+export interface RequestAdmissionOptions {
+  /** A node silent longer than this gets nothing, ms. */
+  staleAfterMs: number;
+  /**
+   * The pure decision for a request alone in the queue, over a snapshot holding only that request (the
+   * scheduling core). Absent: no fast path.
+   */
+  decide?: (snapshot: LedgerSnapshot) => FastPathAnswer;
+}
+
+/** Where a request stands, as its waiter sees it. */
+export interface AdmissionState {
+  /** The reservation now. */
+  reservation: ReservationRecord;
+  /** True when this call recorded it (false: it existed, e.g. a retried activity). */
+  created: boolean;
+  /** True when the fast path granted or sharded it in the same transaction. */
+  fastPath: boolean;
+}
+
+/**
+ * Records a stage's request with a lease on the database's clock and, when no other live request is
+ * pending, decides it at once in the same transaction (the cycle would anyway): an uncontended stage pays
+ * one round trip for admission. Reads a bounded number of rows whatever the queue length: the "alone"
+ * check is one indexed probe, the fast path's snapshot holds nodes, pools and this request only.
+ * Concurrent requests take a transaction-scoped advisory lock before that check, so two simultaneous
+ * requests never both see themselves alone. A retried call (same key) renews a pending request's lease and
+ * returns it as it is.
+ * @throws InvalidLedgerArgumentError / InvalidQuantityError for a bad request (nothing written);
+ *   UnknownPoolError; DatabaseUnavailableError.
+ */
+export async function requestAdmission(
+  db: Database,
+  input: ReservationRequest,
+  options: RequestAdmissionOptions,
+): Promise<AdmissionState> {
+  const r = checkRequest(input);
+  return inTransaction(db, 'request admission', async (client) => {
+    const now = await databaseNow(client);
+    const { reservation, created } = await insertRequestIn(client, r, now);
+    if (!created || options.decide === undefined) return { reservation, created, fastPath: false };
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${db.schema}:admission-fast-path`]);
+    const { rows } = await client.query<{ busy: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM qm_reservations
+                       WHERE state = 'pending' AND key <> $1 AND lease_expires_at > now()) AS busy`,
+      [r.key],
+    );
+    if (rows[0]?.busy !== false) return { reservation, created, fastPath: false };
+    const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
+    const answer = options.decide(snap);
+    if (answer === undefined) return { reservation, created, fastPath: false };
+    if (answer.kind === 'grant') {
+      const result = await commitDecisionsIn(client, db.schema, [answer.decision], now, {
+        staleAfterMs: options.staleAfterMs,
+      });
+      if (result.granted.length === 0) return { reservation, created, fastPath: false };
+    } else {
+      await client.query(`UPDATE qm_reservations SET shard_order = $2 WHERE key = $1 AND state = 'pending'`, [
+        r.key,
+        JSON.stringify(answer.order),
+      ]);
+    }
+    const { rows: after } = await client.query<ReservationRow>(
+      `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE key = $1`,
+      [r.key],
+    );
+    return { reservation: toReservation(after[0] as ReservationRow), created, fastPath: true };
+  });
+}
+
+/**
+ * A waiter's look at its request: renews the lease of a pending one (the waiter is alive) and returns the
+ * reservation as it is. One row.
+ * @throws UnknownReservationError-free: returns undefined for a key never requested; DatabaseUnavailableError.
+ */
+export async function renewPending(
+  db: Database,
+  key: string,
+  leaseMs: number,
+): Promise<ReservationRecord | undefined> {
+  checkId('key', key);
+  try {
+    const { rows } = await db.pool.query<ReservationRow>(
+      `UPDATE qm_reservations
+          SET lease_expires_at = CASE WHEN state = 'pending'
+                                      THEN now() + $2 * interval '1 millisecond' ELSE lease_expires_at END
+        WHERE key = $1
+       RETURNING ${RESERVATION_SELECT}`,
+      [key, leaseMs],
+    );
+    return rows[0] === undefined ? undefined : toReservation(rows[0]);
+  } catch (err) {
+    throw translateDbError(err, 'renew pending request');
+  }
+}
+
+/**
+ * Takes a grant up: extends a `granted` reservation's lease to a whole lease from the database's now, so
+ * its stage has that long to start on its node. One row.
+ * @returns the reservation, or undefined when it is no longer granted with a live lease (it expired, or it
+ *   was released: ask again).
+ * @throws DatabaseUnavailableError.
+ */
+export async function takeGrant(
+  db: Database,
+  key: string,
+  leaseMs: number,
+): Promise<ReservationRecord | undefined> {
+  checkId('key', key);
+  try {
+    const { rows } = await db.pool.query<ReservationRow>(
+      `UPDATE qm_reservations
+          SET lease_expires_at = greatest(lease_expires_at, now() + $2 * interval '1 millisecond'),
+              updated_at = now()
+        WHERE key = $1 AND state = 'granted' AND lease_expires_at > now()
+       RETURNING ${RESERVATION_SELECT}`,
+      [key, leaseMs],
+    );
+    return rows[0] === undefined ? undefined : toReservation(rows[0]);
+  } catch (err) {
+    throw translateDbError(err, 'take grant');
+  }
+}
+
+/** Options of {@link claimWake}. */
+export interface ClaimWakeOptions {
+  /** Claim only when some request is pending (after a release). @default false */
+  onlyIfPending?: boolean;
+  /**
+   * Claim even when a wake is outstanding if no cycle ran for this long (the scheduler may not be running:
+   * the caller's signal-with-start then starts it), ms.
+   */
+  schedulerStaleMs: number;
+}
+
+/**
+ * Deduplicates wakes of the singleton scheduler: flips the ledger's wake flag and returns true only for
+ * the caller that flipped it (that caller signals the scheduler; everyone else knows a wake is already on
+ * its way). Each cycle clears the flag ({@link beginCycle}). One row.
+ * @throws DatabaseUnavailableError.
+ */
+export async function claimWake(db: Database, options: ClaimWakeOptions): Promise<boolean> {
+  try {
+    const { rows } = await db.pool.query(
+      `UPDATE qm_scheduler SET wake_requested = true
+        WHERE id = 1
+          AND (NOT wake_requested OR last_cycle_at IS NULL
+               OR last_cycle_at < now() - $1 * interval '1 millisecond')
+          AND (NOT $2::boolean OR EXISTS (SELECT 1 FROM qm_reservations WHERE state = 'pending'))
+       RETURNING 1`,
+      [options.schedulerStaleMs, options.onlyIfPending ?? false],
+    );
+    return rows.length > 0;
+  } catch (err) {
+    throw translateDbError(err, 'claim scheduler wake');
+  }
+}
+
+/**
+ * Starts a scheduling cycle: clears the wake flag, stamps the cycle and returns the database's now (the
+ * cycle's time).
+ * @throws DatabaseUnavailableError.
+ */
+export async function beginCycle(db: Database): Promise<Date> {
+  try {
+    const { rows } = await db.pool.query<{ now: Date }>(
+      `UPDATE qm_scheduler SET wake_requested = false, last_cycle_at = now() WHERE id = 1 RETURNING now() AS now`,
+    );
+    return (rows[0] as { now: Date }).now;
+  } catch (err) {
+    throw translateDbError(err, 'begin cycle');
+  }
+}
+
+/**
+ * True when a wake arrived since the cycle began (the scheduler should run another cycle at once).
+ * @throws DatabaseUnavailableError.
+ */
+export async function wakePending(db: Database): Promise<boolean> {
+  try {
+    const { rows } = await db.pool.query<{ w: boolean }>(
+      `SELECT wake_requested AS w FROM qm_scheduler WHERE id = 1`,
+    );
+    return rows[0]?.w === true;
+  } catch (err) {
+    throw translateDbError(err, 'read wake flag');
+  }
+}
+
+/**
+ * Expires every live reservation whose lease ended (on the database's clock, or at `now` when given):
+ * granted and running ones return their capacity; pending ones leave the queue (their requester is gone).
+ * Their waiters, if any are alive, are told on the decision channel.
+ * @returns the keys expired, sorted.
+ * @throws DatabaseUnavailableError.
+ */
+export async function expireLapsed(db: Database, now?: Date): Promise<string[]> {
+  try {
+    const { rows } = await db.pool.query<{ key: string }>(
+      `WITH t AS (SELECT coalesce($1::timestamptz, now()) AS at),
+            expired AS (
+              UPDATE qm_reservations r
+                 SET state = 'expired', ended_at = t.at, updated_at = t.at
+                FROM t
+               WHERE r.state IN ('pending', 'granted', 'running') AND r.lease_expires_at <= t.at
+              RETURNING r.key)
+       SELECT key, pg_notify($2, key) FROM expired`,
+      [now ?? null, decisionChannel(db.schema)],
+    );
+    return rows.map((r) => r.key).sort();
+  } catch (err) {
+    throw translateDbError(err, 'expire leases');
+  }
+}
