@@ -111,7 +111,7 @@ export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 3
         capacity: n.capacity,
         granted: n.granted,
         // An overcommitted node (re-registered below its grants) takes nothing new until its grants fit.
-        stale: n.stale || n.overcommitted,
+        stale: n.stale || n.overcommitted === true,
         ...(forecast ? { forecastUsage: forecast } : {}),
       };
     }),

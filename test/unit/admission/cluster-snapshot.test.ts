@@ -1,4 +1,12 @@
-import { boostFor, forecastUsage, toClusterSnapshot } from '../../../src/admission/cluster-snapshot';
+import {
+  boostFor,
+  forecastUsage,
+  isolateBadRows,
+  toClusterSnapshot,
+} from '../../../src/admission/cluster-snapshot';
+import { compileSchedulerConfig } from '../../../src/scheduling/config';
+import { runCycle } from '../../../src/scheduling/cycle';
+import type { PendingRequest } from '../../../src/scheduling/types';
 import type { LedgerSnapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
 import { reservationRecord } from '../../support/records';
@@ -180,5 +188,53 @@ test('expected run times reach the core: pending expectedSeconds, running expect
     full: now.getTime() + 50_000,
     half: now.getTime() + 110_000,
     unknown: undefined,
+  });
+});
+
+test('an overcommitted node (re-registered below its grants) is unusable: nothing new is granted there', () => {
+  const n1 = ledger.nodes[0] as LedgerSnapshot['nodes'][number];
+  const c = toClusterSnapshot({ ...ledger, nodes: [{ ...n1, overcommitted: true }] });
+  expect(c.nodes.map((n) => [n.id, n.stale])).toEqual([['n1', true]]);
+});
+
+test('a request carries the node it should avoid', () => {
+  const r = ledger.pending[0] as ReservationRecord;
+  const c = toClusterSnapshot({ ...ledger, pending: [{ ...r, avoidNode: 'n1' }] });
+  expect(c.pending[0]?.avoidNodeId).toBe('n1');
+});
+
+test('negative or non-finite forecasts are ignored, never trusted', () => {
+  const at = new Date(ledger.now.getTime() - 1000);
+  expect(forecastUsage({ 10: { cpu: { value: -3, upper: -1 } } }, at, ledger.now, 30_000)).toBeUndefined();
+  expect(
+    forecastUsage({ 10: { cpu: { value: 1, upper: Infinity } } }, at, ledger.now, 30_000),
+  ).toBeUndefined();
+  expect(forecastUsage({ 10: { cpu: { value: 1, upper: 2 } } }, at, ledger.now, 30_000)).toEqual({
+    cpu: { value: 1, upper: 2 },
+  });
+});
+
+describe('isolateBadRows', () => {
+  const base = toClusterSnapshot(ledger);
+  const bad = {
+    ...base,
+    pending: [...base.pending, { ...(base.pending[0] as PendingRequest), key: 'bad', priority: 42 }],
+  };
+  it('drops the row the core names and decides the rest', () => {
+    const { result, dropped } = isolateBadRows(bad, (c) => runCycle(c, ledger.now, compileSchedulerConfig()));
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toContain('pending[');
+    expect(result.decisions.map((d) => d.key)).not.toContain('bad');
+    expect(result.decisions).toHaveLength(base.pending.length);
+  });
+  it('rethrows what names no row, and stops after maxDrops', () => {
+    expect(() =>
+      isolateBadRows(base, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(() => isolateBadRows(bad, (c) => runCycle(c, ledger.now, compileSchedulerConfig()), 0)).toThrow(
+      /priority/,
+    );
   });
 });
