@@ -14,6 +14,7 @@ import {
   renewPending,
   requestAdmission,
   takeGrant,
+  withdrawAttempt,
   type FastPathAnswer,
 } from '../src/ledger/admission';
 import type { Database } from '../src/ledger/db';
@@ -40,7 +41,7 @@ export interface AdmissionActivityDependencies {
   leaseMs: number;
   /** A node silent for longer is stale, ms. */
   staleAfterMs: number;
-  /** How often a waiter re-reads its row when no notification came, ms. @default WAIT_RECHECK_MS */
+  /** How often a waiter re-reads its row when no notification came, ms. @default min(WAIT_RECHECK_MS, leaseMs / 3) */
   recheckMs?: number;
 }
 
@@ -62,7 +63,8 @@ function isReduced(r: ReservationRecord): boolean {
  * and `releaseReservation`. Thin adapters over `src/ledger` and the scheduling core.
  */
 export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
-  const recheckMs = deps.recheckMs ?? WAIT_RECHECK_MS;
+  // Several re-checks fit in a lease whatever the lease (tests use short ones).
+  const recheckMs = deps.recheckMs ?? Math.min(WAIT_RECHECK_MS, deps.leaseMs / 3);
 
   /** The fast path: the same pure cycle the scheduler runs, on a snapshot holding only this request. */
   const decide = (snap: LedgerSnapshot): FastPathAnswer => {
@@ -165,6 +167,10 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
           await ledgerRelease(db, key);
           return { kind: 'shard', key, shardCount: r.shardOrder.shardCount, perShard: r.shardOrder.perShard };
         }
+        if (r.state === 'released' || r.state === 'cancelled') {
+          // Withdrawn (its workflow was cancelled while it waited): stop, never ask again.
+          throw ApplicationFailure.nonRetryable(`request ${key} was withdrawn`, 'RequestWithdrawnError');
+        }
         if (isEnded(r.state)) {
           // Ended before it ran (lapsed while we could not renew, or a grant nobody took up in time): ask
           // again with a fresh key; the stage loses nothing.
@@ -198,6 +204,16 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     }
   }
 
+  /**
+   * Withdraws a stage attempt's requests that have not started (its workflow was cancelled while waiting):
+   * `baseKey` and its renewals.
+   */
+  async function withdrawRequest(baseKey: string): Promise<void> {
+    const db = await deps.ledger.get();
+    const withdrawn = await withdrawAttempt(db, baseKey);
+    if (withdrawn.length > 0) await wake(db, true);
+  }
+
   /** Releases a reservation (idempotent); its capacity returns at once, so a waiting queue is woken. */
   async function releaseReservation(key: string): Promise<void> {
     const db = await deps.ledger.get();
@@ -205,7 +221,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     if (changed) await wake(db, true);
   }
 
-  return { awaitReservation, releaseReservation };
+  return { awaitReservation, releaseReservation, withdrawRequest };
 }
 
 /**

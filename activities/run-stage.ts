@@ -48,11 +48,11 @@ export interface RunStageDependencies {
   leaseMs: number;
   /** The scheduler to wake after the stage accepted a smaller allocation. @default none: it wakes at its tick */
   scheduler?: SchedulerAddress;
-  /** How often the lease is renewed, ms. @default LEASE_RENEW_EVERY_MS */
+  /** How often the lease is renewed, ms. @default min(LEASE_RENEW_EVERY_MS, leaseMs / 3) */
   renewEveryMs?: number;
   /**
    * The handler is aborted this long before its lease would end when renewals fail (fencing), ms.
-   * @default FENCE_MARGIN_MS
+   * @default min(FENCE_MARGIN_MS, leaseMs / 4)
    */
   fenceMarginMs?: number;
 }
@@ -86,8 +86,8 @@ export function createRunStage(
     let leaseLost: Error | undefined;
     const key = input.reservationKey;
     const db = key !== undefined && deps.ledger ? await deps.ledger.get() : undefined;
-    const renewEveryMs = deps.renewEveryMs ?? LEASE_RENEW_EVERY_MS;
-    const fenceMarginMs = deps.fenceMarginMs ?? FENCE_MARGIN_MS;
+    const renewEveryMs = deps.renewEveryMs ?? Math.min(LEASE_RENEW_EVERY_MS, deps.leaseMs / 3);
+    const fenceMarginMs = deps.fenceMarginMs ?? Math.min(FENCE_MARGIN_MS, deps.leaseMs / 4);
     // When this node must stop on its own, on its monotonic clock (immune to wall-clock skew).
     let fenceAt = Infinity;
     if (db && key) {

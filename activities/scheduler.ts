@@ -180,6 +180,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     recordBoost: nonRetryableLedgerErrors(boosts.recordBoost),
     awaitReservation: nonRetryableLedgerErrors(admission.awaitReservation),
     releaseReservation: nonRetryableLedgerErrors(admission.releaseReservation),
+    withdrawRequest: nonRetryableLedgerErrors(admission.withdrawRequest),
     scheduleCycle: nonRetryableLedgerErrors(scheduleCycle),
   };
 }

@@ -21,6 +21,7 @@ import {
   WAIT_HEARTBEAT_TIMEOUT_MS,
 } from '../src/admission/constants';
 import { requestKey } from '../src/admission/lifecycle';
+import type { AdmissionDecision } from '../src/admission/types';
 import type { ResourceVector, StageDefinition } from '../src/definition/types';
 import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
 import type { ShardRequestSpec } from '../src/scheduling/types';
@@ -37,19 +38,23 @@ const ADMISSION_NON_RETRYABLE = [
 
 /**
  * The waiting activity: one per admission, however long the wait (it learns of its decision from the
- * ledger and heartbeats meanwhile), so a wait costs a bounded number of history events. Cancellation waits
- * for it to withdraw its request.
+ * ledger and heartbeats meanwhile), so a wait costs a bounded number of history events. Cancelled, the
+ * workflow withdraws the attempt's requests itself at once (`withdrawRequest`) rather than waiting for the
+ * activity's next heartbeat; the activity then stops.
  */
 const waiting = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '365d',
   heartbeatTimeout: WAIT_HEARTBEAT_TIMEOUT_MS,
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE },
 });
 
 const ledger = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', maximumInterval: '10s', nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE },
+  retry: {
+    initialInterval: '500ms',
+    maximumInterval: '10s',
+    nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE,
+  },
 });
 
 /** Where and with what a stage attempt runs. */
@@ -110,7 +115,8 @@ function classify(err: unknown, nodeId: string | undefined): AttemptFailure {
   }
   if (cause instanceof ApplicationFailure) {
     const type = cause.type ?? 'Error';
-    if (type === 'ReservationEndedError') return { kind: 'not-started', message: `${type}: ${cause.message}` };
+    if (type === 'ReservationEndedError')
+      return { kind: 'not-started', message: `${type}: ${cause.message}` };
     const details = cause.details?.[0] as RunStageFailureDetails | undefined;
     return {
       kind: 'failed',
@@ -146,21 +152,30 @@ async function admit(
   if (desired === undefined || Object.keys(desired).length === 0) {
     return { taskQueue: info.taskQueue, allocation: {}, reduced: false };
   }
-  const decision = await waiting.awaitReservation({
-    key: requestKey(info.workflowId, info.runId, stage.id, attempt, shardIndex, renewal),
-    attempt,
-    workflowId: info.workflowId,
-    runId: info.runId,
-    stageId: stage.id,
-    ...(shardIndex === undefined ? {} : { shardIndex }),
-    priority: stage.priority,
-    importance,
-    desired,
-    minimum: stage.resources?.minimum ?? desired,
-    ...(shardSpec === undefined ? {} : { shard: shardSpec }),
-    ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
-    ...(avoidNode === undefined ? {} : { avoidNode }),
-  });
+  const key = requestKey(info.workflowId, info.runId, stage.id, attempt, shardIndex, renewal);
+  let decision: AdmissionDecision;
+  try {
+    decision = await waiting.awaitReservation({
+      key,
+      attempt,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      stageId: stage.id,
+      ...(shardIndex === undefined ? {} : { shardIndex }),
+      priority: stage.priority,
+      importance,
+      desired,
+      minimum: stage.resources?.minimum ?? desired,
+      ...(shardSpec === undefined ? {} : { shard: shardSpec }),
+      ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
+      ...(avoidNode === undefined ? {} : { avoidNode }),
+    });
+  } catch (err) {
+    // Cancelled while waiting: withdraw this attempt's requests (and renewals) now, whatever the activity
+    // is doing; a grant that raced the cancel is withdrawn too.
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => ledger.withdrawRequest(key));
+    throw err;
+  }
   if (decision.kind === 'shard') return { shardCount: decision.shardCount, perShard: decision.perShard };
   return {
     taskQueue: decision.taskQueue,

@@ -232,3 +232,27 @@ export async function expireLapsed(db: Database, now?: Date): Promise<string[]> 
     throw translateDbError(err, 'expire leases');
   }
 }
+
+/**
+ * Withdraws every request of one stage attempt that has not started running (`baseKey` and its renewals
+ * `baseKey~n`): the workflow was cancelled while waiting. A pending or granted row becomes `released` (its
+ * waiter then stops instead of asking again); a running one is left to its handler.
+ * @returns the keys withdrawn.
+ * @throws DatabaseUnavailableError.
+ */
+export async function withdrawAttempt(db: Database, baseKey: string): Promise<string[]> {
+  checkId('baseKey', baseKey);
+  try {
+    const { rows } = await db.pool.query<{ key: string }>(
+      `WITH w AS (
+         UPDATE qm_reservations SET state = 'released', ended_at = now(), updated_at = now()
+          WHERE (key = $1 OR left(key, length($1) + 1) = $1 || '~') AND state IN ('pending', 'granted')
+         RETURNING key)
+       SELECT key, pg_notify($2, key) FROM w`,
+      [baseKey, decisionChannel(db.schema)],
+    );
+    return rows.map((r) => r.key).sort();
+  } catch (err) {
+    throw translateDbError(err, 'withdraw attempt');
+  }
+}

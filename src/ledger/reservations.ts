@@ -3,6 +3,7 @@ import type { Database } from './db';
 import { inTransaction } from './db';
 import { databaseNow } from './clock';
 import {
+  IllegalTransitionError,
   InvalidLedgerArgumentError,
   LeaseExpiredError,
   translateDbError,
@@ -339,6 +340,8 @@ async function touchLease(
       );
       return { expiredAt: lease };
     }
+    // A pending request's lease is renewed by its waiter (renewPending), never as a held lease.
+    if (row.state === 'pending') throw new IllegalTransitionError(row.state, event, key);
     const state = transition(row.state, event, key);
     const leaseExpiresAt = new Date(now.getTime() + leaseMs);
     // Returns the pending shrink offer too (migration 005): the renewal is how a running stage learns of it.

@@ -98,6 +98,7 @@ export async function startWorker(
     taskQueue: options.taskQueue,
     handlers,
     databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL ?? dev?.databaseUrl,
+    ...leaseFromEnv(),
     ...(options.node
       ? {
           node: {
@@ -110,6 +111,19 @@ export async function startWorker(
       : {}),
   });
   return { worker, connection };
+}
+
+/**
+ * `QM_LEASE_MS` (every worker of a cluster must agree): the lease of a request, ms. Absent: the default.
+ * @throws UsageError for a value that is not a number of ms ≥ 1000.
+ */
+function leaseFromEnv(): { leaseMs?: number } {
+  const raw = process.env.QM_LEASE_MS;
+  if (raw === undefined || raw === '') return {};
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 1000)
+    throw new UsageError(`QM_LEASE_MS must be a number of ms >= 1000 (got "${raw}")`);
+  return { leaseMs: ms };
 }
 
 /** Adds `worker`. */
