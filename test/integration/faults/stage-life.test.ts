@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { RUN_HEARTBEAT_TIMEOUT_MS } from '../../../src/admission/constants';
 import { pipelineResult, startPipeline } from '../../../src/client';
@@ -6,7 +7,7 @@ import { defineStage } from '../../../src/handlers/registry';
 import type { Database } from '../../../src/ledger/db';
 import { registerNode } from '../../../src/ledger/nodes';
 import { spawnWorker, type ChildWorker } from '../../support/child-worker';
-import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
+import { dropSchema, openTestDatabase, testEnv, uniqueId } from '../../support/env';
 import { watchLedger } from '../../support/ledger-watch';
 import { until } from '../../support/poll';
 import { startTestWorker, type TestTemporal } from '../../support/temporal';
@@ -28,6 +29,31 @@ async function rows(db: Database, where = 'true', values: unknown[] = []): Promi
     values,
   );
   return r;
+}
+
+/** A TCP proxy to PostgreSQL that the test can cut (every connection dropped, new ones refused). */
+async function startProxy(target: URL): Promise<{ port: number; cut(): void; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  let open = true;
+  const server = net.createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const cut = (): void => {
+    open = false;
+    for (const s of sockets) s.destroy();
+  };
+  return { port, cut, close: () => (cut(), server.close()) };
 }
 
 const runs = new Map<string, number>();
@@ -346,7 +372,9 @@ describe('a node worker that dies or lies', () => {
       `SELECT started_at FROM qm_reservations WHERE key = $1`,
       [second[0]?.key],
     );
-    expect((started[0]?.started_at.getTime() ?? Infinity) - killedAt).toBeLessThan(RUN_HEARTBEAT_TIMEOUT_MS + 10_000);
+    expect((started[0]?.started_at.getTime() ?? Infinity) - killedAt).toBeLessThan(
+      RUN_HEARTBEAT_TIMEOUT_MS + 10_000,
+    );
   });
 
   test('a worker whose clock is 5 minutes off (ahead, then behind) changes nothing', async () => {
@@ -400,5 +428,71 @@ describe('a node worker that dies or lies', () => {
       await doomed.kill();
       doomed = undefined;
     }
+  });
+  test('a node cut off from the ledger fences itself: its handler is aborted before its lease ends', async () => {
+    const proxy = await startProxy(new URL(testEnv.databaseUrl));
+    const viaProxy = new URL(testEnv.databaseUrl);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    doomed = await spawnWorker(nodeArgs('cutoff'), childEnv({ DATABASE_URL: viaProxy.toString() }));
+    const filler = await startPipeline(
+      cluster.client,
+      {
+        name: 'filler',
+        stages: [
+          {
+            id: 'f',
+            handler: 'test.counted',
+            priority: 5,
+            input: { ms: 60_000 },
+            resources: { desired: { cpu: 8 } },
+          },
+        ],
+      },
+      { taskQueue: cluster.taskQueue, workflowId: uniqueId('filler') },
+    );
+    const h = await startPipeline(
+      cluster.client,
+      {
+        name: 'fenced',
+        stages: [
+          {
+            id: 'work',
+            handler: 'qm.sleep',
+            priority: 8,
+            input: { ms: 60_000 },
+            retry: { maximumAttempts: 1 },
+            resources: { desired: { cpu: 4 } },
+          },
+        ],
+      },
+      { taskQueue: cluster.taskQueue, workflowId: uniqueId('fence') },
+    );
+    await until('running on the node to be cut off', async () =>
+      (await rows(db, `workflow_id = $1 AND state = 'running' AND node_id = 'cutoff'`, [h.workflowId]))
+        .length > 0
+        ? true
+        : undefined,
+    );
+    proxy.cut();
+    const result = await h
+      .result()
+      .catch((err: { cause?: { details?: unknown[] } }) => err.cause?.details?.[0]);
+    const stage = (result as { stages: Record<string, { status: string; error?: string }> }).stages.work;
+    expect(stage?.status).toBe('failed');
+    expect(stage?.error).toContain('LeaseFencedError');
+    // It stopped before its lease ended: the failure is in history before the lease's last expiry.
+    const { rows: lease } = await db.pool.query<{ lease_expires_at: Date }>(
+      `SELECT lease_expires_at FROM qm_reservations WHERE workflow_id = $1`,
+      [h.workflowId],
+    );
+    const history = await cluster.client.workflow.getHandle(h.workflowId).fetchHistory();
+    const failed = (history.events ?? []).find((e) => e.activityTaskFailedEventAttributes);
+    const failedAtMs =
+      Number(failed?.eventTime?.seconds ?? 0) * 1000 + Math.floor((failed?.eventTime?.nanos ?? 0) / 1e6);
+    expect(failedAtMs).toBeGreaterThan(0);
+    expect(failedAtMs).toBeLessThan(lease[0]?.lease_expires_at.getTime() ?? 0);
+    await filler.cancel();
+    await pipelineResult(filler).catch(() => undefined);
+    proxy.close();
   });
 });
