@@ -2,7 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,7 +19,9 @@ export interface SchedulerWorkflowInput {
   entries?: QueueRow[];
 }
 
-const { scheduleCycle } = proxyActivities<QuartermasterActivities>({
+// A local activity: it runs in the scheduler's own worker with its own slots, so no amount of queued stage
+// work can starve the cycle, and each cycle costs one marker event instead of three activity events.
+const { scheduleCycle } = proxyLocalActivities<QuartermasterActivities>({
   startToCloseTimeout: '60s',
   retry: { initialInterval: '500ms', maximumInterval: '10s' },
 });

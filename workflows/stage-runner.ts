@@ -16,6 +16,7 @@ import type {
   RunStageResult,
 } from '../activities';
 import {
+  admissionTaskQueue,
   NODE_START_TIMEOUT_MS,
   RUN_HEARTBEAT_TIMEOUT_MS,
   WAIT_HEARTBEAT_TIMEOUT_MS,
@@ -42,11 +43,14 @@ const ADMISSION_NON_RETRYABLE = [
  * workflow withdraws the attempt's requests itself at once (`withdrawRequest`) rather than waiting for the
  * activity's next heartbeat; the activity then stops.
  */
-const waiting = proxyActivities<QuartermasterActivities>({
-  startToCloseTimeout: '365d',
-  heartbeatTimeout: WAIT_HEARTBEAT_TIMEOUT_MS,
-  retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE },
-});
+function waitingActivities(taskQueue: string) {
+  return proxyActivities<QuartermasterActivities>({
+    taskQueue: admissionTaskQueue(taskQueue),
+    startToCloseTimeout: '365d',
+    heartbeatTimeout: WAIT_HEARTBEAT_TIMEOUT_MS,
+    retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE },
+  });
+}
 
 const ledger = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '30s',
@@ -155,7 +159,7 @@ async function admit(
   const key = requestKey(info.workflowId, info.runId, stage.id, attempt, shardIndex, renewal);
   let decision: AdmissionDecision;
   try {
-    decision = await waiting.awaitReservation({
+    decision = await waitingActivities(info.taskQueue).awaitReservation({
       key,
       attempt,
       workflowId: info.workflowId,

@@ -6,6 +6,19 @@
 /** Default workflow id of the singleton `schedulerWorkflow` (one per namespace). */
 export const DEFAULT_SCHEDULER_WORKFLOW_ID = 'quartermaster-scheduler';
 
+/**
+ * The task queue on which a workflow's waiting activities run: `<its task queue>-admission`. A wait is a
+ * long, mostly idle activity; on a queue of their own (a worker with thousands of slots, which
+ * `QuartermasterWorker` runs next to the shared one) thousands of waits never take the slots that stages and
+ * the scheduler need.
+ */
+export function admissionTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-admission`;
+}
+
+/** Slots of the admission worker: waits are idle I/O, so many fit in one process. */
+export const ADMISSION_WORKER_SLOTS = 10_000;
+
 /** Default lease of a request (pending, granted or running), ms, on the database's clock. */
 export const DEFAULT_LEASE_MS = 30_000;
 

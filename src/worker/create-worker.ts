@@ -1,5 +1,6 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../config';
+import { ADMISSION_WORKER_SLOTS, admissionTaskQueue } from '../admission/constants';
 import { nodeTaskQueue } from '../ledger/nodes';
 import type { ResourceVector } from '../ledger/types';
 import { QuartermasterPlugin, type QuartermasterPluginOptions } from '../plugin';
@@ -66,6 +67,15 @@ export class QuartermasterWorker {
           ...common,
           taskQueue,
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+        }),
+      );
+      // Waiting stages' activities, on a queue of their own with room for thousands (see admissionTaskQueue).
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: admissionTaskQueue(taskQueue),
+          maxConcurrentActivityTaskExecutions: ADMISSION_WORKER_SLOTS,
+          maxConcurrentActivityTaskPolls: 10,
         }),
       );
     }

@@ -479,7 +479,7 @@ describe('a node worker that dies or lies', () => {
       .catch((err: { cause?: { details?: unknown[] } }) => err.cause?.details?.[0]);
     const stage = (result as { stages: Record<string, { status: string; error?: string }> }).stages.work;
     expect(stage?.status).toBe('failed');
-    expect(stage?.error).toContain('LeaseFencedError');
+    expect(stage?.error).toContain('fenced');
     // It stopped before its lease ended: the failure is in history before the lease's last expiry.
     const { rows: lease } = await db.pool.query<{ lease_expires_at: Date }>(
       `SELECT lease_expires_at FROM qm_reservations WHERE workflow_id = $1`,
