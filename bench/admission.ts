@@ -18,7 +18,7 @@ function scheduled(events: HistoryEvent[], type: string): HistoryEvent[] {
 
 /**
  * `npm run bench -- admission`: end to end on a real dev server and PostgreSQL, the time from a ready stage
- * asking for resources to it being admitted (requestReservation scheduled → runStage scheduled: one activity
+ * asking for resources to it being admitted (awaitReservation scheduled → runStage scheduled: one activity
  * plus one workflow task on the uncontended fast path), next to a bare no-op activity's round trip measured the
  * same way in the same pipelines (a resource-less `qm.echo` stage scheduled → the next stage scheduled).
  */
@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<void> {
       await pipelineResult(handle);
       if (i < 5) continue; // warm-up: bundle caches, pool connections, the scheduler's first start
       const events = (await handle.fetchHistory()).events ?? [];
-      const requests = scheduled(events, 'requestReservation');
+      const requests = scheduled(events, 'awaitReservation');
       const runs = scheduled(events, 'runStage');
       admission.push(millis(runs[0]) - millis(requests[0]));
       noop.push(millis(runs[2]) - millis(runs[1]));
@@ -66,7 +66,7 @@ export async function run(args: string[]): Promise<void> {
     markdownTable(
       ['measure', 'n', 'p50 ms', 'p99 ms'],
       [
-        row('request → admitted (requestReservation → runStage scheduled)', admission),
+        row('request → admitted (awaitReservation → runStage scheduled)', admission),
         row('bare no-op activity round trip (qm.echo → next stage scheduled)', noop),
       ],
     ),

@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   quality: () => import('./quality.js'),
   swf: () => import('./swf.js'),
   admission: () => import('./admission.js'),
+  load: () => import('./load.js'),
   sharding: () => import('./sharding.js'),
   'sim-vs-real': () => import('./sim-vs-real.js'),
 };
