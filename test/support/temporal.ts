@@ -28,6 +28,10 @@ export interface TestWorkerOptions {
   taskQueue?: string;
   /** Ledger schema (a test database's). @default none: stages with resources fail */
   schema?: string;
+  /** The ledger's PostgreSQL, when not the shared test one (a server the test stops and starts). */
+  databaseUrl?: string;
+  /** The Temporal frontend, when not the shared test server (one the test stops and starts). */
+  temporalAddress?: string;
   /** Run as this node. */
   node?: NodeOptions;
   /** Scheduler options. */
@@ -52,13 +56,16 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
   }
   const taskQueue = options.taskQueue ?? uniqueId('qm-test');
   const schedulerWorkflowId = `scheduler-${taskQueue}`;
-  const nativeConnection = await NativeConnection.connect({ address: testEnv.temporalAddress });
+  const address = options.temporalAddress ?? testEnv.temporalAddress;
+  const nativeConnection = await NativeConnection.connect({ address });
   const worker = await createQuartermasterWorker({
     connection: nativeConnection,
     taskQueue,
     handlers: options.handlers,
     schedulerWorkflowId,
-    ...(options.schema ? { databaseUrl: testEnv.databaseUrl, schema: options.schema } : { databaseUrl: '' }),
+    ...(options.schema
+      ? { databaseUrl: options.databaseUrl ?? testEnv.databaseUrl, schema: options.schema }
+      : { databaseUrl: '' }),
     ...(options.node ? { node: options.node } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
@@ -67,7 +74,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     workerOptions: { shutdownGraceTime: '1s' },
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address: testEnv.temporalAddress });
+  const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   let closed = false;
   return {
