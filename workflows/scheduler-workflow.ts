@@ -2,12 +2,12 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  proxyLocalActivities,
+  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
-import { SCHEDULER_TICK_MS } from '../src/admission/constants';
+import { admissionTaskQueue, SCHEDULER_TICK_MS } from '../src/admission/constants';
 import type { QueueRow } from '../src/admission/types';
 import { queueQuery, wakeSignal, type SchedulerQueue } from './messages';
 
@@ -19,12 +19,16 @@ export interface SchedulerWorkflowInput {
   entries?: QueueRow[];
 }
 
-// A local activity: it runs in the scheduler's own worker with its own slots, so no amount of queued stage
-// work can starve the cycle, and each cycle costs one marker event instead of three activity events.
-const { scheduleCycle } = proxyLocalActivities<QuartermasterActivities>({
-  startToCloseTimeout: '60s',
-  retry: { initialInterval: '500ms', maximumInterval: '10s' },
-});
+// On the admission queue (a worker with thousands of slots): no amount of queued stage work on the shared
+// queue can starve the cycle, and the scheduler's workflow tasks stay short (a local activity would run the
+// whole cycle inside one workflow task).
+function cycleActivities(taskQueue: string) {
+  return proxyActivities<QuartermasterActivities>({
+    taskQueue: admissionTaskQueue(taskQueue),
+    startToCloseTimeout: '60s',
+    retry: { initialInterval: '500ms', maximumInterval: '10s' },
+  });
+}
 
 /**
  * The singleton scheduler (fixed workflow id per namespace: Temporal's one-run-per-id rule is the leader
@@ -46,6 +50,7 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
   });
   setHandler(queueQuery, (): SchedulerQueue => ({ lastCycleAt, cycles, entries }));
 
+  const { scheduleCycle } = cycleActivities(workflowInfo().taskQueue);
   for (;;) {
     await condition(() => woken, tickMs);
     woken = false;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,6 @@ import pg from 'pg';
 import { pipelineResult, startPipeline } from '../../../src/client';
 import type { PipelineDefinition } from '../../../src/definition/types';
 import { defineStage } from '../../../src/handlers/registry';
-import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../../src/ledger/embedded';
 import { freePort } from '../../../src/services/free-port';
 import { startTemporalDevServer, type TemporalDevServer } from '../../../src/services/temporal-dev-server';
 import { dropSchema, openTestDatabase, testEnv, uniqueId } from '../../support/env';
@@ -14,6 +14,38 @@ import { startTestWorker, type TestTemporal } from '../../support/temporal';
 
 // The two servers of a deployment stopped and started again mid-run, with their state on disk: pipelines
 // finish, every stage runs once, and the ledger ends with nothing held.
+
+/** A PostgreSQL in a child process (test/support/pg-server.js) that the test stops and starts. */
+async function controlledPostgres(dataDir: string, port: number) {
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, '..', '..', 'support', 'pg-server.js'), dataDir, String(port)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const say = async (command: string, answer: string): Promise<void> => {
+    const seen = out.split('\n').filter((l) => l === answer).length;
+    child.stdin.write(`${command}\n`);
+    await until(
+      `postgres ${answer}`,
+      async () => (out.split('\n').filter((l) => l === answer).length > seen ? true : undefined),
+      60_000,
+    );
+  };
+  await say('start', 'started');
+  return {
+    connectionString: `postgres://postgres:quartermaster@127.0.0.1:${port}/postgres`,
+    stop: () => say('stop', 'stopped'),
+    start: () => say('start', 'started'),
+    exit: async () => {
+      child.stdin.write('exit\n');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
 
 const runs = new Map<string, number>();
 const counted = defineStage('test.counted', async ({ workflowId, stageId, input }) => {
@@ -62,7 +94,7 @@ test('PostgreSQL stopped for 6 s while a stage runs and the next one asks: the p
   chmodSync(tmp, 0o755);
   const port = await freePort();
   const dataDir = path.join(tmp, 'pg');
-  let server: EmbeddedPostgresServer = await startEmbeddedPostgres({ dataDir, port });
+  const server = await controlledPostgres(dataDir, port);
   const schema = `qm_pgrestart_${Date.now()}`;
   const cluster: TestTemporal = await startTestWorker({
     schema,
@@ -81,7 +113,7 @@ test('PostgreSQL stopped for 6 s while a stage runs and the next one asks: the p
     );
     await server.stop();
     await new Promise((r) => setTimeout(r, 6000));
-    server = await startEmbeddedPostgres({ dataDir, port });
+    await server.start();
     const result = await pipelineResult(h);
     expect(result.status).toBe('completed');
     expect([runs.get(`${id}/first`), runs.get(`${id}/second`)]).toEqual([1, 1]);
@@ -90,7 +122,7 @@ test('PostgreSQL stopped for 6 s while a stage runs and the next one asks: the p
     expect(states.filter((s) => s === 'released')).toHaveLength(2);
   } finally {
     await cluster.close();
-    await server.stop();
+    await server.exit();
     rmSync(tmp, { recursive: true, force: true });
   }
 }, 180_000);
