@@ -44,6 +44,16 @@ export interface SchedulerActivityDependencies {
   shrinkCooldownMs?: number;
 }
 
+/** Input of `scheduleCycle`. */
+export interface ScheduleCycleInput {
+  /**
+   * Also write every waiting request's score and reason, compute start estimates, propose shrink offers and
+   * return the ranked queue (the `queue` query's rows). The scheduler asks for it at most every few seconds:
+   * the queue is the bulk of a cycle's result in history. @default true
+   */
+  withQueue?: boolean;
+}
+
 function toLedgerGrant(
   d: Decision & { kind: 'grant' },
   entry: RankedEntry | undefined,
@@ -83,7 +93,8 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
    * transaction, signal requesters; then, when the top request is still blocked, offer running stages a smaller
    * allocation (graceful degradation, `degrade`) — they free capacity only if they accept.
    */
-  async function scheduleCycle(): Promise<CycleReport> {
+  async function scheduleCycle(input: ScheduleCycleInput = {}): Promise<CycleReport> {
+    const full = input.withQueue !== false;
     const started = Date.now();
     const db = await deps.ledger.get();
     const log = Context.current().log;
@@ -125,12 +136,28 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
       db,
       grants.map((g) => toLedgerGrant(g, byKey.get(g.key), deps.leaseMs)),
       now,
-      { staleAfterMs: deps.staleAfterMs, waiting, shardOrders },
+      { staleAfterMs: deps.staleAfterMs, waiting: full ? waiting : [], shardOrders },
     );
     const accepted = new Set(committed.granted.map((g) => g.key));
     // Start estimates for the rows shown and shrink offers for the top blocked request, both on the ledger as
     // committed (this cycle's grants hold capacity). Advisory: the cycle is already committed and announced,
     // so a failure here only leaves them out.
+    const report = async (queueRows: QueueRow[], shrinkOffers: number): Promise<CycleReport> => ({
+      granted: accepted.size,
+      rejected: committed.rejected.length,
+      waiting: decisions.length - accepted.size,
+      expired: expired.length,
+      shrinkOffers,
+      queue: queueRows,
+      durationMs: Date.now() - started,
+      dropped,
+      overcommitted,
+      // Run again at once when something changed meanwhile (a request, a release) or a grant lost a race.
+      again: committed.rejected.length > 0 || (await wakePending(db)),
+    });
+    // A quick cycle (back-to-back under load): decisions only; the queue, wait notes, estimates and shrink
+    // offers are refreshed by the next full one.
+    if (!full) return report([], 0);
     let rows: QueueRow[] = queue.slice(0, queueLimit);
     const holder = decisions.find((d) => d.kind === 'wait' && d.hold !== undefined);
     let after: LedgerSnapshot | undefined;
@@ -157,19 +184,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
         Context.current().log.warn('shrink offers skipped', { error: String(err) });
       }
     }
-    return {
-      granted: accepted.size,
-      rejected: committed.rejected.length,
-      waiting: decisions.length - accepted.size,
-      expired: expired.length,
-      shrinkOffers,
-      queue: rows,
-      durationMs: Date.now() - started,
-      dropped,
-      overcommitted,
-      // Run again at once when something changed meanwhile (a request, a release) or a grant lost a race.
-      again: committed.rejected.length > 0 || (await wakePending(db)),
-    };
+    return report(rows, shrinkOffers);
   }
 
   const boosts = createBoostActivities(deps.ledger, () =>

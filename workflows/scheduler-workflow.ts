@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
-import { admissionTaskQueue, SCHEDULER_TICK_MS } from '../src/admission/constants';
+import { admissionTaskQueue, QUEUE_REFRESH_MS, SCHEDULER_TICK_MS } from '../src/admission/constants';
 import type { QueueRow } from '../src/admission/types';
 import { queueQuery, wakeSignal, type SchedulerQueue } from './messages';
 
@@ -51,13 +51,18 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
   setHandler(queueQuery, (): SchedulerQueue => ({ lastCycleAt, cycles, entries }));
 
   const { scheduleCycle } = cycleActivities(workflowInfo().taskQueue);
+  let queueAt = -Infinity;
   for (;;) {
     await condition(() => woken, tickMs);
     woken = false;
-    const report = await scheduleCycle();
+    const withQueue = Date.now() - queueAt >= QUEUE_REFRESH_MS;
+    const report = await scheduleCycle({ withQueue });
     cycles += 1;
     lastCycleAt = new Date().toISOString();
-    entries = report.queue;
+    if (withQueue) {
+      entries = report.queue;
+      queueAt = Date.now();
+    }
     // Something changed during the cycle (a request or release, a grant that lost a race): again at once.
     if (report.again) woken = true;
     if (workflowInfo().continueAsNewSuggested) {

@@ -58,6 +58,12 @@ export const DEFAULT_NODE_STALE_MS = 10_000;
 /** The scheduler's tick when nothing wakes it, ms: lapsed leases are reclaimed within lease + this. */
 export const SCHEDULER_TICK_MS = 5_000;
 
+/**
+ * The scheduler refreshes its ranked queue (the `queue` query, wait reasons, start estimates, shrink offers) at
+ * most this often, ms; cycles in between only decide (a full queue in every cycle's result would bloat history).
+ */
+export const QUEUE_REFRESH_MS = 5_000;
+
 /** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
 export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;
 
