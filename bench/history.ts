@@ -9,7 +9,7 @@ const LIMIT_EVENTS = 51_200;
 
 async function historyOf(client: Client, workflowId: string): Promise<{ events: number; bytes: number }> {
   const d = await client.workflow.getHandle(workflowId).describe();
-  return { events: d.historyLength, bytes: d.historySize };
+  return { events: d.historyLength, bytes: d.historySize ?? 0 };
 }
 
 async function blocked(
