@@ -76,7 +76,8 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   // Why a stage waits, from its waiting request (a bounded number of times per wait). Details only.
   setHandler(admissionProgressSignal, (p) => {
     if (p.shardIndex !== undefined || run.definition.stages.every((s) => s.id !== p.stageId)) return;
-    if (run.state(p.stageId).status !== 'waiting' || (currentAttempt.get(p.stageId) ?? 1) !== p.attempt) return;
+    if (run.state(p.stageId).status !== 'waiting' || (currentAttempt.get(p.stageId) ?? 1) !== p.attempt)
+      return;
     run.waiting(p.stageId, p.reason);
     setCurrentDetails(run.markdown());
   });

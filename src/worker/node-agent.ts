@@ -47,10 +47,7 @@ export class NodeAgent {
     await this.beat();
     const interval = this.options.intervalMs ?? (this.options.monitor === false ? 2000 : 1000);
     if (this.options.monitor === false) {
-      this.timer = setInterval(
-        () => void this.beat().catch((err: unknown) => this.report(err)),
-        interval,
-      );
+      this.timer = setInterval(() => void this.beat().catch((err: unknown) => this.report(err)), interval);
       return;
     }
     const forecaster = new NodeForecaster();
@@ -58,9 +55,7 @@ export class NodeAgent {
       intervalMs: interval,
       onSample: (sample) => {
         forecaster.update(sample);
-        void this.beat(snapshotForLedger(sample, forecaster)).catch((err: unknown) =>
-          this.report(err),
-        );
+        void this.beat(snapshotForLedger(sample, forecaster)).catch((err: unknown) => this.report(err));
       },
     });
     await this.sampler.start();

@@ -22,6 +22,8 @@ export interface NodeListing {
   free: ResourceVector;
   /** No heartbeat within the stale threshold. */
   stale: boolean;
+  /** Granted more than its capacity (it re-registered smaller): nothing new is granted there until grants fit. */
+  overcommitted: boolean;
   /** Usage forecast 10 s ahead per monitored resource (`{ value, upper }`), or null without fresh monitor data. */
   forecast: Record<string, { value: number; upper: number }> | null;
 }
@@ -42,17 +44,19 @@ export interface PoolListing {
 export interface NodesOptions {
   /** Print JSON instead of a table. @default false */
   json?: boolean;
-  /** A node silent longer than this is stale. @default 30000 ms */
+  /** A node silent longer than this is stale. @default DEFAULT_STALE_AFTER_MS (10 s) */
   staleAfterMs?: number;
 }
 
 /**
- * The nodes as `qm nodes` shows them: a table (id, task queue, capacity, granted, free, stale) or, with
- * `json`, an array of {@link NodeListing}.
+ * The nodes as `qm nodes` shows them: a table (id, task queue, capacity, granted, free, stale, overcommitted)
+ * or, with `json`, an array of {@link NodeListing}. Staleness is judged on the database's clock unless `now`
+ * is given (tests).
  * @throws DatabaseUnavailableError.
  */
-export async function nodesOutput(db: Database, options: NodesOptions, now: Date): Promise<string> {
-  const snap = await snapshot(db, now, { staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS });
+export async function nodesOutput(db: Database, options: NodesOptions, at?: Date): Promise<string> {
+  const snap = await snapshot(db, at, { staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS });
+  const now = snap.now;
   const nodes: NodeListing[] = snap.nodes.map((n) => ({
     id: n.id,
     taskQueue: n.taskQueue,
@@ -60,13 +64,14 @@ export async function nodesOutput(db: Database, options: NodesOptions, now: Date
     granted: n.granted,
     free: n.free,
     stale: n.stale,
+    overcommitted: n.overcommitted,
     forecast:
       (forecastUsage(n.forecast, n.usageAt, now, 30_000) as NodeListing['forecast'] | undefined) ?? null,
   }));
   if (options.json) return `${JSON.stringify(nodes, null, 2)}\n`;
   if (nodes.length === 0) return 'no nodes registered (start a worker: qm worker)\n';
   return formatTable(
-    ['ID', 'TASK QUEUE', 'CAPACITY', 'GRANTED', 'FREE', 'USAGE +10s (upper)', 'STALE'],
+    ['ID', 'TASK QUEUE', 'CAPACITY', 'GRANTED', 'FREE', 'USAGE +10s (upper)', 'STALE', 'OVERCOMMITTED'],
     nodes.map((n) => [
       n.id,
       n.taskQueue,
@@ -79,6 +84,7 @@ export async function nodesOutput(db: Database, options: NodesOptions, now: Date
             .join(' ')
         : '-',
       n.stale ? 'yes' : 'no',
+      n.overcommitted ? 'yes' : 'no',
     ]),
   );
 }
@@ -143,7 +149,7 @@ export async function poolsSetOutput(
 
 /** The action of `qm nodes`: prints {@link nodesOutput} for the CLI's database. */
 export async function nodesAction(options: NodesOptions): Promise<void> {
-  process.stdout.write(await withDatabase((db) => nodesOutput(db, options, new Date())));
+  process.stdout.write(await withDatabase((db) => nodesOutput(db, options)));
 }
 
 /** The action of `qm pools`: prints {@link poolsOutput}. */
@@ -161,8 +167,11 @@ export async function poolsSetAction(assignments: string[]): Promise<void> {
 export function registerLedgerCommands(program: Command): void {
   program
     .command('nodes')
-    .description('list worker nodes: capacity, granted, free, stale')
-    .option('--json', 'print JSON: [{ id, taskQueue, capacity, granted, free, stale }]')
+    .description('list worker nodes: capacity, granted, free, stale, overcommitted')
+    .option(
+      '--json',
+      'print JSON: [{ id, taskQueue, capacity, granted, free, stale, overcommitted, forecast }]',
+    )
     .option(
       '--stale-after-ms <ms>',
       'a node silent longer than this is stale',

@@ -5,6 +5,7 @@ import { pipelineResult, startPipeline } from '../../../src/client';
 import type { PipelineDefinition } from '../../../src/definition/types';
 import { defineStage } from '../../../src/handlers/registry';
 import type { Database } from '../../../src/ledger/db';
+import { nodesOutput } from '../../../src/cli/commands/ledger';
 import { registerNode } from '../../../src/ledger/nodes';
 import { spawnWorker, type ChildWorker } from '../../support/child-worker';
 import { dropSchema, openTestDatabase, testEnv, uniqueId } from '../../support/env';
@@ -256,6 +257,11 @@ test('a node re-registered below its grants gets nothing new until they fit agai
              now() + interval '1 hour', 'shrinking', '{"cpu": 4}')`,
   );
   await registerNode(db, { id: 'shrinking', capacity: { cpu: 2, memoryMb: 1024 } });
+  const listed = JSON.parse(await nodesOutput(db, { json: true })) as Array<{
+    id: string;
+    overcommitted: boolean;
+  }>;
+  expect(listed.find((n) => n.id === 'shrinking')?.overcommitted).toBe(true);
   // A stage that asks only for memory would fit on "shrinking" by memory alone; "main" has none.
   const h = await startPipeline(
     cluster.client,

@@ -55,6 +55,7 @@ describe('qm nodes / qm pools', () => {
         granted: { cpu: 3 },
         free: { cpu: 5, memoryMb: 4096 },
         stale: false,
+        overcommitted: false,
         forecast: { cpu: { value: 1.6, upper: 2.25 }, memoryMb: { value: 900, upper: 1000 } },
       },
       {
@@ -64,6 +65,7 @@ describe('qm nodes / qm pools', () => {
         granted: {},
         free: { cpu: 2 },
         stale: true,
+        overcommitted: false,
         forecast: null,
       },
     ]);
@@ -72,7 +74,7 @@ describe('qm nodes / qm pools', () => {
   it('nodes prints a table', async () => {
     const out = await nodesOutput(db, {}, T0);
     expect(out.split('\n')[0]).toMatch(
-      /^ID\s+TASK QUEUE\s+CAPACITY\s+GRANTED\s+FREE\s+USAGE \+10s \(upper\)\s+STALE$/,
+      /^ID\s+TASK QUEUE\s+CAPACITY\s+GRANTED\s+FREE\s+USAGE \+10s \(upper\)\s+STALE\s+OVERCOMMITTED$/,
     );
     expect(out).toContain('cpu=5 memoryMb=4096');
     expect(out).toContain('cpu=1.6 (2.3) memoryMb=900 (1000)');

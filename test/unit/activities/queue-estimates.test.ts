@@ -44,7 +44,7 @@ function ledger(active: ReservationRecord[], pending: ReservationRecord[]): Ledg
         granted: { cpu: held },
         free: { cpu: 4 - held },
         stale: false,
-      overcommitted: false,
+        overcommitted: false,
       },
     ],
     pools: [],
