@@ -22,6 +22,9 @@ export interface SchedulerWorkflowInput {
 // On the admission queue (a worker with thousands of slots): no amount of queued stage work on the shared
 // queue can starve the cycle, and the scheduler's workflow tasks stay short (a local activity would run the
 // whole cycle inside one workflow task).
+/** A cycle that starts this long after the previous one ended is not under load, ms. */
+const QUIET_GAP_MS = 1000;
+
 function cycleActivities(taskQueue: string) {
   return proxyActivities<QuartermasterActivities>({
     taskQueue: admissionTaskQueue(taskQueue),
@@ -52,11 +55,15 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
 
   const { scheduleCycle } = cycleActivities(workflowInfo().taskQueue);
   let queueAt = -Infinity;
+  let lastEndMs = -Infinity;
   for (;;) {
     await condition(() => woken, tickMs);
     woken = false;
-    const withQueue = Date.now() - queueAt >= QUEUE_REFRESH_MS;
+    // Under load (cycles back to back) the queue is refreshed every QUEUE_REFRESH_MS; a cycle after a pause
+    // (the system is quiet) always refreshes it, so what the query shows is never stale when it is cheap.
+    const withQueue = Date.now() - queueAt >= QUEUE_REFRESH_MS || Date.now() - lastEndMs >= QUIET_GAP_MS;
     const report = await scheduleCycle({ withQueue });
+    lastEndMs = Date.now();
     cycles += 1;
     lastCycleAt = new Date().toISOString();
     if (withQueue) {
