@@ -69,7 +69,7 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
     if (withQueue) {
       entries = report.queue;
       queueAt = Date.now();
-    }
+    } else if (report.waiting === 0) entries = []; // nothing waits: the queue is empty whatever the last refresh said
     // Something changed during the cycle (a request or release, a grant that lost a race): again at once.
     if (report.again) woken = true;
     if (workflowInfo().continueAsNewSuggested) {
