@@ -36,4 +36,11 @@ export type {
   StageStatus,
   PipelineState,
 } from './pipeline/types';
-export { qmPipelineKey, qmPriorityKey, qmStateKey, qmImportanceKey } from './search-attributes';
+export {
+  qmPipelineKey,
+  qmPriorityKey,
+  qmStateKey,
+  qmImportanceKey,
+  qmStageKey,
+  qmShardKey,
+} from './search-attributes';

@@ -14,14 +14,15 @@ import type { QuartermasterActivities } from '../activities';
 import { BoostBook } from '../src/boosts/boost-book';
 import { checkBoostRequest } from '../src/boosts/boost-request';
 import type { StageDefinition } from '../src/definition/types';
-import { formatIssue, validateDefinition } from '../src/definition/validate';
 import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
+import { validatePipelineArgs } from '../src/pipeline/workflow-args';
 import type { PipelineInput, PipelineResult } from '../src/pipeline/types';
 import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../src/search-attributes';
 import { fanOutCount, shardRequestSpec, shardsUpFront } from '../src/sharding/fan-out';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import {
+  DESCRIPTIONS,
   allocationChangedSignal,
   boostSignal,
   boostUpdate,
@@ -29,6 +30,7 @@ import {
   shardProgressSignal,
   statusQuery,
 } from './messages';
+import { rejectPipelineArgs } from './pipeline-edge';
 import { runShardedStage, type ShardBooks } from './shard-runner';
 import { runStageWithAdmission, type DecisionBox } from './stage-runner';
 
@@ -46,83 +48,128 @@ const policyActivities = proxyLocalActivities<QuartermasterActivities>({ startTo
  * may end `partial` (the result's status is then `partial`). Queryable with `status`; the Web UI shows a
  * stage table.
  * @returns the result with every stage's status, attempts, times, output, allocation and node.
- * @throws ApplicationFailure `InvalidDefinitionError` (non-retryable, details: the issues) for a bad
- *   definition; `PipelineFailedError` (details[0]: the {@link PipelineResult}) when a stage fails.
+ * @throws ApplicationFailure `InvalidArgumentError` (a bad wrapper: not `{ definition, input?, importance? }`,
+ *   an unknown key, a bad importance) or `InvalidDefinitionError` (a bad definition), non-retryable, details[0]:
+ *   the issues (`{ code, pathText, message }`), at once — never a failing workflow task; `PipelineFailedError` (details[0]: the {@link PipelineResult}) when a stage fails.
  */
 export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineResult> {
-  const validation = validateDefinition(args?.definition);
-  if (!validation.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidDefinitionError',
-      message: `invalid pipeline definition:\n${validation.issues.map(formatIssue).join('\n')}`,
-      nonRetryable: true,
-      details: [validation.issues],
-    });
-  }
-  const definition = validation.definition;
-  const importance = args.importance ?? definition.importance;
+  // The whole argument is checked before anything else: a bad one fails the run at once, never the task.
+  const checked = validatePipelineArgs(args);
+  if (!checked.ok) rejectPipelineArgs(checked);
+  const { definition, importance, input: pipelineInput } = checked.args;
   const run = new PipelineRun(definition, importance);
   const decisions: DecisionBox = new Map();
   const book = new BoostBook(importance);
   let adminTokenSha256: string | null = null;
-  setHandler(statusQuery, () => ({
-    ...run.status(),
-    importance: book.importance(new Date()),
-    boosts: book.active(new Date()),
-    ignoredBoosts: book.ignored(),
-  }));
-  setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d));
+  setHandler(
+    statusQuery,
+    () => ({
+      ...run.status(),
+      importance: book.importance(new Date()),
+      boosts: book.active(new Date()),
+      ignoredBoosts: book.ignored(),
+      ignoredBoostCount: book.ignoredCount(),
+    }),
+    { description: DESCRIPTIONS.status },
+  );
+  setHandler(reservationDecisionSignal, (d) => void decisions.set(d.key, d), {
+    description: DESCRIPTIONS.reservationDecision,
+  });
   // Graceful degradation: a running stage that accepted a smaller allocation says so (a late signal of an
   // earlier attempt is ignored).
   const currentAttempt = new Map<string, number>();
-  setHandler(allocationChangedSignal, (c) => {
-    if (currentAttempt.get(c.stageId) !== c.attempt) return;
-    run.reallocated(c.stageId, c.allocation);
-    setCurrentDetails(run.markdown());
-  });
+  setHandler(
+    allocationChangedSignal,
+    (c) => {
+      if (currentAttempt.get(c.stageId) !== c.attempt) return;
+      run.reallocated(c.stageId, c.allocation);
+      setCurrentDetails(run.markdown());
+    },
+    { description: DESCRIPTIONS.allocationChanged },
+  );
   const shardBooks: ShardBooks = new Map();
-  setHandler(shardProgressSignal, (p) => {
-    const book = shardBooks.get(p.stageId);
-    if (book === undefined || p.index < 0 || p.index >= book.size) return;
-    book.running(p.index, p.attempt, p.node);
-    run.shards(p.stageId, book.snapshot());
-    // Details only: a search-attribute upsert per shard would cost a history event each.
-    setCurrentDetails(run.markdown());
-  });
+  setHandler(
+    shardProgressSignal,
+    (p) => {
+      const book = shardBooks.get(p.stageId);
+      if (book === undefined || p.index < 0 || p.index >= book.size) return;
+      book.running(p.index, p.attempt, p.node);
+      run.shards(p.stageId, book.snapshot());
+      // Details only: a search-attribute upsert per shard would cost a history event each.
+      setCurrentDetails(run.markdown());
+    },
+    { description: DESCRIPTIONS.shardProgress },
+  );
 
   const publishImportance = (): void =>
     upsertSearchAttributes([{ key: qmImportanceKey, value: book.importance(new Date()) }]);
+  /** Checks a boost (fields, then the cap on base + active boosts). @throws InvalidBoostError */
+  const checkBoost = (request: unknown) => {
+    const boost = checkBoostRequest(request, adminTokenSha256);
+    book.check(boost.amount, new Date());
+    return boost;
+  };
   const applyBoost = async (request: unknown) => {
     const boost = checkBoostRequest(request, adminTokenSha256);
-    const { expiresAt } = await boostActivities.recordBoost({
-      workflowId: workflowInfo().workflowId,
-      ...boost,
-    });
-    book.add({ amount: boost.amount, expiresAt, reason: boost.reason, actor: boost.actor });
-    publishImportance();
-    // When it expires, the search attribute follows (the ledger stops counting it by itself).
-    void sleep(boost.ttlSeconds * 1000).then(publishImportance);
-    return { importance: book.importance(new Date()), expiresAt };
+    // Held while it is recorded, so concurrent boosts cannot overshoot the cap together.
+    const release = book.reserve(boost.amount, new Date());
+    try {
+      const { expiresAt } = await boostActivities.recordBoost({
+        workflowId: workflowInfo().workflowId,
+        ...boost,
+      });
+      book.add({ amount: boost.amount, expiresAt, reason: boost.reason, actor: boost.actor }, new Date());
+      publishImportance();
+      // When it expires, the search attribute follows (the ledger stops counting it by itself).
+      void sleep(boost.ttlSeconds * 1000).then(publishImportance);
+      return { importance: book.importance(new Date()), expiresAt };
+    } finally {
+      release();
+    }
   };
-  setHandler(boostUpdate, applyBoost, {
-    validator: (request) => {
+  const asFailure = (err: unknown): Error =>
+    err instanceof Error && err.name === 'InvalidBoostError'
+      ? ApplicationFailure.nonRetryable(err.message, err.name)
+      : (err as Error);
+  setHandler(
+    boostUpdate,
+    async (request) => {
       try {
-        checkBoostRequest(request, adminTokenSha256);
+        return await applyBoost(request);
       } catch (err) {
-        // Rejected by the validator: the update never reaches history.
-        throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
+        // A plain Error would fail the workflow task; the update fails instead.
+        throw asFailure(err);
       }
     },
-  });
-  setHandler(boostSignal, async (request) => {
-    try {
-      checkBoostRequest(request, adminTokenSha256);
-    } catch (err) {
-      book.ignore(new Date(), (err as Error).message);
-      return;
-    }
-    await applyBoost(request);
-  });
+    {
+      validator: (request) => {
+        try {
+          checkBoost(request);
+        } catch (err) {
+          // Rejected by the validator: the update never reaches history.
+          throw asFailure(err);
+        }
+      },
+      description: DESCRIPTIONS.boostUpdate,
+    },
+  );
+  setHandler(
+    boostSignal,
+    async (request) => {
+      try {
+        checkBoost(request);
+        await applyBoost(request);
+      } catch (err) {
+        // Invalid, over the cap, or not recorded: ignored, kept as a bounded summary (never the value).
+        const e = err as Error & { field?: unknown };
+        book.ignore(new Date(), {
+          field: typeof e.field === 'string' ? e.field : '(root)',
+          message: typeof e.message === 'string' ? e.message : String(err),
+        });
+      }
+    },
+    { description: DESCRIPTIONS.boostSignal },
+  );
   ({ adminTokenSha256 } = await policyActivities.boostPolicy());
 
   const publish = (): void => {
@@ -136,7 +183,6 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   ]);
   publish();
 
-  const pipelineInput: JsonValue = args.input ?? null;
   const inFlight = new Map<string, Promise<void>>();
 
   const runSharded = async (stage: StageDefinition, count: number, deadlineAtMs: number | undefined) => {

@@ -1,4 +1,7 @@
+import { InvalidBoostError } from './boost-book';
 import { constantTimeEqual, sha256Hex } from './sha256';
+
+export { InvalidBoostError } from './boost-book';
 
 /** What a `boost` update or signal carries. */
 export interface BoostRequest {
@@ -25,18 +28,6 @@ export const BOOST_LIMITS = {
   /** Longest ttl without it, s. */
   userMaxTtlSeconds: 3_600,
 } as const;
-
-/** A boost that is refused, naming the field and the bad value. */
-export class InvalidBoostError extends Error {
-  override readonly name = 'InvalidBoostError';
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    reason: string,
-  ) {
-    super(`boost.${field} ${reason} (got ${JSON.stringify(value) ?? String(value)})`);
-  }
-}
 
 /**
  * Checks a boost request (pure and synchronous: it runs as the `boost` update's validator inside the

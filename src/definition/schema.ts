@@ -244,8 +244,12 @@ const retry = z
   .strictObject(retryShape, { error: 'must be an object' })
   .describe("Retry policy for the stage's handler.");
 
-/** Where a value is not plain JSON: the relative path and what was found, or `undefined`. */
-function findNonJson(
+/**
+ * Where a value is not plain JSON (a function, `undefined` in an array, a class instance, a cycle, a
+ * non-finite number, nesting deeper than {@link MAX_INPUT_DEPTH}): the relative path and what was found,
+ * or `undefined` when it is JSON. Never throws.
+ */
+export function findNonJson(
   value: unknown,
   path: Array<string | number>,
   ancestors: Set<object>,

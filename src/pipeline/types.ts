@@ -62,6 +62,8 @@ export interface PipelineStatus {
   stages: Record<string, StageState>;
   /** Active boosts. */
   boosts?: ActiveBoost[];
-  /** Boost signals that were invalid and ignored. */
+  /** Boost signals that were ignored (invalid or over the cap): the newest 20, as bounded summaries. */
   ignoredBoosts?: IgnoredBoost[];
+  /** How many boost signals were ignored in all. */
+  ignoredBoostCount?: number;
 }
