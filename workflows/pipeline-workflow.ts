@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -60,6 +61,8 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const run = new PipelineRun(definition, importance);
   const decisions: DecisionBox = new Map();
   const book = new BoostBook(importance);
+  /** The Web UI's current details: headline and stage table (see `PipelineRun.markdown`). */
+  const details = (): string => run.markdown(new Date(), book.importance(new Date()));
   let adminTokenSha256: string | null = null;
   setHandler(
     statusQuery,
@@ -83,7 +86,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     (c) => {
       if (currentAttempt.get(c.stageId) !== c.attempt) return;
       run.reallocated(c.stageId, c.allocation);
-      setCurrentDetails(run.markdown());
+      setCurrentDetails(details());
     },
     { description: DESCRIPTIONS.allocationChanged },
   );
@@ -96,13 +99,15 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
       book.running(p.index, p.attempt, p.node);
       run.shards(p.stageId, book.snapshot());
       // Details only: a search-attribute upsert per shard would cost a history event each.
-      setCurrentDetails(run.markdown());
+      setCurrentDetails(details());
     },
     { description: DESCRIPTIONS.shardProgress },
   );
 
-  const publishImportance = (): void =>
+  const publishImportance = (): void => {
     upsertSearchAttributes([{ key: qmImportanceKey, value: book.importance(new Date()) }]);
+    setCurrentDetails(details());
+  };
   /** Checks a boost (fields, then the cap on base + active boosts). @throws InvalidBoostError */
   const checkBoost = (request: unknown) => {
     const boost = checkBoostRequest(request, adminTokenSha256);
@@ -174,7 +179,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
 
   const publish = (): void => {
     upsertSearchAttributes([{ key: qmStateKey, value: run.overall() }]);
-    setCurrentDetails(run.markdown());
+    setCurrentDetails(details());
   };
   upsertSearchAttributes([
     { key: qmPipelineKey, value: definition.name },
@@ -199,7 +204,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
       books: shardBooks,
       onChange: (shards) => {
         run.shards(stage.id, shards);
-        setCurrentDetails(run.markdown());
+        setCurrentDetails(details());
       },
     });
     run.shards(stage.id, outcome.shards);
@@ -246,7 +251,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
         },
         started: (admission, attempt) => {
           currentAttempt.set(stage.id, attempt);
-          run.started(stage.id, new Date(), admission.allocation, admission.nodeId);
+          run.started(stage.id, new Date(), admission.allocation, admission.nodeId, attempt);
           publish();
         },
       },
@@ -262,15 +267,25 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     publish();
   };
 
-  for (;;) {
-    for (const stage of run.ready()) {
-      inFlight.set(
-        stage.id,
-        runStage(stage).finally(() => inFlight.delete(stage.id)),
-      );
+  try {
+    for (;;) {
+      for (const stage of run.ready()) {
+        inFlight.set(
+          stage.id,
+          runStage(stage).finally(() => inFlight.delete(stage.id)),
+        );
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
     }
-    if (inFlight.size === 0) break;
-    await Promise.race(inFlight.values());
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled: let running stages withdraw or release what they hold, then say so everywhere
+    // (stages, `status`, QmState, details) before the run ends as cancelled.
+    await Promise.allSettled(inFlight.values());
+    run.cancelled(new Date());
+    publish();
+    throw err;
   }
 
   run.skipRemaining();
