@@ -93,3 +93,41 @@ test('a boost expires by itself: importance and the search attribute fall back',
   expect((await handle.describe()).searchAttributes.QmImportance).toEqual([0]);
   await pipelineResult(handle);
 });
+
+test('boosts are capped in total: 20 updates of 3 stop at the cap of 10 (they stacked to 60 before)', async () => {
+  const handle = await start(oneStage('capped', 2, 4000));
+  const outcomes: Array<number | string> = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await handle
+      .executeUpdate('boost', { args: [{ amount: 3, ttlSeconds: 600, reason: `try ${i}` }] })
+      .then(
+        (ok) => (ok as { importance: number }).importance,
+        (err: unknown) => (err as WorkflowUpdateFailedError).cause?.message ?? String(err),
+      );
+    outcomes.push(r);
+  }
+  expect(outcomes.slice(0, 3)).toEqual([3, 6, 9]);
+  for (const refused of outcomes.slice(3)) expect(refused).toEqual(expect.stringContaining('cap of 10'));
+  // An over-cap signal is ignored; exactly up to the cap is fine.
+  await handle.signal('boost', { amount: 3, ttlSeconds: 60, reason: 'over' });
+  const topUp = await handle.executeUpdate('boost', {
+    args: [{ amount: 1, ttlSeconds: 600, reason: 'to ten', token: ADMIN }],
+  });
+  expect(topUp).toMatchObject({ importance: 10 });
+  const status = await pipelineStatus(handle);
+  expect(status.importance).toBe(10);
+  expect(status.ignoredBoosts?.[0]?.error).toContain('cap of 10');
+  await pipelineResult(handle);
+});
+
+test('five invalid boost signals with a 1 MB reason keep the status query small (it broke for good before)', async () => {
+  const handle = await start(oneStage('huge-reason', 2, 1500));
+  const reason = 'x'.repeat(1_000_000);
+  for (let i = 0; i < 5; i++) await handle.signal('boost', { amount: 1, ttlSeconds: 60, reason });
+  const status = await pipelineStatus(handle);
+  expect(status.ignoredBoosts).toHaveLength(5);
+  expect(status.ignoredBoostCount).toBe(5);
+  expect(JSON.stringify(status).length).toBeLessThan(20_000);
+  expect(status.ignoredBoosts?.[0]).toMatchObject({ field: 'reason' });
+  await pipelineResult(handle);
+});
