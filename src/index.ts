@@ -44,3 +44,15 @@ export {
   qmStageKey,
   qmShardKey,
 } from './search-attributes';
+export {
+  type BoostCapability,
+  type BoostCapabilityFields,
+  MAX_CAPABILITY_LIFETIME_MS,
+} from './boosts/capability';
+export { signBoostCapability, verifyBoostCapability } from './boosts/capability-mac';
+export { type BoostRequest, BOOST_LIMITS } from './boosts/boost-request';
+export {
+  type PipelineArgsValidation,
+  type ValidPipelineArgs,
+  validatePipelineArgs,
+} from './pipeline/workflow-args';

@@ -13,7 +13,8 @@ import {
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
 import { BoostBook } from '../src/boosts/boost-book';
-import { checkBoostRequest } from '../src/boosts/boost-request';
+import { checkBoostRequest, InvalidBoostError } from '../src/boosts/boost-request';
+import { NonceBook } from '../src/boosts/capability';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
@@ -39,7 +40,10 @@ const boostActivities = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5 },
 });
-const policyActivities = proxyLocalActivities<QuartermasterActivities>({ startToCloseTimeout: '10s' });
+const capabilityActivities = proxyLocalActivities<QuartermasterActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
 
 /**
  * Runs a pipeline: validates its definition, then runs stages in dependency order, independent stages
@@ -63,7 +67,8 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const book = new BoostBook(importance);
   /** The Web UI's current details: headline and stage table (see `PipelineRun.markdown`). */
   const details = (): string => run.markdown(new Date(), book.importance(new Date()));
-  let adminTokenSha256: string | null = null;
+  // Nonces of admin capabilities already used: a captured capability cannot be replayed.
+  const nonces = new NonceBook();
   setHandler(
     statusQuery,
     () => ({
@@ -109,16 +114,29 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     setCurrentDetails(details());
   };
   /** Checks a boost (fields, then the cap on base + active boosts). @throws InvalidBoostError */
+  const boostContext = () => ({ workflowId: workflowInfo().workflowId, now: new Date(), nonces });
   const checkBoost = (request: unknown) => {
-    const boost = checkBoostRequest(request, adminTokenSha256);
+    const boost = checkBoostRequest(request, boostContext());
     book.check(boost.amount, new Date());
     return boost;
   };
   const applyBoost = async (request: unknown) => {
-    const boost = checkBoostRequest(request, adminTokenSha256);
+    const boost = checkBoostRequest(request, boostContext());
     // Held while it is recorded, so concurrent boosts cannot overshoot the cap together.
     const release = book.reserve(boost.amount, new Date());
     try {
+      if (boost.capability !== undefined) {
+        // Spent before the check, so a concurrent replay of the same capability is refused too.
+        nonces.use(boost.capability.nonce, Date.parse(boost.capability.expiresAt), new Date());
+        // The MAC is verified where the secret is; history records only { valid }.
+        const { valid } = await capabilityActivities.verifyBoostCapability(boost.capability);
+        if (!valid)
+          throw new InvalidBoostError(
+            'capability',
+            '(a capability)',
+            'is not valid: its MAC does not match (wrong secret, tampered, or no QM_ADMIN_TOKEN on the workers)',
+          );
+      }
       const { expiresAt } = await boostActivities.recordBoost({
         workflowId: workflowInfo().workflowId,
         ...boost,
@@ -175,7 +193,6 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     },
     { description: DESCRIPTIONS.boostSignal },
   );
-  ({ adminTokenSha256 } = await policyActivities.boostPolicy());
 
   const publish = (): void => {
     upsertSearchAttributes([{ key: qmStateKey, value: run.overall() }]);

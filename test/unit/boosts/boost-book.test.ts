@@ -54,7 +54,9 @@ describe('ignored boosts: bounded summaries, never the value', () => {
     const book = new BoostBook(0);
     const huge = 'x'.repeat(1_000_000);
     for (let i = 0; i < 5; i++) {
-      const err = errorOf(() => checkBoostRequest({ amount: 1, ttlSeconds: 60, reason: huge }, null));
+      const err = errorOf(() =>
+        checkBoostRequest({ amount: 1, ttlSeconds: 60, reason: huge }, { workflowId: 'w', now }),
+      );
       book.ignore(now, err as Error & { field: string });
     }
     const size = JSON.stringify(book.ignored()).length;
