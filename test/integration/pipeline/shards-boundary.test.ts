@@ -11,7 +11,9 @@ let t: TestTemporal;
 
 beforeAll(async () => {
   t = await startTestWorker({
-    handlers: [defineStage('test.big', ({ shard }) => ({ shard: shard?.index ?? null, blob: 'x'.repeat(70_000) }))],
+    handlers: [
+      defineStage('test.big', ({ shard }) => ({ shard: shard?.index ?? null, blob: 'x'.repeat(70_000) })),
+    ],
   });
 });
 afterAll(() => t.close());
