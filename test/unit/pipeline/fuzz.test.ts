@@ -12,6 +12,7 @@ import type { JsonValue } from '../../../src/handlers/types';
 import { PipelineRun } from '../../../src/pipeline/run-state';
 import { pipelineArgsFailure, validatePipelineArgs } from '../../../src/pipeline/workflow-args';
 import { fanOutCount, shardRequestSpec, shardTasks, shardsUpFront } from '../../../src/sharding/fan-out';
+import { firstFitOn, planShards } from '../../../src/sharding/plan';
 import { shardArgsIssues } from '../../../src/sharding/shard-args';
 
 const CASES = 10_000;
@@ -200,6 +201,14 @@ function plan(args: Extract<ReturnType<typeof validatePipelineArgs>, { ok: true 
     const spec = shardRequestSpec(stage, input);
     if (spec === undefined) continue;
     if (spec.maxShards > MAX_SHARDS) throw new Error(`maxShards ${spec.maxShards} over the cap`);
+    // The planner over a small cluster, as the scheduling cycle runs it.
+    planShards(
+      { desired: stage.resources?.desired ?? {}, ...spec },
+      firstFitOn({
+        nodes: [{ id: 'n1', free: { cpu: 4, memoryMb: 4096, gpu: 1 } }],
+        pools: { 'db-connections': 5 },
+      }),
+    );
     for (const decided of [undefined, 1, spec.maxShards, 1e9]) {
       const count = fanOutCount(stage, input, decided);
       if (count > MAX_SHARDS) throw new Error(`fan-out of ${count} over the cap`);
