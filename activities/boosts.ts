@@ -1,11 +1,24 @@
-import { createHash } from 'node:crypto';
+import type { BoostCapability } from '../src/boosts/capability';
+import { verifyBoostCapability } from '../src/boosts/capability-mac';
 import { addBoost } from '../src/ledger/boosts';
 import type { LazyDatabase } from '../src/ledger/lazy';
 
-/** What a workflow needs to validate boosts in its update validator. */
+/** Whether admin boosts can be verified here. Carries nothing derived from the secret (no hash: brute-forceable). */
 export interface BoostPolicy {
-  /** SHA-256 (hex) of the workers' `QM_ADMIN_TOKEN`, or null when none is configured. */
-  adminTokenSha256: string | null;
+  /** True when this worker has `QM_ADMIN_TOKEN`. */
+  adminConfigured: boolean;
+}
+
+/**
+ * `verifyBoostCapability` (a local activity, on a worker that holds `QM_ADMIN_TOKEN`): whether a boost
+ * capability's MAC is right. Its result — recorded in history as a marker — is only `{ valid }`; the secret
+ * never leaves this process and is never logged. `valid` is false when no secret is configured.
+ */
+export async function verifyBoostCapabilityActivity(
+  capability: BoostCapability,
+): Promise<{ valid: boolean }> {
+  const secret = process.env.QM_ADMIN_TOKEN;
+  return { valid: secret !== undefined && secret !== '' && verifyBoostCapability(secret, capability) };
 }
 
 /** Input of `recordBoost`. */
@@ -18,15 +31,14 @@ export interface RecordBoostInput {
 }
 
 /**
- * Boost activities: `boostPolicy` (a local activity: the admin token's hash, read from the worker's
- * environment, never the token itself) and `recordBoost` (writes the boost and its audit row to the ledger
+ * Boost activities: `boostPolicy` (whether this worker can verify admin boosts; nothing derived from the
+ * secret) and `recordBoost` (writes the boost and its audit row to the ledger
  * and wakes the scheduler so the queue is re-ranked).
  */
 export function createBoostActivities(ledger: LazyDatabase, wake: () => Promise<void>) {
   return {
     async boostPolicy(): Promise<BoostPolicy> {
-      const token = process.env.QM_ADMIN_TOKEN;
-      return { adminTokenSha256: token ? createHash('sha256').update(token, 'utf8').digest('hex') : null };
+      return { adminConfigured: (process.env.QM_ADMIN_TOKEN ?? '') !== '' };
     },
     async recordBoost(input: RecordBoostInput): Promise<{ id: number; expiresAt: string }> {
       const now = new Date();

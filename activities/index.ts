@@ -1,6 +1,7 @@
 import type { HandlerRegistry } from '../src/handlers/registry';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import type { SchedulerConfig } from '../src/scheduling/config';
+import { verifyBoostCapabilityActivity } from './boosts';
 import { createReassemble } from './reassemble';
 import { createRunStage } from './run-stage';
 import { createSchedulerActivities } from './scheduler';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDependencies) {
       scheduler: { workflowId: deps.scheduler.workflowId, taskQueue: deps.scheduler.taskQueue },
     }),
     reassembleShards: createReassemble(deps.registry),
+    verifyBoostCapability: verifyBoostCapabilityActivity,
     ...createSchedulerActivities({
       ledger: deps.ledger,
       config: deps.scheduler.config,

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from './config';
 import type { PipelineDefinition } from './definition/types';
+import { InvalidDefinitionError } from './definition/errors';
 import { assertValidDefinition } from './definition/validate';
+import { validatePipelineArgs } from './pipeline/workflow-args';
 import type { JsonValue } from './handlers/types';
 import type { PipelineInput, PipelineResult, PipelineStatus } from './pipeline/types';
 
@@ -21,7 +23,8 @@ export interface StartPipelineOptions {
 /**
  * Validates a definition (so mistakes surface before anything starts) and starts `pipelineWorkflow`.
  * Equivalent to `temporal workflow start --type pipelineWorkflow --task-queue quartermaster --input '{"definition":…}'`.
- * @throws InvalidDefinitionError listing every problem; WorkflowExecutionAlreadyStartedError for a taken id.
+ * @throws InvalidDefinitionError listing every problem (of the definition, or of `importance` / `input`);
+ *   WorkflowExecutionAlreadyStartedError for a taken id.
  */
 export async function startPipeline(
   client: Client,
@@ -32,6 +35,9 @@ export async function startPipeline(
   const args: PipelineInput = { definition: valid };
   if (options.input !== undefined) args.input = options.input;
   if (options.importance !== undefined) args.importance = options.importance;
+  // The same check the workflow makes first (importance 0–10, JSON input), so mistakes surface here.
+  const checked = validatePipelineArgs(args);
+  if (!checked.ok) throw new InvalidDefinitionError(checked.issues);
   return client.workflow.start('pipelineWorkflow', {
     args: [args],
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,

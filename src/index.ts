@@ -36,4 +36,23 @@ export type {
   StageStatus,
   PipelineState,
 } from './pipeline/types';
-export { qmPipelineKey, qmPriorityKey, qmStateKey, qmImportanceKey } from './search-attributes';
+export {
+  qmPipelineKey,
+  qmPriorityKey,
+  qmStateKey,
+  qmImportanceKey,
+  qmStageKey,
+  qmShardKey,
+} from './search-attributes';
+export {
+  type BoostCapability,
+  type BoostCapabilityFields,
+  MAX_CAPABILITY_LIFETIME_MS,
+} from './boosts/capability';
+export { signBoostCapability, verifyBoostCapability } from './boosts/capability-mac';
+export { type BoostRequest, BOOST_LIMITS } from './boosts/boost-request';
+export {
+  type PipelineArgsValidation,
+  type ValidPipelineArgs,
+  validatePipelineArgs,
+} from './pipeline/workflow-args';

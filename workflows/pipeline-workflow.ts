@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -12,23 +13,26 @@ import {
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
 import { BoostBook } from '../src/boosts/boost-book';
-import { checkBoostRequest } from '../src/boosts/boost-request';
+import { checkBoostRequest, InvalidBoostError } from '../src/boosts/boost-request';
+import { NonceBook } from '../src/boosts/capability';
 import type { StageDefinition } from '../src/definition/types';
-import { formatIssue, validateDefinition } from '../src/definition/validate';
 import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
+import { validatePipelineArgs } from '../src/pipeline/workflow-args';
 import type { PipelineInput, PipelineResult } from '../src/pipeline/types';
 import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../src/search-attributes';
 import { fanOutCount, shardRequestSpec, shardsUpFront } from '../src/sharding/fan-out';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import {
   admissionProgressSignal,
+  DESCRIPTIONS,
   allocationChangedSignal,
   boostSignal,
   boostUpdate,
   shardProgressSignal,
   statusQuery,
 } from './messages';
+import { rejectPipelineArgs } from './pipeline-edge';
 import { runShardedStage, type ShardBooks } from './shard-runner';
 import { runStageWithAdmission } from './stage-runner';
 
@@ -36,7 +40,10 @@ const boostActivities = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5 },
 });
-const policyActivities = proxyLocalActivities<QuartermasterActivities>({ startToCloseTimeout: '10s' });
+const capabilityActivities = proxyLocalActivities<QuartermasterActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
 
 /**
  * Runs a pipeline: validates its definition, then runs stages in dependency order, independent stages
@@ -46,90 +53,154 @@ const policyActivities = proxyLocalActivities<QuartermasterActivities>({ startTo
  * may end `partial` (the result's status is then `partial`). Queryable with `status`; the Web UI shows a
  * stage table.
  * @returns the result with every stage's status, attempts, times, output, allocation and node.
- * @throws ApplicationFailure `InvalidDefinitionError` (non-retryable, details: the issues) for a bad
- *   definition; `PipelineFailedError` (details[0]: the {@link PipelineResult}) when a stage fails.
+ * @throws ApplicationFailure `InvalidArgumentError` (a bad wrapper: not `{ definition, input?, importance? }`,
+ *   an unknown key, a bad importance) or `InvalidDefinitionError` (a bad definition), non-retryable, details[0]:
+ *   the issues (`{ code, pathText, message }`), at once — never a failing workflow task; `PipelineFailedError` (details[0]: the {@link PipelineResult}) when a stage fails.
  */
 export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineResult> {
-  const validation = validateDefinition(args?.definition);
-  if (!validation.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidDefinitionError',
-      message: `invalid pipeline definition:\n${validation.issues.map(formatIssue).join('\n')}`,
-      nonRetryable: true,
-      details: [validation.issues],
-    });
-  }
-  const definition = validation.definition;
-  const importance = args.importance ?? definition.importance;
+  // The whole argument is checked before anything else: a bad one fails the run at once, never the task.
+  const checked = validatePipelineArgs(args);
+  if (!checked.ok) rejectPipelineArgs(checked);
+  const { definition, importance, input: pipelineInput } = checked.args;
   const run = new PipelineRun(definition, importance);
   const book = new BoostBook(importance);
-  let adminTokenSha256: string | null = null;
-  setHandler(statusQuery, () => ({
-    ...run.status(),
-    importance: book.importance(new Date()),
-    boosts: book.active(new Date()),
-    ignoredBoosts: book.ignored(),
-  }));
+  /** The Web UI's current details: headline and stage table (see `PipelineRun.markdown`). */
+  const details = (): string => run.markdown(new Date(), book.importance(new Date()));
+  // Nonces of admin capabilities already used: a captured capability cannot be replayed.
+  const nonces = new NonceBook();
+  setHandler(
+    statusQuery,
+    () => ({
+      ...run.status(),
+      importance: book.importance(new Date()),
+      boosts: book.active(new Date()),
+      ignoredBoosts: book.ignored(),
+      ignoredBoostCount: book.ignoredCount(),
+    }),
+    { description: DESCRIPTIONS.status },
+  );
   // Graceful degradation: a running stage that accepted a smaller allocation says so (a late signal of an
   // earlier attempt is ignored).
   const currentAttempt = new Map<string, number>();
   // Why a stage waits, from its waiting request (a bounded number of times per wait). Details only.
-  setHandler(admissionProgressSignal, (p) => {
-    if (p.shardIndex !== undefined || run.definition.stages.every((s) => s.id !== p.stageId)) return;
-    if (run.state(p.stageId).status !== 'waiting' || (currentAttempt.get(p.stageId) ?? 1) !== p.attempt)
-      return;
-    run.waiting(p.stageId, p.reason);
-    setCurrentDetails(run.markdown());
-  });
-  setHandler(allocationChangedSignal, (c) => {
-    if (currentAttempt.get(c.stageId) !== c.attempt) return;
-    run.reallocated(c.stageId, c.allocation);
-    setCurrentDetails(run.markdown());
-  });
+  setHandler(
+    admissionProgressSignal,
+    (p) => {
+      if (p.shardIndex !== undefined || run.definition.stages.every((s) => s.id !== p.stageId)) return;
+      if (run.state(p.stageId).status !== 'waiting' || (currentAttempt.get(p.stageId) ?? 1) !== p.attempt)
+        return;
+      run.waiting(p.stageId, p.reason);
+      setCurrentDetails(details());
+    },
+    { description: DESCRIPTIONS.admissionProgress },
+  );
+  setHandler(
+    allocationChangedSignal,
+    (c) => {
+      if (currentAttempt.get(c.stageId) !== c.attempt) return;
+      run.reallocated(c.stageId, c.allocation);
+      setCurrentDetails(details());
+    },
+    { description: DESCRIPTIONS.allocationChanged },
+  );
   const shardBooks: ShardBooks = new Map();
-  setHandler(shardProgressSignal, (p) => {
-    const book = shardBooks.get(p.stageId);
-    if (book === undefined || p.index < 0 || p.index >= book.size) return;
-    book.running(p.index, p.attempt, p.node);
-    run.shards(p.stageId, book.snapshot());
-    // Details only: a search-attribute upsert per shard would cost a history event each.
-    setCurrentDetails(run.markdown());
-  });
+  setHandler(
+    shardProgressSignal,
+    (p) => {
+      const book = shardBooks.get(p.stageId);
+      if (book === undefined || p.index < 0 || p.index >= book.size) return;
+      book.running(p.index, p.attempt, p.node);
+      run.shards(p.stageId, book.snapshot());
+      // Details only: a search-attribute upsert per shard would cost a history event each.
+      setCurrentDetails(details());
+    },
+    { description: DESCRIPTIONS.shardProgress },
+  );
 
-  const publishImportance = (): void =>
+  const publishImportance = (): void => {
     upsertSearchAttributes([{ key: qmImportanceKey, value: book.importance(new Date()) }]);
-  const applyBoost = async (request: unknown) => {
-    const boost = checkBoostRequest(request, adminTokenSha256);
-    const { expiresAt } = await boostActivities.recordBoost({
-      workflowId: workflowInfo().workflowId,
-      ...boost,
-    });
-    book.add({ amount: boost.amount, expiresAt, reason: boost.reason, actor: boost.actor });
-    publishImportance();
-    // When it expires, the search attribute follows (the ledger stops counting it by itself).
-    void sleep(boost.ttlSeconds * 1000).then(publishImportance);
-    return { importance: book.importance(new Date()), expiresAt };
+    setCurrentDetails(details());
   };
-  setHandler(boostUpdate, applyBoost, {
-    validator: (request) => {
+  /** Checks a boost (fields, then the cap on base + active boosts). @throws InvalidBoostError */
+  const boostContext = () => ({ workflowId: workflowInfo().workflowId, now: new Date(), nonces });
+  const checkBoost = (request: unknown) => {
+    const boost = checkBoostRequest(request, boostContext());
+    book.check(boost.amount, new Date());
+    return boost;
+  };
+  const applyBoost = async (request: unknown) => {
+    const boost = checkBoostRequest(request, boostContext());
+    // Held while it is recorded, so concurrent boosts cannot overshoot the cap together.
+    const release = book.reserve(boost.amount, new Date());
+    try {
+      if (boost.capability !== undefined) {
+        // Spent before the check, so a concurrent replay of the same capability is refused too.
+        nonces.use(boost.capability.nonce, Date.parse(boost.capability.expiresAt), new Date());
+        // The MAC is verified where the secret is; history records only { valid }.
+        const { valid } = await capabilityActivities.verifyBoostCapability(boost.capability);
+        if (!valid)
+          throw new InvalidBoostError(
+            'capability',
+            '(a capability)',
+            'is not valid: its MAC does not match (wrong secret, tampered, or no QM_ADMIN_TOKEN on the workers)',
+          );
+      }
+      const { expiresAt } = await boostActivities.recordBoost({
+        workflowId: workflowInfo().workflowId,
+        ...boost,
+      });
+      book.add({ amount: boost.amount, expiresAt, reason: boost.reason, actor: boost.actor }, new Date());
+      publishImportance();
+      // When it expires, the search attribute follows (the ledger stops counting it by itself).
+      void sleep(boost.ttlSeconds * 1000).then(publishImportance);
+      return { importance: book.importance(new Date()), expiresAt };
+    } finally {
+      release();
+    }
+  };
+  const asFailure = (err: unknown): Error =>
+    err instanceof Error && err.name === 'InvalidBoostError'
+      ? ApplicationFailure.nonRetryable(err.message, err.name)
+      : (err as Error);
+  setHandler(
+    boostUpdate,
+    async (request) => {
       try {
-        checkBoostRequest(request, adminTokenSha256);
+        return await applyBoost(request);
       } catch (err) {
-        // Rejected by the validator: the update never reaches history.
-        throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
+        // A plain Error would fail the workflow task; the update fails instead.
+        throw asFailure(err);
       }
     },
-  });
-  setHandler(boostSignal, async (request) => {
-    try {
-      checkBoostRequest(request, adminTokenSha256);
-    } catch (err) {
-      book.ignore(new Date(), (err as Error).message);
-      return;
-    }
-    await applyBoost(request);
-  });
-  ({ adminTokenSha256 } = await policyActivities.boostPolicy());
+    {
+      validator: (request) => {
+        try {
+          checkBoost(request);
+        } catch (err) {
+          // Rejected by the validator: the update never reaches history.
+          throw asFailure(err);
+        }
+      },
+      description: DESCRIPTIONS.boostUpdate,
+    },
+  );
+  setHandler(
+    boostSignal,
+    async (request) => {
+      try {
+        checkBoost(request);
+        await applyBoost(request);
+      } catch (err) {
+        // Invalid, over the cap, or not recorded: ignored, kept as a bounded summary (never the value).
+        const e = err as Error & { field?: unknown };
+        book.ignore(new Date(), {
+          field: typeof e.field === 'string' ? e.field : '(root)',
+          message: typeof e.message === 'string' ? e.message : String(err),
+        });
+      }
+    },
+    { description: DESCRIPTIONS.boostSignal },
+  );
 
   // A search-attribute upsert is a history event: write QmState only when it changed (a waiting stage
   // re-admitted many times must not add an event each time). Current details cost no event.
@@ -140,7 +211,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
       upsertSearchAttributes([{ key: qmStateKey, value: state }]);
       publishedState = state;
     }
-    setCurrentDetails(run.markdown());
+    setCurrentDetails(details());
   };
   upsertSearchAttributes([
     { key: qmPipelineKey, value: definition.name },
@@ -149,7 +220,6 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   ]);
   publish();
 
-  const pipelineInput: JsonValue = args.input ?? null;
   const inFlight = new Map<string, Promise<void>>();
 
   const runSharded = async (stage: StageDefinition, count: number, deadlineAtMs: number | undefined) => {
@@ -166,7 +236,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
       books: shardBooks,
       onChange: (shards) => {
         run.shards(stage.id, shards);
-        setCurrentDetails(run.markdown());
+        setCurrentDetails(details());
       },
     });
     run.shards(stage.id, outcome.shards);
@@ -212,7 +282,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
         },
         started: (admission, attempt) => {
           currentAttempt.set(stage.id, attempt);
-          run.started(stage.id, new Date(), admission.allocation, admission.nodeId);
+          run.started(stage.id, new Date(), admission.allocation, admission.nodeId, attempt);
           publish();
         },
       },
@@ -228,18 +298,28 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     publish();
   };
 
-  for (;;) {
-    // A stage is launched once: ready() lists only stages still `pending`, and launched() marks it waiting
-    // synchronously with the launch, before any await could let another stage's completion list it again.
-    for (const stage of run.ready()) {
-      if (!run.launched(stage.id)) continue;
-      inFlight.set(
-        stage.id,
-        runStage(stage).finally(() => inFlight.delete(stage.id)),
-      );
+  try {
+    for (;;) {
+      // A stage is launched once: ready() lists only stages still `pending`, and launched() marks it waiting
+      // synchronously with the launch, before any await could let another stage's completion list it again.
+      for (const stage of run.ready()) {
+        if (!run.launched(stage.id)) continue;
+        inFlight.set(
+          stage.id,
+          runStage(stage).finally(() => inFlight.delete(stage.id)),
+        );
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
     }
-    if (inFlight.size === 0) break;
-    await Promise.race(inFlight.values());
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled: let running stages withdraw or release what they hold, then say so everywhere
+    // (stages, `status`, QmState, details) before the run ends as cancelled.
+    await Promise.allSettled(inFlight.values());
+    run.cancelled(new Date());
+    publish();
+    throw err;
   }
 
   run.skipRemaining();

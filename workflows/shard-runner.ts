@@ -11,10 +11,14 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { QuartermasterActivities } from '../activities';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue } from '../src/handlers/types';
 import { MAX_CONCURRENT_SHARDS, shardTasks, shardWorkflowId, type ShardTask } from '../src/sharding/fan-out';
+import { MIN_SECONDS } from '../src/definition/limits';
+import { qmPipelineKey, qmShardKey, qmStageKey, qmStateKey } from '../src/search-attributes';
+import { SHARD_RESULT_TOO_LARGE, shardResultsProblem } from '../src/sharding/result-size';
 import { shardShare } from '../src/sharding/slices';
 import { ShardTracker, type ShardCoverage, type ShardState } from '../src/sharding/tracker';
 import { shardWorkflow } from './shard-workflow';
@@ -67,6 +71,20 @@ function list(indexes: number[]): string {
     : indexes.join(', ');
 }
 
+/** A shard's search attributes: its pipeline (when the parent has one), stage, index, and state `running`. */
+function shardSearchAttributes(
+  pipeline: string | undefined,
+  stageId: string,
+  index: number,
+): SearchAttributePair[] {
+  return [
+    ...(pipeline === undefined ? [] : [{ key: qmPipelineKey, value: pipeline }]),
+    { key: qmStageKey, value: stageId },
+    { key: qmShardKey, value: index },
+    { key: qmStateKey, value: 'running' },
+  ];
+}
+
 function summary(stage: StageDefinition, task: ShardTask): string {
   const items = task.items ? ` — items ${task.items.start}–${task.items.end - 1}` : '';
   return `Shard ${task.index + 1}/${task.count} of stage "${stage.id}"${items}`;
@@ -88,6 +106,7 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
   if (spec === undefined) throw ApplicationFailure.nonRetryable(`stage "${stage.id}" has no shard spec`);
   const allow = spec.partial === 'allow';
   const parentId = workflowInfo().workflowId;
+  const pipelineName = workflowInfo().typedSearchAttributes.get(qmPipelineKey);
   const tasks = shardTasks(stage, args.input, args.count);
   const tracker = new ShardTracker(tasks);
   // Items of a `by: "items"` stage (the last slice ends at the array's length); undefined for `by: "count"`.
@@ -101,7 +120,8 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
   const expectedOf = (task: ShardTask): { expectedSeconds?: number } => {
     const seconds =
       wholeSeconds === undefined ? 0 : wholeSeconds * shardShare(task.count, task.index, itemCount);
-    return seconds > 0 ? { expectedSeconds: seconds } : {};
+    // Never below the 1 ms the shard's own argument check accepts.
+    return seconds > 0 ? { expectedSeconds: Math.max(MIN_SECONDS, seconds) } : {};
   };
 
   let stop: string | undefined;
@@ -141,6 +161,8 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         staticSummary: summary(stage, task),
+        // "All shards of pipeline x" is a Web UI filter: QmPipeline = "x" AND QmStage = "total".
+        typedSearchAttributes: shardSearchAttributes(pipelineName, stage.id, task.index),
       });
       tracker.completed(task.index, result.output, result.attempts, result.node);
     } catch (err) {
@@ -188,6 +210,12 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
     if (results.length === 0)
       return { kind: 'failed', message: `no shard completed: ${why}`, coverage, shards };
   }
+  const tooLarge = shardResultsProblem(
+    stage.id,
+    results.map((r) => r.value),
+  );
+  if (tooLarge !== undefined)
+    return { kind: 'failed', message: `${SHARD_RESULT_TOO_LARGE}: ${tooLarge}`, coverage, shards };
   try {
     const output = await reducers.reassembleShards({
       reducer: spec.reassemble,

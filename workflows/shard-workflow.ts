@@ -2,11 +2,16 @@ import {
   ApplicationFailure,
   getExternalWorkflowHandle,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { qmStateKey } from '../src/search-attributes';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
-import { admissionProgressSignal, shardProgressSignal } from './messages';
+import { pipelineArgsFailure } from '../src/pipeline/workflow-args';
+import { shardArgsIssues } from '../src/sharding/shard-args';
+import { SHARD_RESULT_TOO_LARGE, shardResultProblem } from '../src/sharding/result-size';
+import { admissionProgressSignal, DESCRIPTIONS, shardProgressSignal } from './messages';
 import { runStageWithAdmission } from './stage-runner';
 
 /** The single argument of `shardWorkflow`, built by the parent pipeline. */
@@ -45,12 +50,24 @@ export interface ShardWorkflowResult {
  * scheduler, runs the stage's handler with `shard: { index, count }` on the granted node, releases, and
  * retries by the stage's policy (re-admitting each attempt). Reports each attempt's node to the parent.
  * @throws ApplicationFailure `ShardFailedError` (non-retryable; details[0]: `{ index, attempts }`) when
- *   every attempt failed.
+ *   every attempt failed; `ShardResultTooLargeError` when its output is over 64 KiB of JSON (return a
+ *   reference instead); `InvalidArgumentError` for a bad argument.
  */
 export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWorkflowResult> {
   // A shard's wait reasons are not shown anywhere yet (its parent's table shows shard states); accept and
   // drop them so the signal never fails a task.
-  setHandler(admissionProgressSignal, () => undefined);
+  setHandler(admissionProgressSignal, () => undefined, { description: DESCRIPTIONS.admissionProgress });
+  // The whole argument is checked first: a bad one fails the shard at once, never its workflow task.
+  const issues = shardArgsIssues(args);
+  if (issues.length > 0) {
+    const { message, issues: reported } = pipelineArgsFailure(issues);
+    throw ApplicationFailure.create({
+      type: 'InvalidArgumentError',
+      message: message.replace('pipelineWorkflow', 'shardWorkflow'),
+      nonRetryable: true,
+      details: [reported],
+    });
+  }
   const { stage, shard } = args;
   const parent = getExternalWorkflowHandle(workflowInfo().parent?.workflowId ?? args.parentWorkflowId);
   const outcome = await runStageWithAdmission(
@@ -80,7 +97,18 @@ export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWork
       },
     },
   );
+  upsertSearchAttributes([{ key: qmStateKey, value: outcome.kind === 'completed' ? 'completed' : 'failed' }]);
   if (outcome.kind === 'completed') {
+    const tooLarge = shardResultProblem(stage.id, shard.index, outcome.result.output);
+    if (tooLarge !== undefined) {
+      upsertSearchAttributes([{ key: qmStateKey, value: 'failed' }]);
+      throw ApplicationFailure.create({
+        type: SHARD_RESULT_TOO_LARGE,
+        message: tooLarge,
+        nonRetryable: true,
+        details: [{ index: shard.index, attempts: outcome.result.attempt }],
+      });
+    }
     return {
       index: shard.index,
       output: outcome.result.output,

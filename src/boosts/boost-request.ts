@@ -1,81 +1,93 @@
-import { constantTimeEqual, sha256Hex } from './sha256';
+import { InvalidBoostError } from './boost-book';
+import { type BoostCapability, checkCapability, type NonceBook } from './capability';
+
+export { InvalidBoostError } from './boost-book';
 
 /** What a `boost` update or signal carries. */
 export interface BoostRequest {
-  /** Importance to add: 0 < amount ≤ 10 (≤ 3 without the admin token). */
+  /** Importance to add: 0 < amount ≤ 10 (≤ 3 without an admin capability); base + active boosts stay ≤ 10. */
   amount: number;
-  /** How long it lasts: 1–86400 s (≤ 3600 without the admin token). */
+  /** How long it lasts: 1–86400 s (≤ 3600 without an admin capability). */
   ttlSeconds: number;
-  /** Why (kept in the ledger's audit). */
+  /** Why (kept in the ledger's audit), at most 500 characters. */
   reason: string;
-  /** Who asks (kept in the audit). @default 'unknown' */
+  /** Who asks (kept in the audit), at most 200 characters. @default 'unknown' */
   actor?: string;
-  /** The admin token (`QM_ADMIN_TOKEN` on the workers), lifting the limits. */
-  token?: string;
+  /**
+   * An admin capability lifting the limits: signed with `QM_ADMIN_TOKEN` over this pipeline, amount, ttl,
+   * reason, an expiry and a nonce (`qm boost --admin`, or `signBoostCapability`). The secret itself is never
+   * sent.
+   */
+  capability?: BoostCapability;
+}
+
+/** A checked boost. */
+export interface CheckedBoost {
+  amount: number;
+  ttlSeconds: number;
+  reason: string;
+  actor: string;
+  /** Present for an admin boost: its MAC still has to be verified (`verifyBoostCapability`). */
+  capability?: BoostCapability;
 }
 
 /** Limits on boosts. */
 export const BOOST_LIMITS = {
-  /** Largest amount with the admin token. */
+  /** Largest amount with an admin capability. */
   maxAmount: 10,
-  /** Longest ttl with the admin token, s. */
+  /** Longest ttl with an admin capability, s. */
   maxTtlSeconds: 86_400,
   /** Largest amount without it. */
   userMaxAmount: 3,
   /** Longest ttl without it, s. */
   userMaxTtlSeconds: 3_600,
+  /** Longest `reason`, characters. */
+  maxReasonLength: 500,
+  /** Longest `actor`, characters. */
+  maxActorLength: 200,
 } as const;
 
-/** A boost that is refused, naming the field and the bad value. */
-export class InvalidBoostError extends Error {
-  override readonly name = 'InvalidBoostError';
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    reason: string,
-  ) {
-    super(`boost.${field} ${reason} (got ${JSON.stringify(value) ?? String(value)})`);
-  }
+/** Where a boost is checked: the pipeline's workflow id, workflow time, and the nonces it already accepted. */
+export interface BoostContext {
+  workflowId: string;
+  now: Date;
+  nonces?: NonceBook;
 }
+
+const FIELDS = ['amount', 'ttlSeconds', 'reason', 'actor', 'capability'];
 
 /**
  * Checks a boost request (pure and synchronous: it runs as the `boost` update's validator inside the
- * workflow sandbox). The admin token is compared by SHA-256 in constant time against the hash the workers
- * hold; with no admin token configured (`adminTokenSha256` null) only the user limits apply.
- * @returns the normalised request (without the token).
- * @throws InvalidBoostError naming the field and the value.
+ * workflow sandbox). With a `capability`, the admin limits apply once its fields match (its MAC is verified
+ * afterwards by a local activity); the old `token` field is refused, since it would store the secret in
+ * history. Messages describe bad values briefly (never a whole 1 MB reason).
+ * @returns the normalised request.
+ * @throws InvalidBoostError naming the field.
  */
-export function checkBoostRequest(
-  input: unknown,
-  adminTokenSha256: string | null,
-): Required<Omit<BoostRequest, 'token'>> {
+export function checkBoostRequest(input: unknown, context: BoostContext): CheckedBoost {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidBoostError('(root)', input, 'must be an object { amount, ttlSeconds, reason, token? }');
+    throw new InvalidBoostError(
+      '(root)',
+      input,
+      'must be an object { amount, ttlSeconds, reason, capability? }',
+    );
   }
   const r = input as Record<string, unknown>;
+  if (r.token !== undefined)
+    throw new InvalidBoostError(
+      'token',
+      '***',
+      'is no longer accepted: the admin secret would be stored in workflow history; send a signed capability instead (qm boost --admin, with QM_ADMIN_TOKEN set)',
+    );
   for (const key of Object.keys(r)) {
-    if (!['amount', 'ttlSeconds', 'reason', 'actor', 'token'].includes(key)) {
-      throw new InvalidBoostError(
-        key,
-        r[key],
-        'is not a boost field (amount, ttlSeconds, reason, actor, token)',
-      );
+    if (!FIELDS.includes(key)) {
+      throw new InvalidBoostError(key.slice(0, 40), r[key], `is not a boost field (${FIELDS.join(', ')})`);
     }
   }
-  let admin = false;
-  if (r.token !== undefined) {
-    if (
-      typeof r.token !== 'string' ||
-      adminTokenSha256 === null ||
-      !constantTimeEqual(sha256Hex(r.token), adminTokenSha256)
-    ) {
-      throw new InvalidBoostError('token', '***', 'is not the admin token');
-    }
-    admin = true;
-  }
+  const admin = r.capability !== undefined;
   const maxAmount = admin ? BOOST_LIMITS.maxAmount : BOOST_LIMITS.userMaxAmount;
   const maxTtl = admin ? BOOST_LIMITS.maxTtlSeconds : BOOST_LIMITS.userMaxTtlSeconds;
-  const hint = admin ? '' : ' without the admin token';
+  const hint = admin ? '' : ' without an admin capability';
   if (typeof r.amount !== 'number' || !Number.isFinite(r.amount) || r.amount <= 0 || r.amount > maxAmount) {
     throw new InvalidBoostError('amount', r.amount, `must be a number > 0 and ≤ ${maxAmount}${hint}`);
   }
@@ -87,16 +99,31 @@ export function checkBoostRequest(
   ) {
     throw new InvalidBoostError('ttlSeconds', r.ttlSeconds, `must be an integer from 1 to ${maxTtl}${hint}`);
   }
-  if (typeof r.reason !== 'string' || r.reason.trim() === '' || r.reason.length > 500) {
-    throw new InvalidBoostError('reason', r.reason, 'must be a non-empty string of at most 500 characters');
+  if (
+    typeof r.reason !== 'string' ||
+    r.reason.trim() === '' ||
+    r.reason.length > BOOST_LIMITS.maxReasonLength
+  ) {
+    throw new InvalidBoostError(
+      'reason',
+      r.reason,
+      `must be a non-empty string of at most ${BOOST_LIMITS.maxReasonLength} characters`,
+    );
   }
-  if (r.actor !== undefined && (typeof r.actor !== 'string' || r.actor.length > 200)) {
-    throw new InvalidBoostError('actor', r.actor, 'must be a string of at most 200 characters');
+  if (
+    r.actor !== undefined &&
+    (typeof r.actor !== 'string' || r.actor.length > BOOST_LIMITS.maxActorLength)
+  ) {
+    throw new InvalidBoostError(
+      'actor',
+      r.actor,
+      `must be a string of at most ${BOOST_LIMITS.maxActorLength} characters`,
+    );
   }
+  const boost = { amount: r.amount, ttlSeconds: r.ttlSeconds, reason: r.reason };
   return {
-    amount: r.amount,
-    ttlSeconds: r.ttlSeconds,
-    reason: r.reason,
+    ...boost,
     actor: (r.actor as string | undefined) ?? 'unknown',
+    ...(admin ? { capability: checkCapability(r.capability, boost, context) } : {}),
   };
 }

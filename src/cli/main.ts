@@ -25,7 +25,15 @@ export function buildProgram(): Command {
     .description('Quartermaster: run Temporal pipelines by priority and predicted resource availability')
     .version('0.1.0')
     .showHelpAfterError()
-    .exitOverride();
+    .option(
+      '--connect-timeout <seconds>',
+      'how long to wait for Temporal and PostgreSQL before exit code 3 (default 5; env QM_CONNECT_TIMEOUT)',
+    )
+    .exitOverride()
+    .hook('preAction', (command) => {
+      const seconds = (command.opts() as { connectTimeout?: string }).connectTimeout;
+      if (seconds !== undefined) process.env.QM_CONNECT_TIMEOUT = seconds;
+    });
   registerDevCommand(program);
   registerWorkerCommand(program);
   registerDefinitionCommands(program);
@@ -51,6 +59,7 @@ export function reportError(err: unknown): number {
   if (process.env.QM_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
   if (USAGE_ERRORS.has(e.name)) return EXIT.usage;
   if (
+    e.name === 'ServiceUnavailableError' ||
     e.name === 'DatabaseUnavailableError' ||
     e.name === 'TransportError' ||
     /ECONNREFUSED|UNAVAILABLE/.test(e.message)

@@ -8,19 +8,30 @@
 import { z } from 'zod';
 import { checkGraph } from './graph';
 import { type DefinitionIssueCode, describeValue } from './issues';
+import {
+  MAX_ATTEMPTS,
+  MAX_BACKOFF_COEFFICIENT,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_HANDLER_NAME_LENGTH,
+  MAX_INPUT_DEPTH,
+  MAX_ITEMS_PER_SHARD,
+  MAX_NAME_LENGTH,
+  MAX_RESOURCE_NAME_LENGTH,
+  MAX_RESOURCE_QUANTITY,
+  MAX_RESOURCES_PER_VECTOR,
+  MAX_SECONDS,
+  MAX_SHARDS,
+  MAX_STAGES,
+  MIN_SECONDS,
+} from './limits';
 
 /** Stage ids: 1–64 letters, digits, `_`, `.` or `-`. */
 export const STAGE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Resource names: a letter, then letters, digits, `_`, `:`, `.` or `-`. */
 export const RESOURCE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_:.-]*$/;
-/** Most stages a pipeline may have. */
-export const MAX_STAGES = 1_000;
-/** Longest pipeline name, in characters. */
-export const MAX_NAME_LENGTH = 200;
-/** Longest `timeoutSeconds`: 7 days. */
-export const MAX_TIMEOUT_SECONDS = 7 * 24 * 60 * 60;
-/** Deepest nesting accepted in a stage `input` (JSON values deeper than this are rejected). */
-export const MAX_INPUT_DEPTH = 256;
+export { MAX_STAGES, MAX_NAME_LENGTH, MAX_INPUT_DEPTH } from './limits';
+/** Longest `timeoutSeconds`: 7 days (= `MAX_SECONDS` in `limits.ts`). */
+export const MAX_TIMEOUT_SECONDS = MAX_SECONDS;
 
 /** Extra data carried by the custom issues this schema raises (read back by `validateDefinition`). */
 export interface CustomIssueParams {
@@ -45,23 +56,37 @@ function integer(min: number, max?: number): z.ZodNumber {
   return max === undefined ? base : base.max(max, { error: expected });
 }
 
-function positive(expected: string, max?: number): z.ZodNumber {
-  const base = z.number({ error: expected }).gt(0, { error: expected });
-  return max === undefined ? base : base.max(max, { error: expected });
+/** A duration or interval in seconds: finite, in [{@link MIN_SECONDS}, {@link MAX_SECONDS}] (1 ms – 7 days). */
+function seconds(): z.ZodNumber {
+  const expected = `must be a number of seconds from ${MIN_SECONDS} to ${MAX_SECONDS} (7 days)`;
+  return z
+    .number({ error: expected })
+    .min(MIN_SECONDS, { error: expected })
+    .max(MAX_SECONDS, { error: expected });
 }
 
+const QUANTITY_EXPECTED = `must be a finite number ≥ 0 and at most ${MAX_RESOURCE_QUANTITY}`;
 const quantity = z
-  .number({ error: 'must be a finite number ≥ 0' })
-  .min(0, { error: 'must be a finite number ≥ 0' });
+  .number({ error: QUANTITY_EXPECTED })
+  .min(0, { error: QUANTITY_EXPECTED })
+  .max(MAX_RESOURCE_QUANTITY, { error: QUANTITY_EXPECTED });
 
 const resourceVector = z
   .record(
-    z.string().regex(RESOURCE_NAME_PATTERN, {
-      error: `resource names must match ${RESOURCE_NAME_PATTERN.source}`,
-    }),
+    z
+      .string()
+      .regex(RESOURCE_NAME_PATTERN, {
+        error: `resource names must match ${RESOURCE_NAME_PATTERN.source}`,
+      })
+      .max(MAX_RESOURCE_NAME_LENGTH, {
+        error: `resource names must be at most ${MAX_RESOURCE_NAME_LENGTH} characters`,
+      }),
     quantity,
     { error: 'must be an object mapping resource names to quantities' },
   )
+  .refine((vector) => Object.keys(vector).length <= MAX_RESOURCES_PER_VECTOR, {
+    error: `must name at most ${MAX_RESOURCES_PER_VECTOR} resources`,
+  })
   .meta({
     description:
       'Resource name → non-negative quantity. Host resources: cpu (cores), memoryMb, gpu (devices), diskIoMBps, netMbps; any other name is a cluster-wide custom pool.',
@@ -120,6 +145,11 @@ const resourcesShape = {
   minimum: resourceVector
     .optional()
     .describe('The least it accepts; every key is in desired and not above it. Defaults to desired.'),
+  waitForLargerNodes: z.boolean({ error: 'must be a boolean' }).optional().meta({
+    description:
+      'Keep waiting when the minimum exceeds every registered node (a larger node may join); otherwise such a request fails at once.',
+    default: false,
+  }),
 };
 
 const resources = z
@@ -152,15 +182,25 @@ const shardShape = {
   by: z
     .enum(['items', 'count'], { error: 'must be "items" or "count"' })
     .describe('items: split the array at input[field] into contiguous slices; count: run count times.'),
-  field: text('must be a non-empty string')
+  field: text(
+    `must be a non-empty string of at most ${MAX_HANDLER_NAME_LENGTH} characters`,
+    MAX_HANDLER_NAME_LENGTH,
+  )
     .optional()
     .describe('The input field holding the array (by: items).'),
-  count: integer(1).optional().describe('Number of runs (by: count).'),
-  maxShards: integer(1).describe('Upper bound on the number of shards.'),
-  minItemsPerShard: integer(1).optional().describe('Smallest slice worth a shard (by: items).'),
-  reassemble: text('must be a non-empty string (a reducer handler name)').describe(
-    'Reducer handler name: qm.concat, qm.sum, qm.merge, or a registered handler.',
-  ),
+  count: integer(1, MAX_SHARDS).optional().describe(`Number of runs (by: count), 1–${MAX_SHARDS}.`),
+  maxShards: integer(1, MAX_SHARDS)
+    .optional()
+    .describe(
+      `Upper bound on the number of shards, 1–${MAX_SHARDS}. by: count runs count shards (maxShards is then ignored); by: items defaults to 16.`,
+    ),
+  minItemsPerShard: integer(1, MAX_ITEMS_PER_SHARD)
+    .optional()
+    .describe('Smallest slice worth a shard (by: items).'),
+  reassemble: text(
+    `must be a non-empty string of at most ${MAX_HANDLER_NAME_LENGTH} characters (a reducer handler name)`,
+    MAX_HANDLER_NAME_LENGTH,
+  ).describe('Reducer handler name: qm.concat, qm.sum, qm.merge, or a registered handler.'),
   partial: z.enum(['allow', 'forbid'], { error: 'must be "allow" or "forbid"' }).optional().meta({
     description: 'Whether a partial result is acceptable when some shards fail.',
     default: 'forbid',
@@ -180,18 +220,22 @@ const shard = z
   .describe('How the stage splits into shards when its resources cannot be met (or always, with always).');
 
 const retryShape = {
-  maximumAttempts: integer(0)
+  maximumAttempts: integer(0, MAX_ATTEMPTS)
     .optional()
-    .meta({ description: 'Attempts including the first; 0 means unlimited.', default: 3 }),
-  initialIntervalSeconds: positive('must be a number > 0')
+    .meta({
+      description: `Attempts including the first, at most ${MAX_ATTEMPTS}; 0 means unlimited.`,
+      default: 3,
+    }),
+  initialIntervalSeconds: seconds()
     .optional()
     .meta({ description: 'First retry delay in seconds.', default: 1 }),
   backoffCoefficient: z
-    .number({ error: 'must be a number ≥ 1' })
-    .min(1, { error: 'must be a number ≥ 1' })
+    .number({ error: `must be a number from 1 to ${MAX_BACKOFF_COEFFICIENT}` })
+    .min(1, { error: `must be a number from 1 to ${MAX_BACKOFF_COEFFICIENT}` })
+    .max(MAX_BACKOFF_COEFFICIENT, { error: `must be a number from 1 to ${MAX_BACKOFF_COEFFICIENT}` })
     .optional()
     .meta({ description: 'Delay multiplier between retries.', default: 2 }),
-  maximumIntervalSeconds: positive('must be a number > 0')
+  maximumIntervalSeconds: seconds()
     .optional()
     .meta({ description: 'Largest delay between retries in seconds.', default: 30 }),
 };
@@ -200,8 +244,12 @@ const retry = z
   .strictObject(retryShape, { error: 'must be an object' })
   .describe("Retry policy for the stage's handler.");
 
-/** Where a value is not plain JSON: the relative path and what was found, or `undefined`. */
-function findNonJson(
+/**
+ * Where a value is not plain JSON (a function, `undefined` in an array, a class instance, a cycle, a
+ * non-finite number, nesting deeper than {@link MAX_INPUT_DEPTH}): the relative path and what was found,
+ * or `undefined` when it is JSON. Never throws.
+ */
+export function findNonJson(
   value: unknown,
   path: Array<string | number>,
   ancestors: Set<object>,
@@ -258,46 +306,62 @@ const stageShape = {
     .string({ error: 'must be a string of 1–64 letters, digits, "_", "." or "-"' })
     .regex(STAGE_ID_PATTERN, { error: 'must be 1–64 letters, digits, "_", "." or "-"' })
     .describe('Unique within the pipeline: [A-Za-z0-9_.-]{1,64}.'),
-  handler: text('must be a non-empty string (a handler name)').describe(
-    'The registered handler to run (qm.sleep, or one defined with defineStage).',
-  ),
+  handler: text(
+    `must be a non-empty string of at most ${MAX_HANDLER_NAME_LENGTH} characters (a handler name)`,
+    MAX_HANDLER_NAME_LENGTH,
+  ).describe('The registered handler to run (qm.sleep, or one defined with defineStage).'),
   priority: integer(1, 10).describe('Integer 1 (lowest) – 10 (highest).'),
   dependsOn: z
     .array(z.string({ error: 'must be a stage id (a string)' }), { error: 'must be an array of stage ids' })
+    .max(MAX_STAGES, { error: `must be an array of at most ${MAX_STAGES} stage ids` })
     .optional()
     .meta({ description: 'Stages that must complete first.', default: [] }),
   input: jsonValue.optional(),
   resources: resources.optional().describe('Resources the stage needs; none means it is admitted at once.'),
   shard: shard.optional(),
   retry: retry.optional(),
-  timeoutSeconds: positive(
-    `must be a number > 0 and at most ${MAX_TIMEOUT_SECONDS} (7 days)`,
-    MAX_TIMEOUT_SECONDS,
-  )
+  timeoutSeconds: seconds()
     .optional()
     .meta({ description: 'Time limit of one attempt, in seconds (at most 7 days).', default: 600 }),
-  deadlineSeconds: positive('must be a number > 0')
+  deadlineSeconds: seconds()
     .optional()
     .describe('Deadline for the whole stage (all attempts and shards), in seconds.'),
-  expectedSeconds: positive(
-    `must be a number > 0 and at most ${MAX_TIMEOUT_SECONDS} (7 days)`,
-    MAX_TIMEOUT_SECONDS,
-  )
+  expectedSeconds: seconds()
     .optional()
     .describe(
       'How long the stage usually runs at its desired allocation, in seconds (at most 7 days); used for start-time estimates; never enforced.',
     ),
 };
 
+/** `by: items` splits `input[field]`, which must then be an array in the stage's own input. */
+function checkShardItems(stage: unknown, ctx: Ctx): void {
+  if (!isRecord(stage) || !isRecord(stage['shard'])) return;
+  const { by, field } = stage['shard'];
+  if (by !== 'items' || typeof field !== 'string') return;
+  const input = stage['input'];
+  const items = isRecord(input) && Object.hasOwn(input, field) ? input[field] : undefined;
+  if (Array.isArray(items)) return;
+  const why = `must be an array: shard.by is "items" with field ${JSON.stringify(field)}`;
+  if (items === undefined) addIssue(ctx, 'required', ['input', field], why);
+  else addIssue(ctx, 'invalid_type', ['input', field], `${why} (got ${describeValue(items)})`, items);
+}
+
 const stage = z
   .strictObject(stageShape, { error: 'must be an object (a stage)' })
+  .superRefine(checkShardItems, { when: () => true })
   .describe('One stage of a pipeline.');
 
 const pipelineShape = {
   name: text(`must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`, MAX_NAME_LENGTH).describe(
     'Pipeline name (shown in the Web UI and used by `qm submit NAME`).',
   ),
-  description: z.string({ error: 'must be a string' }).optional().describe('Free-form description.'),
+  description: z
+    .string({ error: `must be a string of at most ${MAX_DESCRIPTION_LENGTH} characters` })
+    .max(MAX_DESCRIPTION_LENGTH, {
+      error: `must be a string of at most ${MAX_DESCRIPTION_LENGTH} characters`,
+    })
+    .optional()
+    .describe('Free-form description.'),
   importance: z
     .number({ error: 'must be a number 0–10' })
     .min(0, { error: 'must be a number 0–10' })

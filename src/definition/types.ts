@@ -14,6 +14,11 @@ export interface StageResources {
   desired: ResourceVector;
   /** The least it accepts; every key is in `desired` and not above it. @default desired */
   minimum?: ResourceVector;
+  /**
+   * Keep waiting when `minimum` exceeds the capacity of every registered node (a larger node may join);
+   * otherwise such a request fails at once with `UnsatisfiableRequestError`. @default false
+   */
+  waitForLargerNodes?: boolean;
 }
 
 /** How a stage splits into shards when its resources cannot be met (or always, with `always`). */
@@ -22,10 +27,13 @@ export interface ShardSpec {
   by: 'items' | 'count';
   /** The input field holding the array (required for `by: "items"`). */
   field?: string;
-  /** Number of runs (required for `by: "count"`, ≥ 1). */
+  /** Number of runs (required for `by: "count"`, integer 1–256). */
   count?: number;
-  /** Upper bound on the number of shards (integer ≥ 1). */
-  maxShards: number;
+  /**
+   * Upper bound on the number of shards (integer 1–256). Ignored by `by: "count"`, which always runs `count`
+   * shards. @default `count` for `by: "count"`; 16 for `by: "items"`
+   */
+  maxShards?: number;
   /** Smallest slice worth a shard (`by: "items"`). */
   minItemsPerShard?: number;
   /**
@@ -106,8 +114,9 @@ export interface NormalisedStageResources extends StageResources {
   minimum: ResourceVector;
 }
 
-/** A shard spec after validation: `partial` and per-shard `resources.minimum` filled in. */
+/** A shard spec after validation: `maxShards`, `partial` and per-shard `resources.minimum` filled in. */
 export interface NormalisedShardSpec extends ShardSpec {
+  maxShards: number;
   partial: 'allow' | 'forbid';
   resources?: NormalisedStageResources;
 }

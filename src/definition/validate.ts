@@ -6,6 +6,7 @@
 import { type z } from 'zod';
 import { InvalidDefinitionError } from './errors';
 import { checkGraph } from './graph';
+import { DEFAULT_ITEMS_MAX_SHARDS } from './limits';
 import { type DefinitionIssue, describeValue, didYouMean, makeIssue } from './issues';
 import { type CustomIssueParams, knownFieldsAt, pipelineDefinitionSchema } from './schema';
 import {
@@ -123,13 +124,19 @@ function cloneJson<T>(value: T): T {
 }
 
 function normaliseResources(resources: StageResources): NormalisedStageResources {
-  return { desired: { ...resources.desired }, minimum: { ...(resources.minimum ?? resources.desired) } };
+  return {
+    desired: { ...resources.desired },
+    minimum: { ...(resources.minimum ?? resources.desired) },
+    ...(resources.waitForLargerNodes === true ? { waitForLargerNodes: true } : {}),
+  };
 }
 
 function normaliseShard(shard: ShardSpec): NormalisedShardSpec {
   const { resources, ...rest } = shard;
+  const maxShards = shard.by === 'count' ? (shard.count ?? 1) : (shard.maxShards ?? DEFAULT_ITEMS_MAX_SHARDS);
   return {
     ...withoutUndefined(rest),
+    maxShards,
     partial: shard.partial ?? 'forbid',
     ...(resources === undefined ? {} : { resources: normaliseResources(resources) }),
   };

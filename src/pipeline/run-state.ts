@@ -1,10 +1,23 @@
 import type { PipelineDefinition, StageDefinition } from '../definition/types';
 import type { JsonValue } from '../handlers/types';
 import type { ShardCoverage, ShardState } from '../sharding/tracker';
+import { cell, fencedTable } from './text-table';
 import type { PipelineResult, PipelineState, PipelineStatus, StageState, StageStatus } from './types';
 
 function isDone(status: StageStatus): boolean {
   return status === 'completed' || status === 'partial';
+}
+
+/** Stages in these states will not change any more. */
+function isFinal(status: StageStatus): boolean {
+  return isDone(status) || status === 'failed' || status === 'skipped' || status === 'cancelled';
+}
+
+/** `2026-01-01T12:00:03.000Z` → `12:00:03Z` (today's estimates need no date), else the ISO text. */
+function shortTime(iso: string, now: Date | undefined): string {
+  return now !== undefined && iso.slice(0, 10) === now.toISOString().slice(0, 10)
+    ? `${iso.slice(11, 19)}Z`
+    : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**
@@ -14,6 +27,7 @@ function isDone(status: StageStatus): boolean {
 export class PipelineRun {
   private readonly stages = new Map<string, StageState>();
   private failed = false;
+  private cancelledRun = false;
 
   constructor(
     readonly definition: PipelineDefinition,
@@ -34,7 +48,7 @@ export class PipelineRun {
    * none once a stage failed.
    */
   ready(): StageDefinition[] {
-    if (this.failed) return [];
+    if (this.failed || this.cancelledRun) return [];
     return this.definition.stages.filter(
       (s) =>
         this.state(s.id).status === 'pending' &&
@@ -66,19 +80,28 @@ export class PipelineRun {
     return true;
   }
 
-  /** Marks a stage waiting for resources, with the scheduler's reason when known. */
-  waiting(id: string, reason: string | undefined): void {
+  /**
+   * Marks a stage waiting for resources, with the scheduler's reason and estimated start (ISO-8601, `null`
+   * when unknown) when known.
+   */
+  waiting(id: string, reason: string | undefined, estimatedStartAt?: string | null): void {
     const s = this.state(id);
     s.status = 'waiting';
     if (reason !== undefined) s.waitReason = reason;
+    if (estimatedStartAt !== undefined) s.estimatedStartAt = estimatedStartAt;
   }
 
-  /** Marks a stage running at `now` (each attempt), with its allocation and node. */
-  started(id: string, now: Date, allocation?: Record<string, number>, node?: string): void {
+  /**
+   * Marks a stage running at `now` (each attempt), with its allocation and node. `attempts` counts the
+   * attempt in progress: `attempt` when given, else one more than before.
+   */
+  started(id: string, now: Date, allocation?: Record<string, number>, node?: string, attempt?: number): void {
     const s = this.state(id);
     s.status = 'running';
     s.startedAt = now.toISOString();
+    s.attempts = attempt ?? s.attempts + 1;
     delete s.waitReason;
+    delete s.estimatedStartAt;
     if (allocation !== undefined) s.allocation = allocation;
     if (node !== undefined) s.node = node;
     else delete s.node;
@@ -128,8 +151,25 @@ export class PipelineRun {
     }
   }
 
+  /**
+   * The pipeline was cancelled: every stage not yet ended (pending, waiting, running) becomes `cancelled`,
+   * and so does the pipeline. Call once its running stages have stopped.
+   */
+  cancelled(now: Date): void {
+    this.cancelledRun = true;
+    for (const s of this.stages.values()) {
+      if (isFinal(s.status)) continue;
+      const started = s.status === 'running';
+      Object.assign(s, { status: 'cancelled', error: 'the pipeline was cancelled' });
+      if (started) s.completedAt = now.toISOString();
+      delete s.waitReason;
+      delete s.estimatedStartAt;
+    }
+  }
+
   /** The overall state: `partial` once every stage is done and some sharded stage is partial. */
   overall(): PipelineState {
+    if (this.cancelledRun) return 'cancelled';
     if (this.failed) return this.anyRunning() ? 'running' : 'failed';
     const all = [...this.stages.values()];
     if (!all.every((s) => isDone(s.status))) return 'running';
@@ -163,9 +203,16 @@ export class PipelineRun {
     return { status: state, stages: this.snapshot() };
   }
 
-  /** A markdown table of stages for the Web UI's "current details". */
-  markdown(): string {
-    const rows = this.definition.stages.map((s) => {
+  /**
+   * The Web UI's "current details": a headline (name, state, importance, progress — the same whichever
+   * client started the run) and an aligned table of stages in a fenced block — status, attempts, node,
+   * allocation, and why it waits (with its estimated start), or its error. Bounded: cells are cut to 80
+   * characters. `now` shortens today's times.
+   */
+  markdown(now?: Date, importance: number = this.importance): string {
+    const all = this.definition.stages;
+    const done = all.filter((s) => isDone(this.state(s.id).status)).length;
+    const rows = all.map((s) => {
       const st = this.state(s.id);
       const alloc = st.allocation
         ? Object.entries(st.allocation)
@@ -175,14 +222,30 @@ export class PipelineRun {
       const where = st.shards
         ? `${st.shards.filter((x) => x.status === 'completed').length}/${st.shards.length} shards done`
         : (st.node ?? '');
-      return `| ${s.id} | ${s.priority} | ${st.status} | ${st.attempts} | ${alloc} | ${where} |`;
+      let note = '';
+      if (st.status === 'waiting') {
+        const eta =
+          st.estimatedStartAt === undefined
+            ? ''
+            : ` · est. start ${st.estimatedStartAt === null ? 'unknown' : shortTime(st.estimatedStartAt, now)}`;
+        note = `${st.waitReason ?? 'waiting for the scheduler'}${eta}`;
+      } else if (st.error !== undefined) note = st.error;
+      return [
+        s.id,
+        String(s.priority),
+        st.status,
+        String(st.attempts),
+        cell(where, 40),
+        cell(alloc, 40),
+        cell(note),
+      ];
     });
     return [
-      `**${this.definition.name}** — ${this.overall()}`,
+      `**${cell(this.definition.name, 200)}** — ${this.overall()} · ${done}/${all.length} stage${
+        all.length === 1 ? '' : 's'
+      } done · importance ${importance}`,
       '',
-      '| stage | priority | status | attempts | allocation | node |',
-      '| --- | --- | --- | --- | --- | --- |',
-      ...rows,
+      fencedTable(['STAGE', 'PRIO', 'STATUS', 'ATTEMPTS', 'NODE', 'ALLOCATION', 'WAIT REASON / ERROR'], rows),
     ].join('\n');
   }
 

@@ -17,12 +17,13 @@ export interface PipelineInput {
  * Where a stage is. `partial`: a sharded stage with `partial: "allow"` whose output reduces only the shards
  * that completed (see its `coverage`); stages depending on it still run.
  */
-export type StageStatus = 'pending' | 'waiting' | 'running' | 'completed' | 'partial' | 'failed' | 'skipped';
+export type StageStatus =
+  'pending' | 'waiting' | 'running' | 'completed' | 'partial' | 'failed' | 'skipped' | 'cancelled';
 
 /** One stage's state, as the `status` query and the result report it. */
 export interface StageState {
   status: StageStatus;
-  /** Attempts made so far (0 before the first). */
+  /** Attempts made so far, counting the one in progress (0 before the first starts). */
   attempts: number;
   /** ISO-8601 time the stage started running. */
   startedAt?: string;
@@ -32,6 +33,8 @@ export interface StageState {
   output?: JsonValue;
   /** Why it waits for resources (the scheduler's reason), while `waiting`. */
   waitReason?: string;
+  /** While `waiting`, when the scheduler expects it to start (ISO-8601); `null` when unknown; absent when not told. */
+  estimatedStartAt?: string | null;
   /** Why it failed or was skipped. */
   error?: string;
   /** What it ran with. */
@@ -44,8 +47,8 @@ export interface StageState {
   coverage?: ShardCoverage;
 }
 
-/** The pipeline's overall state. */
-export type PipelineState = 'running' | 'completed' | 'partial' | 'failed';
+/** The pipeline's overall state. `cancelled`: the run was cancelled (its unfinished stages are `cancelled` too). */
+export type PipelineState = 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
 
 /** `pipelineWorkflow`'s result (and, when it fails, the first detail of its `PipelineFailedError`). */
 export interface PipelineResult {
@@ -62,6 +65,8 @@ export interface PipelineStatus {
   stages: Record<string, StageState>;
   /** Active boosts. */
   boosts?: ActiveBoost[];
-  /** Boost signals that were invalid and ignored. */
+  /** Boost signals that were ignored (invalid or over the cap): the newest 20, as bounded summaries. */
   ignoredBoosts?: IgnoredBoost[];
+  /** How many boost signals were ignored in all. */
+  ignoredBoostCount?: number;
 }

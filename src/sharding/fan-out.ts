@@ -4,6 +4,7 @@
  * and the child workflow ids (`shardWorkflowId`). Deterministic: a replayed or retried parent derives the
  * same shards, ids and slices, which is what makes every shard's result land exactly once.
  */
+import { DEFAULT_ITEMS_MAX_SHARDS, MAX_SHARDS } from '../definition/limits';
 import type { ResourceVector, StageDefinition } from '../definition/types';
 import type { JsonValue } from '../handlers/types';
 import type { ShardRequestSpec } from '../scheduling/types';
@@ -11,8 +12,11 @@ import { InvalidShardArgumentError } from './errors';
 import { perShardRequest, shardCountRange, type ShardPlanRequest } from './plan';
 import { sliceBounds, shardResources } from './slices';
 
-/** Most children a parent keeps started at once (Temporal allows 2,000 pending); more start as these finish. */
-export const MAX_CONCURRENT_SHARDS = 500;
+/**
+ * Most children a parent keeps started at once (Temporal allows 2,000 pending); more start as these finish.
+ * Equal to the cap on shards per stage (`MAX_SHARDS`, 256), so a stage's shards all start at once.
+ */
+export const MAX_CONCURRENT_SHARDS = MAX_SHARDS;
 
 /** One shard to run. */
 export interface ShardTask {
@@ -52,10 +56,17 @@ function planRequest(stage: StageDefinition, input: JsonValue): ShardPlanRequest
     desired: stage.resources?.desired ?? {},
     ...(floor === undefined ? {} : { perShardFloor: floor }),
   };
-  if (spec.by === 'count') return { ...common, maxShards: spec.count ?? 1 };
+  if (spec.by === 'count') {
+    const count = spec.count ?? 1;
+    // Defence in depth (validation already caps it): a huge count would build a huge array here.
+    if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS)
+      throw new InvalidShardArgumentError('count', count, `must be an integer 1–${MAX_SHARDS}`);
+    return { ...common, maxShards: count };
+  }
+  const maxShards = Math.min(spec.maxShards ?? DEFAULT_ITEMS_MAX_SHARDS, MAX_SHARDS);
   return {
     ...common,
-    maxShards: spec.maxShards,
+    maxShards,
     itemCount: itemsOf(stage, input).length,
     ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
   };

@@ -5,6 +5,7 @@ import { registerDefinition } from '../../ledger/definitions';
 import { openDatabase } from '../../ledger/db';
 import { startEmbeddedPostgres } from '../../ledger/embedded';
 import { projectRoot } from '../../services/project-root';
+import { supervise } from '../../services/supervise';
 import { startTemporalDevServer } from '../../services/temporal-dev-server';
 import { clearDevState, dataDir, writeDevState } from '../dev-state';
 import { loadValidDefinition } from './definitions';
@@ -43,18 +44,23 @@ export async function devCommand(options: DevOptions): Promise<void> {
   const data = dataDir();
   const uiPort = options.headless ? null : port('ui-port', options.uiPort);
   log(`qm dev: starting Temporal and PostgreSQL (state under ${data})`);
-  const [temporal, postgres] = await Promise.all([
-    startTemporalDevServer({
-      ip: options.ip,
-      port: port('port', options.port),
-      uiPort,
-      dbFilename: path.join(data, 'temporal.db'),
-      log,
-    }),
+  // Both are supervised: a service that dies is restarted (same ports, same data) with a line saying so.
+  const temporalOptions = {
+    ip: options.ip,
+    port: port('port', options.port),
+    uiPort,
+    dbFilename: path.join(data, 'temporal.db'),
+    log,
+  };
+  const pgOptions = { dataDir: path.join(data, 'pg'), port: port('pg-port', options.pgPort) };
+  const [temporalSupervisor, pgSupervisor] = await Promise.all([
+    supervise('Temporal dev server', () => startTemporalDevServer(temporalOptions), { log }),
     process.env.DATABASE_URL
       ? Promise.resolve(undefined)
-      : startEmbeddedPostgres({ dataDir: path.join(data, 'pg'), port: port('pg-port', options.pgPort) }),
+      : supervise('PostgreSQL', () => startEmbeddedPostgres(pgOptions), { log }),
   ]);
+  const temporal = temporalSupervisor.current();
+  const postgres = pgSupervisor?.current();
   const databaseUrl = process.env.DATABASE_URL ?? (postgres?.connectionString as string);
   const db = await openDatabase({ connectionString: databaseUrl });
   writeDevState({ temporalAddress: temporal.address, uiUrl: temporal.uiUrl, databaseUrl, pid: process.pid });
@@ -78,7 +84,7 @@ export async function devCommand(options: DevOptions): Promise<void> {
     await running.catch(() => undefined);
     await connection.close();
     await db.close();
-    await Promise.all([temporal.stop(), postgres?.stop()]);
+    await Promise.all([temporalSupervisor.stop(), pgSupervisor?.stop()]);
     clearDevState();
   };
   process.once('SIGINT', () => void stop());

@@ -7,6 +7,15 @@ import type { PipelineResult, PipelineStatus, StageState } from '../../pipeline/
 import { UsageError, withClient } from '../context';
 import { isDefinitionFile } from '../read-definition';
 import { printJson, printTable } from '../output';
+import {
+  STATUS_HEADERS,
+  statusRows,
+  statusView,
+  type StatusView,
+  type TemporalRunInfo,
+} from '../status-view';
+import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../../admission/constants';
+import type { SchedulerQueue } from '../../../workflows/messages';
 import { resolveDefinition } from './definitions';
 
 /** Options of `qm submit`. */
@@ -80,11 +89,11 @@ export async function waitWithProgress(
   const seen = new Map<string, string>();
   const report = (status: PipelineStatus): void => {
     for (const [id, s] of Object.entries(status.stages)) {
-      const key = `${s.status}/${s.attempts}`;
+      const key = `${s.status}/${s.attempts}/${s.waitReason ?? ''}`;
       if (seen.get(id) === key) continue;
       seen.set(id, key);
-      if (s.status !== 'pending')
-        log(`  ${new Date().toISOString().slice(11, 19)}  ${id.padEnd(20)} ${describe(s)}`);
+      // ISO-8601 with its zone (UTC), like every time qm prints.
+      if (s.status !== 'pending') log(`  ${new Date().toISOString()}  ${id.padEnd(20)} ${describe(s)}`);
     }
   };
   let done = false;
@@ -102,6 +111,8 @@ export async function waitWithProgress(
 
 function describe(s: StageState): string {
   if (s.status === 'failed') return `failed after ${s.attempts} attempt(s): ${s.error ?? ''}`;
+  if (s.status === 'waiting' && s.waitReason) return `waiting: ${s.waitReason}`;
+  if (s.status === 'running') return `running (attempt ${s.attempts}${s.node ? ` on ${s.node}` : ''})`;
   if (s.status === 'completed') return `completed (attempt ${s.attempts})`;
   if (s.status === 'partial' && s.coverage) {
     return `partial: ${s.coverage.completed.length}/${s.coverage.shards} shards (missing ${[
@@ -127,30 +138,38 @@ function failedResult(err: unknown): PipelineResult {
 export async function statusCommand(
   workflowId: string,
   options: { json?: boolean },
-): Promise<PipelineStatus> {
+): Promise<PipelineStatus | undefined> {
   return withClient(async (client) => {
-    const status = await pipelineStatus(client.workflow.getHandle(workflowId));
+    const handle = client.workflow.getHandle(workflowId);
+    const described = await handle.describe();
+    const temporal: TemporalRunInfo = {
+      status: described.status.name,
+      ...(described.closeTime ? { closeTime: described.closeTime.toISOString() } : {}),
+    };
+    // A closed run is queried by replay on a worker; without one, Temporal's description still answers.
+    const status = await pipelineStatus(handle).catch((err: unknown) => {
+      if (described.status.name === 'RUNNING') throw err;
+      return undefined;
+    });
+    const view = statusView(status, temporal);
     if (options.json) {
-      printJson(status);
+      printJson({
+        ...(status ?? {}),
+        state: view.state,
+        temporal,
+        ...(view.note ? { note: view.note } : {}),
+      });
       return status;
     }
-    process.stdout.write(`${status.name}  ${workflowId}  ${status.state}  importance ${status.importance}\n`);
-    printTable(
-      ['STAGE', 'STATUS', 'ATTEMPTS', 'STARTED', 'COMPLETED', 'ALLOCATION', 'NODE'],
-      Object.entries(status.stages).map(([id, s]) => [
-        id,
-        s.status,
-        String(s.attempts),
-        s.startedAt ?? '',
-        s.completedAt ?? '',
-        s.allocation
-          ? Object.entries(s.allocation)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(',')
-          : '',
-        s.node ?? (s.shards ? `${s.shards.length} shards` : ''),
-      ]),
+    const estimates = await waitingEstimates(client, workflowId, view);
+    process.stdout.write(
+      `${status?.name ?? described.type}  ${workflowId}  ${view.state}${
+        status ? `  importance ${status.importance}` : ''
+      }\n`,
     );
+    if (view.note) process.stdout.write(`${view.note}\n`);
+    if (status === undefined) return undefined;
+    printTable(STATUS_HEADERS, statusRows(view, estimates));
     for (const [id, s] of Object.entries(status.stages)) {
       if (!s.shards || s.shards.length === 0) continue;
       const c = s.coverage;
@@ -176,6 +195,28 @@ export async function statusCommand(
     }
     return status;
   });
+}
+
+/**
+ * Estimated starts of this pipeline's waiting stages, from the scheduler's `queue` query (best effort: an
+ * empty map when nothing waits or the scheduler does not answer).
+ */
+async function waitingEstimates(
+  client: Client,
+  workflowId: string,
+  view: StatusView,
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  if (!Object.values(view.stages).some((s) => s.displayStatus === 'waiting')) return out;
+  const id = process.env.QM_SCHEDULER_WORKFLOW_ID ?? DEFAULT_SCHEDULER_WORKFLOW_ID;
+  const queue = await client.workflow
+    .getHandle(id)
+    .query<SchedulerQueue>('queue')
+    .catch(() => undefined);
+  for (const row of queue?.entries ?? [])
+    if (row.workflowId === workflowId && row.shardIndex === null && row.estimatedStartAt !== undefined)
+      out.set(row.stageId, row.estimatedStartAt);
+  return out;
 }
 
 /** Adds `submit` and `status`. */

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { BoostRequest } from '../../boosts/boost-request';
 import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../../admission/constants';
 import type { QueueRow } from '../../admission/types';
+import { signBoostCapability } from '../../boosts/capability-mac';
 import { UsageError, withClient } from '../context';
 import { printJson, printTable } from '../output';
 
@@ -120,12 +121,17 @@ export interface BoostOptions {
   ttl: string;
   reason: string;
   actor?: string;
+  /** Sign an admin capability with the secret (`QM_ADMIN_TOKEN`, or `--token`); the secret is never sent. */
+  admin?: boolean;
+  /** The admin secret to sign with. @default process.env.QM_ADMIN_TOKEN */
   token?: string;
 }
 
 /**
- * `qm boost ID --by N --ttl 10m --reason …`: the `boost` update. Without the admin token (`--token` or
- * `QM_ADMIN_TOKEN`) amounts above 3 and ttls above 1 h are refused.
+ * `qm boost ID --by N --ttl 10m --reason … [--admin]`: the `boost` update. With `--admin`, a capability signed
+ * with the admin secret (`QM_ADMIN_TOKEN` or `--token`) for exactly this pipeline, amount, ttl and reason
+ * (valid 5 minutes, single use) lifts the limits; the secret itself never leaves this process. Without it,
+ * amounts above 3 and ttls above 1 h are refused.
  * @throws UsageError for a refused boost (the validator's message, naming the field).
  */
 export async function boostCommand(
@@ -133,13 +139,25 @@ export async function boostCommand(
   options: BoostOptions,
 ): Promise<{ importance: number; expiresAt: string }> {
   const amount = Number(options.by);
-  const token = options.token ?? process.env.QM_ADMIN_TOKEN;
+  const ttlSeconds = parseDuration(options.ttl);
+  const secret = options.token ?? process.env.QM_ADMIN_TOKEN;
+  if ((options.admin || options.token !== undefined) && !secret)
+    throw new UsageError('--admin needs the admin secret: set QM_ADMIN_TOKEN (or pass --token)');
   const request: BoostRequest = {
     amount,
-    ttlSeconds: parseDuration(options.ttl),
+    ttlSeconds,
     reason: options.reason,
     actor: options.actor ?? process.env.USER ?? 'cli',
-    ...(token ? { token } : {}),
+    ...(options.admin || options.token !== undefined
+      ? {
+          capability: signBoostCapability(secret as string, {
+            workflowId,
+            amount,
+            ttlSeconds,
+            reason: options.reason,
+          }),
+        }
+      : {}),
   };
   return withClient(async (client) => {
     try {
@@ -173,11 +191,15 @@ export function registerSchedulingCommands(program: Command): void {
     .command('boost')
     .description("temporarily raise a pipeline's importance (audited; expires by itself)")
     .argument('<workflowId>')
-    .requiredOption('--by <n>', 'importance to add (0 < n ≤ 3; ≤ 10 with the admin token)')
-    .requiredOption('--ttl <duration>', 'how long, e.g. 10m (≤ 1h; ≤ 1d with the admin token)')
+    .requiredOption('--by <n>', 'importance to add (0 < n ≤ 3; ≤ 10 with --admin; base + boosts ≤ 10)')
+    .requiredOption('--ttl <duration>', 'how long, e.g. 10m (≤ 1h; ≤ 1d with --admin)')
     .requiredOption('--reason <text>', 'why (kept in the audit)')
     .option('--actor <name>', 'who asks (default: $USER)')
-    .option('--token <token>', 'admin token (default: $QM_ADMIN_TOKEN)')
+    .option(
+      '--admin',
+      'sign an admin capability with $QM_ADMIN_TOKEN (lifts the limits; the secret is never sent)',
+    )
+    .option('--token <secret>', 'the admin secret to sign with (default: $QM_ADMIN_TOKEN; implies --admin)')
     .action(async (id: string, opts: BoostOptions) => {
       await boostCommand(id, opts);
     });

@@ -128,3 +128,38 @@ test('a dead database is reported as unavailable (exit 3), not a crash', async (
     process.env.DATABASE_URL = saved;
   }
 });
+
+test('qm status: a terminated run says so (from Temporal), waiting and failing stages say why', async () => {
+  const workflowId = uniqueId('term');
+  const def = file(
+    'long.json',
+    JSON.stringify({
+      name: 'long',
+      stages: [
+        { id: 'nap', handler: 'qm.sleep', priority: 3, input: { ms: 60_000 } },
+        { id: 'later', handler: 'qm.echo', priority: 3, dependsOn: ['nap'] },
+      ],
+    }),
+  );
+  expect(await qm('submit', def, '--id', workflowId, '--task-queue', t.taskQueue)).toMatchObject({ code: 0 });
+  let running = await qm('status', workflowId);
+  for (let i = 0; i < 50 && !/^nap +running +1/m.test(running.stdout); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    running = await qm('status', workflowId);
+  }
+  expect(running.stdout).toMatch(
+    /STAGE +STATUS +ATTEMPTS +NODE +ALLOCATION +STARTED +COMPLETED +EST\. START +WAIT REASON \/ ERROR/,
+  );
+  expect(running.stdout).toMatch(/^nap +running +1/m);
+  await t.client.workflow.getHandle(workflowId).terminate('test');
+  const after = await qm('status', workflowId);
+  expect(after.code).toBe(0);
+  expect(after.stdout).toContain(`long  ${workflowId}  terminated`);
+  expect(after.stdout).toContain('Temporal says TERMINATED');
+  expect(after.stdout).toMatch(/^nap +terminated/m);
+  const json = JSON.parse((await qm('status', workflowId, '--json')).stdout) as {
+    state: string;
+    temporal: { status: string };
+  };
+  expect(json).toMatchObject({ state: 'terminated', temporal: { status: 'TERMINATED' } });
+});

@@ -168,6 +168,21 @@ test('the status query reports a running stage; search attributes and details ar
   expect(status.state).toBe('running');
   expect(status.stages.quick?.status).toBe('completed');
   expect(status.stages.slow?.status).toBe('running');
+  // The attempt in progress counts (it read 0 before).
+  expect(status.stages.slow?.attempts).toBe(1);
+  // The Web UI's current details: a headline and an aligned stage table in a fenced block.
+  const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+  expect(metadata.currentDetails).toContain('**observable** — running · 1/2 stages done');
+  expect(metadata.currentDetails).toMatch(/```text\nSTAGE +PRIO +STATUS +ATTEMPTS/);
+  expect(metadata.currentDetails).toMatch(/^slow +8 +running +1/m);
+  const definitions = (await handle.query('__temporal_workflow_metadata')) as {
+    definition?: { signalDefinitions?: Array<{ name: string; description?: string }> };
+  };
+  for (const signal of definitions.definition?.signalDefinitions ?? [])
+    expect(signal.description ?? '').not.toBe('');
+  expect(
+    definitions.definition?.signalDefinitions?.find((d) => d.name === 'admissionProgress')?.description,
+  ).toContain('Internal');
 
   const running = await handle.describe();
   expect(running.typedSearchAttributes.get({ name: 'QmPipeline', type: 'KEYWORD' } as never)).toBe(
@@ -219,4 +234,29 @@ test('a pipeline started by the temporal CLI with JSON input completes', async (
   expect(stdout).toContain('"status": "completed"');
   const result = (await t.client.workflow.getHandle(workflowId).result()) as PipelineResult;
   expect(result.stages.sum?.output).toBe(9);
+});
+
+test('a cancelled pipeline says so: stages cancelled, state cancelled, QmState "cancelled"', async () => {
+  const def = {
+    name: 'cancel-me',
+    stages: [
+      { id: 'long', handler: 'qm.sleep', priority: 5, input: { ms: 30_000 } },
+      { id: 'after', handler: 'qm.echo', priority: 5, dependsOn: ['long'] },
+    ],
+  };
+  const handle = await start(def);
+  let status = await pipelineStatus(handle);
+  for (let i = 0; i < 50 && status.stages.long?.status !== 'running'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = await pipelineStatus(handle);
+  }
+  await handle.cancel();
+  const err = await handle.result().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  expect((await handle.describe()).searchAttributes.QmState).toEqual(['cancelled']);
+  const after = await pipelineStatus(handle);
+  expect(after.state).toBe('cancelled');
+  expect(after.stages.long?.status).toBe('cancelled');
+  expect(after.stages.after?.status).toBe('cancelled');
 });

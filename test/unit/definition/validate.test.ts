@@ -158,11 +158,62 @@ const malformed: Array<[string, unknown, string, string]> = [
   ],
   ['shard count with items', withShard({ ...shardItems, count: 3 }), 'not_allowed', 'stages[0].shard.count'],
   [
-    'maxShards missing',
-    withShard({ by: 'items', field: 'xs', reassemble: 'r' }),
-    'required',
-    'stages[0].shard.maxShards',
+    'shard count 1e9 (once killed every worker)',
+    withShard({ by: 'count', count: 1e9, always: true, reassemble: 'r' }),
+    'too_big',
+    'stages[0].shard.count',
   ],
+  ['maxShards 257', withShard({ ...shardItems, maxShards: 257 }), 'too_big', 'stages[0].shard.maxShards'],
+  [
+    'shard items field missing from input',
+    def(stage('a', { shard: shardItems })),
+    'required',
+    'stages[0].input.xs',
+  ],
+  [
+    'shard items field not an array',
+    def(stage('a', { input: { xs: 'abc' }, shard: shardItems })),
+    'invalid_type',
+    'stages[0].input.xs',
+  ],
+  [
+    'initialIntervalSeconds 1e308 (endless workflow-task failures before)',
+    withRetry({ initialIntervalSeconds: 1e308 }),
+    'too_big',
+    'stages[0].retry.initialIntervalSeconds',
+  ],
+  [
+    'timeoutSeconds 1e-9 ("Invalid duration string" before)',
+    def(stage('a', { timeoutSeconds: 1e-9 })),
+    'too_small',
+    'stages[0].timeoutSeconds',
+  ],
+  [
+    'deadlineSeconds over 7 days',
+    def(stage('a', { deadlineSeconds: 604_801 })),
+    'too_big',
+    'stages[0].deadlineSeconds',
+  ],
+  [
+    'backoffCoefficient 1e9',
+    withRetry({ backoffCoefficient: 1e9 }),
+    'too_big',
+    'stages[0].retry.backoffCoefficient',
+  ],
+  ['maximumAttempts 1e9', withRetry({ maximumAttempts: 1e9 }), 'too_big', 'stages[0].retry.maximumAttempts'],
+  [
+    'desired cpu 1e308 (waited for ever before)',
+    withResources({ desired: { cpu: 1e308 } }),
+    'too_big',
+    'stages[0].resources.desired.cpu',
+  ],
+  [
+    'too many resources in a vector',
+    withResources({ desired: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`r${i}`, 1])) }),
+    'invalid_value',
+    'stages[0].resources.desired',
+  ],
+  ['handler name too long', def(stage('a', { handler: 'h'.repeat(201) })), 'too_big', 'stages[0].handler'],
   [
     'maxShards fractional',
     withShard({ ...shardItems, maxShards: 1.5 }),
@@ -375,7 +426,7 @@ describe('issue details', () => {
   it('quotes path keys that are not identifiers', () => {
     const [issue] = issuesOf(withResources({ desired: { 'db-connections': -2 } }));
     expect(formatIssue(issue as DefinitionIssue)).toBe(
-      'stages[0].resources.desired["db-connections"]: must be a finite number ≥ 0 (got -2)',
+      'stages[0].resources.desired["db-connections"]: must be a finite number ≥ 0 and at most 1000000000 (got -2)',
     );
   });
 });
@@ -412,12 +463,25 @@ describe('validateDefinition accepts and normalises valid definitions', () => {
     });
   });
 
+  it('defaults maxShards: count for by "count", 16 for by "items"', () => {
+    const byCount = assertValidDefinition(
+      def(stage('a', { shard: { by: 'count', count: 5, reassemble: 'qm.concat' } })),
+    );
+    expect(byCount.stages[0]?.shard?.maxShards).toBe(5);
+    const byItems = assertValidDefinition(
+      def(
+        stage('a', { input: { xs: [1, 2] }, shard: { by: 'items', field: 'xs', reassemble: 'qm.concat' } }),
+      ),
+    );
+    expect(byItems.stages[0]?.shard?.maxShards).toBe(16);
+  });
+
   it('keeps expectedSeconds and names a bad one with its value', () => {
     const definition = assertValidDefinition(def(stage('a', { expectedSeconds: 12.5 })));
     expect(definition.stages[0]?.expectedSeconds).toBe(12.5);
     const [issue] = issuesOf(def(stage('a', { expectedSeconds: -1 })));
     expect(formatIssue(issue as DefinitionIssue)).toBe(
-      'stages[0].expectedSeconds: must be a number > 0 and at most 604800 (7 days) (got -1)',
+      'stages[0].expectedSeconds: must be a number of seconds from 0.001 to 604800 (7 days) (got -1)',
     );
   });
 
