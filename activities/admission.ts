@@ -28,6 +28,8 @@ import { runCycle } from '../src/scheduling/cycle';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import { wakeScheduler, type SchedulerAddress } from './wake';
+import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
+import { capacityCeiling } from '../src/ledger/capacity-ceiling';
 
 /** What the admission activities need. */
 export interface AdmissionActivityDependencies {
@@ -102,13 +104,34 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
    * it ran (its lease lapsed while the database was away, a grant that lapsed) is asked again with a fresh
    * key. Tells the workflow why it waits a bounded number of times. Cancelled (or its workflow gone): it
    * withdraws its request.
-   * @throws the ledger's non-retryable errors for a bad request or unknown pool; CancelledFailure.
+   * @throws `UnsatisfiableRequestError` (non-retryable) when no registered node or pool could ever hold the
+   *   request (unless it may wait for larger nodes); the ledger's non-retryable errors for a bad request or
+   *   unknown pool; `RequestWithdrawnError` when its workflow withdrew it; CancelledFailure.
    */
   async function awaitReservation(req: AdmissionRequest): Promise<AdmissionDecision> {
     const ctx = Context.current();
     const db = await deps.ledger.get();
     const listener = db.decisions;
-    const { shard, attempt: _attempt, ...rest } = req;
+    const { shard, attempt: _attempt, waitForLargerNodes, ...rest } = req;
+    // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
+    const problem = unsatisfiableResource(
+      {
+        minimum: req.minimum,
+        desired: req.desired,
+        ...(shard === undefined ? {} : { shard }),
+        waitForLargerNodes,
+      },
+      await capacityCeiling(db),
+    );
+    if (problem !== undefined) {
+      const err = new UnsatisfiableRequestError(req.stageId, problem);
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: err.name,
+        nonRetryable: true,
+        details: [problem],
+      });
+    }
     const request = (key: string): ReservationRequest => ({
       ...rest,
       key,

@@ -3,13 +3,15 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
 import { admissionTaskQueue, QUEUE_REFRESH_MS, SCHEDULER_TICK_MS } from '../src/admission/constants';
 import type { QueueRow } from '../src/admission/types';
-import { queueQuery, wakeSignal, type SchedulerQueue } from './messages';
+import { schedulerDetails } from '../src/pipeline/scheduler-details';
+import { DESCRIPTIONS, queueQuery, wakeSignal, type SchedulerQueue } from './messages';
 
 /** Input of `schedulerWorkflow` (carried across continue-as-new). */
 export interface SchedulerWorkflowInput {
@@ -48,10 +50,16 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
   let cycles = 0;
   let lastCycleAt: string | null = null;
   let entries: QueueRow[] = input.entries ?? [];
-  setHandler(wakeSignal, () => {
-    woken = true;
+  setHandler(
+    wakeSignal,
+    () => {
+      woken = true;
+    },
+    { description: DESCRIPTIONS.wake },
+  );
+  setHandler(queueQuery, (): SchedulerQueue => ({ lastCycleAt, cycles, entries }), {
+    description: DESCRIPTIONS.queue,
   });
-  setHandler(queueQuery, (): SchedulerQueue => ({ lastCycleAt, cycles, entries }));
 
   const { scheduleCycle } = cycleActivities(workflowInfo().taskQueue);
   let queueAt = -Infinity;
@@ -69,6 +77,8 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
     if (withQueue) {
       entries = report.queue;
       queueAt = Date.now();
+      // The Web UI's current details: the last cycle and the top of the queue (no history event).
+      setCurrentDetails(schedulerDetails({ lastCycleAt, cycles, entries }));
     } else if (report.waiting === 0) entries = []; // nothing waits: the queue is empty whatever the last refresh said
     // Something changed during the cycle (a request or release, a grant that lost a race): again at once.
     if (report.again) woken = true;

@@ -35,6 +35,8 @@ const ADMISSION_NON_RETRYABLE = [
   'InvalidQuantityError',
   'UnknownPoolError',
   'LedgerNotConfiguredError',
+  'UnsatisfiableRequestError',
+  'RequestWithdrawnError',
 ];
 
 /**
@@ -173,6 +175,7 @@ async function admit(
       ...(shardSpec === undefined ? {} : { shard: shardSpec }),
       ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
       ...(avoidNode === undefined ? {} : { avoidNode }),
+      ...(stage.resources?.waitForLargerNodes === true ? { waitForLargerNodes: true } : {}),
     });
   } catch (err) {
     // Cancelled while waiting: withdraw this attempt's requests (and renewals) now, whatever the activity

@@ -27,6 +27,11 @@ export interface AdmissionRequest {
   expectedSeconds?: number;
   /** Place it elsewhere than this node when another fits (the node that just lost this stage). */
   avoidNode?: string;
+  /**
+   * The stage's `resources.waitForLargerNodes`: keep waiting when no registered node could ever hold it
+   * (else it fails at once with `UnsatisfiableRequestError`). @default false
+   */
+  waitForLargerNodes?: boolean;
 }
 
 /**

@@ -108,8 +108,20 @@ test('when only the minimum fits, the stage runs on a reduced allocation and its
   expect(granted.memoryMb).toBeLessThanOrEqual(1000);
 });
 
-test('a stage that can never fit waits with a reason naming the resource', async () => {
+test('a stage no node could ever hold fails at once, naming the resource and the largest capacity', async () => {
   const handle = await run(oneStage('too-big', { priority: 5, resources: { desired: { cpu: 64 } } }));
+  const err = (await handle.result().catch((e: unknown) => e)) as { cause?: { details?: unknown[] } };
+  const result = err.cause?.details?.[0] as PipelineResult;
+  expect(result.stages.work?.status).toBe('failed');
+  expect(result.stages.work?.error).toContain('UnsatisfiableRequestError');
+  expect(result.stages.work?.error).toContain('cpu=64');
+  expect(result.stages.work?.error).toMatch(/largest node has cpu=\d/);
+});
+
+test('a stage that may wait for larger nodes waits with a reason naming the resource; cancel withdraws it', async () => {
+  const handle = await run(
+    oneStage('too-big-waits', { priority: 5, resources: { desired: { cpu: 64 }, waitForLargerNodes: true } }),
+  );
   let reason: string | undefined;
   for (let i = 0; i < 60 && reason === undefined; i++) {
     await new Promise((r) => setTimeout(r, 250));
