@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -68,6 +69,13 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const details = (): string => run.markdown(new Date(), book.importance(new Date()));
   // Nonces of admin capabilities already used: a captured capability cannot be replayed.
   const nonces = new NonceBook();
+  // A continued run picks up where the previous one stopped: finished stages, boosts, used nonces.
+  const carried = checked.args.carry;
+  if (carried !== undefined) {
+    run.restore(carried.stages);
+    book.restore(carried.boosts);
+    nonces.restore(carried.nonces);
+  }
   setHandler(
     statusQuery,
     () => ({
@@ -121,6 +129,9 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     upsertSearchAttributes([{ key: qmImportanceKey, value: book.importance(new Date()) }]);
     setCurrentDetails(details());
   };
+  // Boosts carried from the previous run still expire on time (the search attribute follows).
+  for (const b of book.active(new Date()))
+    void sleep(Math.max(1, Date.parse(b.expiresAt) - Date.now())).then(publishImportance);
   /** Checks a boost (fields, then the cap on base + active boosts). @throws InvalidBoostError */
   const boostContext = () => ({ workflowId: workflowInfo().workflowId, now: new Date(), nonces });
   const checkBoost = (request: unknown) => {
@@ -216,7 +227,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   upsertSearchAttributes([
     { key: qmPipelineKey, value: definition.name },
     { key: qmPriorityKey, value: run.highestPriority() },
-    { key: qmImportanceKey, value: importance },
+    { key: qmImportanceKey, value: book.importance(new Date()) },
   ]);
   publish();
 
@@ -298,19 +309,42 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     publish();
   };
 
+  // Continue-as-new when Temporal suggests it: stop launching, let the stages in flight finish (none is lost,
+  // nor any shard result), then hand finished stages, boosts and nonces to the next run.
+  let draining = false;
   try {
     for (;;) {
       // A stage is launched once: ready() lists only stages still `pending`, and launched() marks it waiting
       // synchronously with the launch, before any await could let another stage's completion list it again.
-      for (const stage of run.ready()) {
-        if (!run.launched(stage.id)) continue;
-        inFlight.set(
-          stage.id,
-          runStage(stage).finally(() => inFlight.delete(stage.id)),
-        );
+      if (!draining) {
+        for (const stage of run.ready()) {
+          if (!run.launched(stage.id)) continue;
+          inFlight.set(
+            stage.id,
+            runStage(stage).finally(() => inFlight.delete(stage.id)),
+          );
+        }
       }
-      if (inFlight.size === 0) break;
+      if (inFlight.size === 0) {
+        if (draining && run.ready().length > 0) {
+          await condition(allHandlersFinished);
+          const now = new Date();
+          return await continueAsNew<typeof pipelineWorkflow>({
+            definition: args.definition,
+            ...(args.input === undefined ? {} : { input: args.input }),
+            importance,
+            carry: {
+              stages: run.carry(),
+              boosts: book.carry(now),
+              nonces: nonces.carry(now),
+              runs: (carried?.runs ?? 0) + 1,
+            },
+          });
+        }
+        break;
+      }
       await Promise.race(inFlight.values());
+      if (workflowInfo().continueAsNewSuggested) draining = true;
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;

@@ -60,6 +60,16 @@ export class InvalidBoostError extends Error {
  * would raise it above is refused, counting boosts still being recorded so concurrent updates cannot
  * overshoot together.
  */
+/** A {@link BoostBook}'s state across a continue-as-new. */
+export interface BoostBookCarry {
+  /** Boosts still active. */
+  boosts: ActiveBoost[];
+  /** Ignored boost summaries. */
+  ignored: IgnoredBoost[];
+  /** How many were ignored in all. */
+  ignoredTotal: number;
+}
+
 export class BoostBook {
   private readonly boosts: ActiveBoost[] = [];
   private readonly ignoredBoosts: IgnoredBoost[] = [];
@@ -74,6 +84,18 @@ export class BoostBook {
     private readonly base: number,
     readonly cap: number = MAX_IMPORTANCE,
   ) {}
+
+  /** What a continue-as-new carries: active boosts and the ignored summaries. */
+  carry(now: Date): BoostBookCarry {
+    return { boosts: this.active(now), ignored: [...this.ignoredBoosts], ignoredTotal: this.ignoredTotal };
+  }
+
+  /** Restores what {@link carry} returned in the previous run. */
+  restore(carried: BoostBookCarry): void {
+    this.boosts.push(...carried.boosts);
+    this.ignoredBoosts.push(...carried.ignored.slice(-MAX_IGNORED_BOOSTS));
+    this.ignoredTotal = carried.ignoredTotal;
+  }
 
   /**
    * Refuses a boost of `amount` that would lift the importance above the cap at `now` (counting boosts being

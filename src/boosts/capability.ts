@@ -61,6 +61,17 @@ export class NonceBook {
     return this.used.has(nonce);
   }
 
+  /** The nonces still remembered at `now` (nonce → expiry ms), to carry across a continue-as-new. */
+  carry(now: Date): Record<string, number> {
+    this.prune(now);
+    return Object.fromEntries(this.used);
+  }
+
+  /** Restores what {@link carry} returned in the previous run. */
+  restore(carried: Readonly<Record<string, number>>): void {
+    for (const [nonce, until] of Object.entries(carried)) this.used.set(nonce, until);
+  }
+
   /** Remembers `nonce` until `expiresAtMs`. */
   use(nonce: string, expiresAtMs: number, now: Date): void {
     this.prune(now);

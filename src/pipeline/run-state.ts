@@ -36,6 +36,27 @@ export class PipelineRun {
     for (const s of definition.stages) this.stages.set(s.id, { status: 'pending', attempts: 0 });
   }
 
+  /**
+   * Every stage's state, to carry across a continue-as-new (taken when nothing is in flight: every stage is
+   * pending or finished).
+   */
+  carry(): Record<string, StageState> {
+    return Object.fromEntries([...this.stages].map(([id, s]) => [id, { ...s }]));
+  }
+
+  /**
+   * Restores stage states carried from the previous run (ids not in the definition are ignored; a stage that
+   * was in flight — never the case at a continue-as-new — would be pending again).
+   */
+  restore(carried: Readonly<Record<string, StageState>>): void {
+    for (const [id, s] of Object.entries(carried)) {
+      if (!this.stages.has(id)) continue;
+      const inFlight = s.status === 'waiting' || s.status === 'running';
+      this.stages.set(id, inFlight ? { status: 'pending', attempts: s.attempts } : { ...s });
+      if (s.status === 'failed') this.failed = true;
+    }
+  }
+
   /** The stage's state. @throws Error for an id not in the definition (a bug). */
   state(id: string): StageState {
     const s = this.stages.get(id);

@@ -1,6 +1,6 @@
 import type { PipelineDefinition, ResourceVector } from '../definition/types';
 import type { JsonValue } from '../handlers/types';
-import type { ActiveBoost, IgnoredBoost } from '../boosts/boost-book';
+import type { ActiveBoost, BoostBookCarry, IgnoredBoost } from '../boosts/boost-book';
 import type { ShardCoverage, ShardState } from '../sharding/tracker';
 
 /** The single argument of `pipelineWorkflow` (plain JSON, so every SDK client and the CLI can start it). */
@@ -11,6 +11,23 @@ export interface PipelineInput {
   input?: JsonValue;
   /** Overrides the definition's base importance for this run. */
   importance?: number;
+  /**
+   * Internal: the state a run hands to the next when it continues as new (set only by `pipelineWorkflow`
+   * itself; a client never sends it).
+   */
+  carry?: PipelineCarry;
+}
+
+/** What a pipeline run carries into its next run when Temporal suggests continue-as-new. */
+export interface PipelineCarry {
+  /** Every stage's state (none in flight: the run drains its stages before switching). */
+  stages: Record<string, StageState>;
+  /** Active boosts and ignored-boost summaries. */
+  boosts: BoostBookCarry;
+  /** Admin capability nonces still remembered (nonce → expiry, epoch ms), so none can be replayed. */
+  nonces: Record<string, number>;
+  /** How many runs came before this one. */
+  runs: number;
 }
 
 /**

@@ -4,6 +4,7 @@
  * imported by the workflow.
  */
 import type { JsonValue } from '../handlers/types';
+import type { PipelineCarry } from './types';
 import { MAX_IMPORTANCE, MAX_NAME_LENGTH, MAX_REPORTED_ISSUES } from '../definition/limits';
 import {
   type DefinitionIssue,
@@ -34,6 +35,8 @@ export interface ValidPipelineArgs {
   input: JsonValue;
   /** The run's base importance: `importance` when given, else the definition's. */
   importance: number;
+  /** What the previous run carried (continue-as-new). */
+  carry?: PipelineCarry;
 }
 
 /** The outcome of {@link validatePipelineArgs}. */
@@ -100,6 +103,12 @@ export function validatePipelineArgs(raw: unknown): PipelineArgsValidation {
   const wrapper: DefinitionIssue[] = [];
   for (const key of Object.keys(raw)) {
     if ((PIPELINE_ARGUMENT_FIELDS as readonly string[]).includes(key)) continue;
+    if (key === 'carry') {
+      // Internal (continue-as-new): only its shape is checked; it never comes from a client.
+      if (!isCarry(raw[key]))
+        wrapper.push(makeIssue('invalid_type', [key], 'is internal (set by continue-as-new)'));
+      continue;
+    }
     if (raw[key] === undefined) continue; // dropped by JSON: as if absent
     const hint = didYouMean(key, PIPELINE_ARGUMENT_FIELDS);
     const suffix =
@@ -157,8 +166,17 @@ export function validatePipelineArgs(raw: unknown): PipelineArgsValidation {
       definition: definition.definition,
       input: input === undefined ? null : (input as JsonValue),
       importance: typeof importance === 'number' ? importance : definition.definition.importance,
+      ...(isCarry(raw['carry']) ? { carry: raw['carry'] } : {}),
     },
   };
+}
+
+function isCarry(value: unknown): value is PipelineCarry {
+  const o = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!o(value) || !o(value['stages']) || !o(value['boosts']) || !o(value['nonces'])) return false;
+  const b = value['boosts'];
+  return Array.isArray(b['boosts']) && Array.isArray(b['ignored']) && typeof value['runs'] === 'number';
 }
 
 /** An issue as a workflow failure carries it: without the bad value (which may be huge), path text cut. */
