@@ -45,7 +45,9 @@ export interface SchedulerOptions {
    * own by more than this margin (score units; a saturated request's effective score is the maximum, see
    * {@link SchedulerConfig.saturatedScore}). `Infinity`: a hold never changes hands before its holder
    * starts; 0: the top blocked request always holds (the holder may change every cycle). Finite or
-   * `Infinity`, ≥ 0. @default 0.5
+   * `Infinity`, ≥ 0. The default, `weights.fit + weights.size` (0.3), means fit and size alone — which move
+   * with every grant — never move a hold; priority, importance or age can (one priority step is 0.11).
+   * @default weights.fit + weights.size
    */
   holdSwitchMargin?: number;
   /**
@@ -178,7 +180,7 @@ export function compileSchedulerConfig(options: SchedulerOptions = {}): Schedule
   if (typeof maxHolds !== 'number' || !Number.isInteger(maxHolds) || maxHolds < 0) {
     throw new InvalidSchedulerOptionError('maxHolds', maxHolds, 'must be an integer >= 0');
   }
-  const holdSwitchMargin = options.holdSwitchMargin ?? 0.5;
+  const holdSwitchMargin = options.holdSwitchMargin ?? weights.fit + weights.size;
   if (typeof holdSwitchMargin !== 'number' || Number.isNaN(holdSwitchMargin) || holdSwitchMargin < 0) {
     throw new InvalidSchedulerOptionError(
       'holdSwitchMargin',

@@ -232,6 +232,8 @@ export function simulateSubmissions(
     backlogSeconds: 0,
     grantedDuringBacklog: {},
     grantedTotal: {},
+    heldTotal: {},
+    holdStats: { holderChanges: 0, switchesWhileWaiting: 0 },
     counters: {
       cycles: 0,
       reducedGrants: 0,
@@ -249,6 +251,10 @@ export function simulateSubmissions(
   const pending = new Map<string, PendingEntry>();
   const running = new Map<string, RunningEntry>();
   const estimated = new Set<string>();
+  // Holds of the last cycle: their keys (passed to the next cycle: stable holds) and what they keep free.
+  let holders: string[] = [];
+  let heldNow: Record<string, number> = {};
+  let sequence = 0; // arrival order of requests (ties between equal readySince)
   let nonTickEvents = 0;
   let tickQueued = false;
   let completedPipelines = 0;
@@ -407,6 +413,7 @@ export function simulateSubmissions(
         desired,
         minimum,
         readySince: new Date((t + requestLatency) * 1000),
+        sequence: sequence++,
         ...(shard === undefined ? {} : { shard }),
         ...(Number.isFinite(stage.expectedSeconds) ? { expectedSeconds: stage.expectedSeconds } : {}),
       },
@@ -436,6 +443,8 @@ export function simulateSubmissions(
     const states = def.stages.map((st) => {
       const stageRecord: StageRecord = {
         submission: index,
+        job: s.jobId ?? index,
+        cpu: st.resources?.desired.cpu ?? 0,
         pipeline: def.name,
         stageId: st.id,
         priority: st.priority,
@@ -523,6 +532,7 @@ export function simulateSubmissions(
             ...(Number.isFinite(end) ? { expectedEndAt: new Date(end * 1000) } : {}),
           };
         }),
+      ...(holders.length > 0 ? { holders } : {}),
     };
   };
   const applyShard = (d: ShardDecision, entry: PendingEntry, t: number): void => {
@@ -552,7 +562,9 @@ export function simulateSubmissions(
           importance: 0,
           desired: d.perShard,
           minimum,
-          readySince: new Date((t + requestLatency) * 1000),
+          // Shards keep their stage's place: age from the stage's request, its arrival sequence.
+          readySince: entry.request.readySince,
+          ...(entry.request.sequence === undefined ? {} : { sequence: entry.request.sequence }),
           ...(Number.isFinite(entry.expectedSeconds)
             ? { expectedSeconds: entry.expectedSeconds * share }
             : {}),
@@ -647,6 +659,17 @@ export function simulateSubmissions(
       if (start !== null) e.stage.record.estimatedStartAt = start.getTime() / 1000;
     }
   };
+  /** Records the cycle's holds: who holds now (hold statistics) and what is held free. */
+  const noteHolds = (result: CycleResult): void => {
+    const now = result.holds.map((h) => h.key);
+    for (const key of now) if (!holders.includes(key)) trace.holdStats.holderChanges++;
+    for (const key of holders)
+      if (!now.includes(key) && pending.has(key)) trace.holdStats.switchesWhileWaiting++;
+    holders = now;
+    heldNow = {};
+    for (const h of result.holds)
+      for (const [r, v] of Object.entries(h.held)) heldNow[r] = (heldNow[r] ?? 0) + v;
+  };
   const round = (t: number): boolean => {
     let progressed = false;
     for (let i = 0; i < MAX_CYCLES_PER_ROUND && pending.size > 0; i++) {
@@ -654,6 +677,7 @@ export function simulateSubmissions(
       const result = runCycle(snapshotAt(t), new Date(t * 1000), policy.config);
       trace.counters.cycles++;
       const created = commit(result, t);
+      noteHolds(result);
       if (pending.size !== before || created) progressed = true;
       if (created) continue;
       if (policy.degradation) {
@@ -682,6 +706,7 @@ export function simulateSubmissions(
         trace.grantedTotal[r] = (trace.grantedTotal[r] ?? 0) + x;
         if (backlog) trace.grantedDuringBacklog[r] = (trace.grantedDuringBacklog[r] ?? 0) + x;
       }
+      for (const [r, h] of Object.entries(heldNow)) trace.heldTotal[r] = (trace.heldTotal[r] ?? 0) + h * dt;
     }
     lastT = t;
   };
@@ -719,6 +744,10 @@ export function simulateSubmissions(
       else if (ev.kind === 'request') pending.set(ev.entry.request.key, ev.entry);
     }
     const progressed = pending.size > 0 ? round(t) : false;
+    if (pending.size === 0) {
+      holders = [];
+      heldNow = {};
+    }
     recordUtilization(t);
     trace.endedAt = t;
     if (options.onProgress !== undefined && events >= nextProgress) {

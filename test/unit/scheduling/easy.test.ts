@@ -166,18 +166,18 @@ describe('stable holds', () => {
   });
 
   it('the previous holder keeps its hold against a request within the margin', () => {
-    // p7 − p6 = 1/9 ≈ 0.11 ≤ 0.5.
+    // p7 − p6 = 1/9 ≈ 0.11 ≤ 0.3 (w.fit + w.size).
     const out = runCycle({ ...snap([n], [p6, p7], { running: r }), holders: ['p6'] }, NOW);
     expect(out.holds[0]?.key).toBe('p6');
     expect(ranks(out)[0]).toBe('p6');
   });
 
   it('a request outranking it by more than the margin takes the hold', () => {
-    // p10 − p6 = 4/9 ≈ 0.44 ≤ 0.5: kept; with a margin of 0.4 it changes hands.
+    // p10 − p6 = 4/9 ≈ 0.44 > 0.3: it changes hands; with a margin of 0.5 it is kept.
     const snapshot = { ...snap([n], [p6, p10], { running: r }), holders: ['p6'] };
-    expect(runCycle(snapshot, NOW).holds[0]?.key).toBe('p6');
-    const tight = compileSchedulerConfig({ holdSwitchMargin: 0.4 });
-    expect(runCycle(snapshot, NOW, tight).holds[0]?.key).toBe('p10');
+    expect(runCycle(snapshot, NOW).holds[0]?.key).toBe('p10');
+    const wide = compileSchedulerConfig({ holdSwitchMargin: 0.5 });
+    expect(runCycle(snapshot, NOW, wide).holds[0]?.key).toBe('p6');
     const never = compileSchedulerConfig({ holdSwitchMargin: Infinity });
     const old = req('old', { cpu: 4 }, { priority: 10, readySince: ago(7200) });
     expect(runCycle({ ...snapshot, pending: [p6, old] }, NOW, never).holds[0]?.key).toBe('p6');

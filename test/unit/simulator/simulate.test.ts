@@ -7,7 +7,7 @@ import {
 } from '../../../src/simulator';
 import { fixture, job, workload } from './fixtures';
 
-const POLICIES = ['quartermaster', 'fifo', 'priority'] as const;
+const POLICIES = ['quartermaster', 'fifo', 'firstfit', 'easy', 'priority'] as const;
 
 /** pipeline name → [started, completed] of its (single) stage. */
 function times(trace: SimulationTrace): Record<string, [number | null, number | null]> {
@@ -19,10 +19,16 @@ describe('hand-checked schedules', () => {
   // backfill-hold.json: a (p2, 2 cores, 10 s) at 0; b (p9, 4 cores) at 1; d (p1, 2 cores, 20 s) at 2.
   it.each([
     ['order', 'fifo', { a: [0, 10], c: [10, 20], b: [20, 30] }],
+    ['order', 'firstfit', { a: [0, 10], c: [10, 20], b: [20, 30] }],
+    ['order', 'easy', { a: [0, 10], c: [10, 20], b: [20, 30] }],
     ['order', 'priority', { a: [0, 10], b: [10, 20], c: [20, 30] }],
     ['order', 'quartermaster', { a: [0, 10], b: [10, 20], c: [20, 30] }],
     // First fit without holds: d slips into a's spare 2 cores and delays b until 22.
-    ['backfill-hold', 'fifo', { a: [0, 10], d: [2, 22], b: [22, 32] }],
+    ['backfill-hold', 'firstfit', { a: [0, 10], d: [2, 22], b: [22, 32] }],
+    // Strict FIFO: nothing overtakes b. EASY: b needs all 4 cores at 10 (its shadow time), so it holds
+    // a's spare 2 (no extra), and d (ending at 22 > 10) may not use them.
+    ['backfill-hold', 'fifo', { a: [0, 10], b: [10, 20], d: [20, 40] }],
+    ['backfill-hold', 'easy', { a: [0, 10], b: [10, 20], d: [20, 40] }],
     ['backfill-hold', 'priority', { a: [0, 10], d: [2, 22], b: [22, 32] }],
     // b holds the capacity it needs as it frees up: d may not take it, b starts when a ends.
     ['backfill-hold', 'quartermaster', { a: [0, 10], b: [10, 20], d: [20, 40] }],
