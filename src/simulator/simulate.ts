@@ -659,6 +659,14 @@ export function simulateSubmissions(
       if (start !== null) e.stage.record.estimatedStartAt = start.getTime() / 1000;
     }
   };
+  /** Whether some run holds more than its minimum (else `degrade` has nothing to offer: skip its snapshot). */
+  const anyShrinkable = (): boolean => {
+    for (const e of running.values()) {
+      if (e.nodeId === null) continue;
+      for (const r in e.granted) if ((e.granted[r] ?? 0) > (e.minimum[r] ?? 0)) return true;
+    }
+    return false;
+  };
   /** Records the cycle's holds: who holds now (hold statistics) and what is held free. */
   const noteHolds = (result: CycleResult): void => {
     const now = result.holds.map((h) => h.key);
@@ -682,7 +690,12 @@ export function simulateSubmissions(
       if (created) continue;
       if (policy.degradation) {
         const holder = result.decisions.find((d) => d.kind === 'wait' && d.hold !== undefined);
-        if (holder !== undefined && pending.has(holder.key) && applyShrinks(snapshotAt(t), holder.key, t)) {
+        if (
+          holder !== undefined &&
+          pending.has(holder.key) &&
+          anyShrinkable() &&
+          applyShrinks(snapshotAt(t), holder.key, t)
+        ) {
           progressed = true;
           continue;
         }
