@@ -106,6 +106,8 @@ interface PendingEntry {
   readonly stage: StageState;
   readonly workSeconds: number;
   readonly expectedSeconds: number;
+  /** The request as the policy shows it, built once when its pipeline has no boosts (importance fixed). */
+  shown?: PendingRequest;
 }
 
 interface RunningEntry {
@@ -494,6 +496,14 @@ export function simulateSubmissions(
   };
 
   // ── scheduling ──
+  /** The request the cycle sees at `t`: the policy's view, with the pipeline's importance then. */
+  const shownRequest = (e: PendingEntry, t: number): PendingRequest => {
+    if (e.shown !== undefined) return e.shown;
+    const shown = requestForPolicy(policy, { ...e.request, importance: importanceAt(e.stage.pipeline, t) });
+    // Without boosts the importance never changes: no copy per cycle.
+    if (e.stage.pipeline.boosts.length === 0) e.shown = shown;
+    return shown;
+  };
   const snapshotAt = (t: number): ClusterSnapshot => {
     for (const m of monitors.values()) m.advance(t);
     return {
@@ -515,7 +525,7 @@ export function simulateSubmissions(
         granted: Math.max(0, poolGranted[name] ?? 0),
       })),
       pending: [...pending.values()].map((e) =>
-        requestForPolicy(policy, { ...e.request, importance: importanceAt(e.stage.pipeline, t) }),
+        shownRequest(e, t),
       ),
       running: [...running.values()]
         .filter((e) => e.nodeId !== null)
