@@ -143,9 +143,15 @@ ${targets(rows)}`;
 
 /** Runs the benchmark (see the module comment for `args`). */
 export async function run(args: string[]): Promise<void> {
-  const file = path.join(projectRoot(), '..', 'shared', 'workloads', LOG);
-  if (!existsSync(file)) {
-    process.stderr.write(`[swf] ${file} not found: skipped\n`);
+  // The log lives next to the checkout (`../shared/workloads/`), or next to the worktrees' folder.
+  const candidates = [
+    ...(process.env.QM_WORKLOADS_DIR === undefined ? [] : [path.join(process.env.QM_WORKLOADS_DIR, LOG)]),
+    path.join(projectRoot(), '..', 'shared', 'workloads', LOG),
+    path.join(projectRoot(), '..', '..', 'shared', 'workloads', LOG),
+  ];
+  const file = candidates.find((f) => existsSync(f));
+  if (file === undefined) {
+    process.stderr.write(`[swf] ${candidates.join(' or ')} not found: skipped\n`);
     return;
   }
   const text = readSwfText(file);
