@@ -524,9 +524,7 @@ export function simulateSubmissions(
         capacity: cap,
         granted: Math.max(0, poolGranted[name] ?? 0),
       })),
-      pending: [...pending.values()].map((e) =>
-        shownRequest(e, t),
-      ),
+      pending: [...pending.values()].map((e) => shownRequest(e, t)),
       running: [...running.values()]
         .filter((e) => e.nodeId !== null)
         .map((e) => {
