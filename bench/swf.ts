@@ -14,17 +14,25 @@ import path from 'node:path';
 import { projectRoot } from '../src/services/project-root';
 import {
   computeMetrics,
+  defaultSwfPriority,
   parsePriorityMap,
+  parseSwf,
   readSwfText,
   replaySwf,
   type SimulationMetrics,
+  type SimulationTrace,
 } from '../src/simulator';
 import { markdownTable, writeBenchSection } from './report';
 
 const LOG = 'NASA-iPSC-1993-3.1-cln.swf.gz';
+/**
+ * `quartermaster` with its saturated requests kept in score order (no oldest-first past
+ * `ageSaturationSeconds`, the issue-12 bound): the other side of the trade-off, run at 3× only.
+ */
+const UNBOUNDED = 'quartermaster-no-oldest-first';
 /** In the order they run: the targets' two first, the slow strict FIFO last. */
-const ALL_POLICIES = ['easy', 'quartermaster', 'priority', 'firstfit', 'fifo'] as const;
-const SHOWN_ORDER = ['fifo', 'firstfit', 'easy', 'priority', 'quartermaster'];
+const ALL_POLICIES = ['easy', 'quartermaster', UNBOUNDED, 'priority', 'firstfit', 'fifo'] as const;
+const SHOWN_ORDER = ['fifo', 'firstfit', 'easy', 'priority', 'quartermaster', UNBOUNDED];
 /** Policies whose order ignores priority: their log-derived run equals the flat one (reused, not rerun). */
 const PRIORITY_BLIND = new Set<string>(['fifo', 'firstfit', 'easy']);
 const PRIORITIES = {
@@ -40,8 +48,10 @@ interface Row {
   readonly m: SimulationMetrics;
   readonly seconds: number;
   readonly peakMiB: number;
-  /** Copied from the flat run (a priority-blind policy). */
+  /** The flat run's schedule, metrics recomputed with the log-derived priorities (a priority-blind policy). */
   readonly reused?: boolean;
+  /** Kept for reuse (priority-blind policies' flat runs). */
+  readonly trace?: SimulationTrace;
 }
 
 function s(x: number): string {
@@ -133,7 +143,7 @@ function render(rows: readonly Row[], planned: number): void {
 
 **Estimates: actual run times (an oracle).** The log has no requested times (field 9), so backfilling could not work at all on what a scheduler knows; every policy is told the actual run time (\`--estimates actual\`), the same for all, and it is labelled here and in every \`--json\` (\`swf.estimates\`). **Priorities:** flat (\`--priority-map default=5\`), or the log-derived default rule, which reads only what a scheduler knows at submission: group 2 (system personnel, 3,287 jobs) 8, the rest 5 (the log has no queue or requested time, which the rule would use).
 
-Policies: \`fifo\` strict FIFO (nothing overtakes the head); \`firstfit\` ready order, first fit, no holds; \`easy\` ready order + EASY backfilling (shadow time and extra processors); \`priority\` strict priority order, first fit; \`quartermaster\` the production cycle (score order, saturated requests oldest first, stable EASY holds). Wait = start − submit; bounded slowdown = max(1, (wait + run) ÷ max(run, 10 s)); overall utilisation = Σ procs·run ÷ (128 · makespan); held unused = capacity × time held free for a blocked job ÷ (128 · makespan); holder changes = times a job became the holder (in brackets: times a holder lost its hold while it still waited). \`fifo\`, \`firstfit\` and \`easy\` order by arrival alone, so their log-derived rows are their flat runs (marked \`= flat\`, not rerun).
+Policies: \`fifo\` strict FIFO (nothing overtakes the head); \`firstfit\` ready order, first fit, no holds; \`easy\` ready order + EASY backfilling (shadow time and extra processors); \`priority\` strict priority order, first fit; \`quartermaster\` the production cycle (score order, saturated requests oldest first, stable EASY holds). Wait = start − submit; bounded slowdown = max(1, (wait + run) ÷ max(run, 10 s)); overall utilisation = Σ procs·run ÷ (128 · makespan); held unused = capacity × time held free for a blocked job ÷ (128 · makespan); holder changes = times a job became the holder (in brackets: times a holder lost its hold while it still waited). \`fifo\`, \`firstfit\` and \`easy\` order by arrival alone, so their log-derived rows are their flat schedules with the bands of the log-derived priorities (marked \`= flat\`, not rerun). \`${UNBOUNDED}\` (3× only) is quartermaster with \`enforceStarvationBound: false\`: saturated requests keep their score order (priority, fit, size) instead of oldest first — the other side of the trade-off below.
 
 ${table}
 
@@ -159,17 +169,29 @@ export async function run(args: string[]): Promise<void> {
   const scales = (listArg(args, '--scales') ?? ['3', '1', '2']).map(Number);
   const policies = listArg(args, '--policies') ?? [...ALL_POLICIES];
   const kinds = (listArg(args, '--priorities') ?? ['flat', 'log']) as PriorityKind[];
-  const planned = scales.length * policies.length * kinds.length;
+  const planned =
+    scales.length * policies.filter((p) => p !== UNBOUNDED).length * kinds.length +
+    (policies.includes(UNBOUNDED) && scales.includes(3) ? kinds.length : 0);
   const rows: Row[] = [];
+  // The log-derived rule per job number, to relabel a priority-blind policy's flat schedule.
+  const logPriority = new Map<number, number>();
+  for (const job of parseSwf(text)) logPriority.set(job.id, defaultSwfPriority(job));
   for (const scale of scales) {
     for (const policy of policies) {
       for (const kind of kinds) {
         const flat = rows.find((r) => r.scale === scale && r.priorities === 'flat' && r.policy === policy);
-        if (kind !== 'flat' && PRIORITY_BLIND.has(policy) && flat !== undefined) {
-          rows.push({ ...flat, priorities: kind, reused: true });
+        if (kind !== 'flat' && PRIORITY_BLIND.has(policy) && flat?.trace !== undefined) {
+          // Same schedule (the order ignores priority); bands follow the log-derived priorities.
+          const t = flat.trace;
+          const relabelled: SimulationTrace = {
+            ...t,
+            stages: t.stages.map((st) => ({ ...st, priority: logPriority.get(st.job) ?? st.priority })),
+          };
+          rows.push({ ...flat, priorities: kind, reused: true, m: computeMetrics(relabelled) });
           render(rows, planned);
           continue;
         }
+        if (policy === UNBOUNDED && scale !== 3) continue;
         let peak = process.memoryUsage().rss;
         const t0 = performance.now();
         const map = PRIORITIES[kind].map;
@@ -178,7 +200,9 @@ export async function run(args: string[]): Promise<void> {
           estimates: 'actual',
           ...(map === undefined ? {} : { priorityMap: parsePriorityMap(map) }),
           simulate: {
-            policy,
+            ...(policy === UNBOUNDED
+              ? { policy: 'quartermaster', scheduler: { enforceStarvationBound: false } }
+              : { policy }),
             estimateLimit: 0, // start estimates are not reported here: not computed
             progressEvery: 5000,
             onProgress: ({ t, completedPipelines, totalPipelines }) => {
@@ -193,7 +217,15 @@ export async function run(args: string[]): Promise<void> {
         peak = Math.max(peak, process.memoryUsage().rss);
         const m = computeMetrics(r.trace);
         process.stderr.write(`[swf] ${scale}× ${kind} ${policy}: ${seconds.toFixed(1)} s\n`);
-        rows.push({ scale, priorities: kind, policy, m, seconds, peakMiB: peak / 2 ** 20 });
+        rows.push({
+          scale,
+          priorities: kind,
+          policy,
+          m,
+          seconds,
+          peakMiB: peak / 2 ** 20,
+          ...(PRIORITY_BLIND.has(policy) ? { trace: r.trace } : {}),
+        });
         render(rows, planned);
       }
     }
