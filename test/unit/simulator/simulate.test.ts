@@ -285,3 +285,37 @@ describe('options', () => {
     expect(() => simulate(fixture('order'), options)).toThrow(expect.objectContaining({ name: errorName }));
   });
 });
+
+describe('shards keep their stage’s place', () => {
+  it('a stage that waited and then split passes its age to its shards', () => {
+    // One 4-core node; fit and size weights 0 and holds that always go to the top blocked request, so only
+    // age orders these equal-priority requests. A runs 0–100. W (8 cores: it must split into two 4-core
+    // shards of 20 s) is ready at 0, C at 10, D at 50 (4 cores, 10 s each). At 100 W splits; its shards
+    // count their age from 0, so they go before C and D. (Counting from 100, C and D would go first and W
+    // would end at 160.)
+    const wide = {
+      name: 'W',
+      stages: [
+        {
+          id: 's',
+          handler: 'qm.sleep',
+          priority: 5,
+          input: { items: [1, 2] },
+          resources: { desired: { cpu: 8 } },
+          shard: { by: 'items', field: 'items', maxShards: 2, reassemble: 'qm.concat' },
+        },
+      ],
+    };
+    const w = workload({ cpu: 4 }, [
+      job(0, 'A', 5, { cpu: 4 }, 100),
+      { at: 0, definition: wide, durations: { s: 40 } },
+      job(10, 'C', 5, { cpu: 4 }, 10),
+      job(50, 'D', 5, { cpu: 4 }, 10),
+    ]);
+    const trace = simulate(w, {
+      policy: 'quartermaster',
+      scheduler: { weights: { fit: 0, size: 0 }, holdSwitchMargin: 0 },
+    });
+    expect(times(trace)).toEqual({ A: [0, 100], W: [100, 140], C: [140, 150], D: [150, 160] });
+  });
+});
