@@ -319,3 +319,23 @@ describe('shards keep their stage’s place', () => {
     expect(times(trace)).toEqual({ A: [0, 100], W: [100, 140], C: [140, 150], D: [150, 160] });
   });
 });
+
+describe('the starvation bound between old requests, in the simulator', () => {
+  it('saturated requests start oldest first, whatever their priorities; a fresh priority 10 comes after', () => {
+    // One core, busy 0–5000. r1…r5 (priorities 1, 10, 3, 8, 2) arrive at 1…5 and have all waited past
+    // ageSaturationSeconds (3600) when it frees; `hi` (priority 10) arrives at 4999.
+    const w = workload({ cpu: 1 }, [
+      job(0, 'block', 5, { cpu: 1 }, 5000),
+      job(1, 'r1', 1, { cpu: 1 }, 10),
+      job(2, 'r2', 10, { cpu: 1 }, 10),
+      job(3, 'r3', 3, { cpu: 1 }, 10),
+      job(4, 'r4', 8, { cpu: 1 }, 10),
+      job(5, 'r5', 2, { cpu: 1 }, 10),
+      job(4999, 'hi', 10, { cpu: 1 }, 10),
+    ]);
+    const starts = Object.fromEntries(
+      simulate(w, { policy: 'quartermaster' }).stages.map((s) => [s.pipeline, s.startedAt]),
+    );
+    expect(starts).toEqual({ block: 0, r1: 5000, r2: 5010, r3: 5020, r4: 5030, r5: 5040, hi: 5050 });
+  });
+});
