@@ -147,7 +147,9 @@ Policies: \`fifo\` strict FIFO (nothing overtakes the head); \`firstfit\` ready 
 
 ${table}
 
-${targets(rows)}`;
+${targets(rows)}
+
+Reading. With issue 12's bound (past \`ageSaturationSeconds\` requests go oldest first) quartermaster behaves like \`easy\` under the 3× overload: the log then offers about 1.4× the machine for a whole month, waits grow to days, nearly every waiting job is saturated, so the order is FIFO and the hold is EASY's. Utilisation and max wait meet their targets; mean bounded slowdown and the high band's p95 wait stay at about easy's. Without that rule (\`${UNBOUNDED}\`) the score keeps ordering old jobs (priority, then fit and size: narrow first): bounded slowdown and high-band waits drop far below easy's, but wide jobs starve (max wait above 2× easy's) and utilisation falls (the holder is often a wide job that never reaches the front). A saturation of one day instead of one hour (\`ageSaturationSeconds: 86400\`, measured once on 2026-12-01, not in the table) changes nothing at 3×: utilisation 0.980, bounded slowdown 7,730 (flat), high-band p95 1.07 M s (log-derived). Under an overload this long the four targets cannot all hold together with an oldest-first bound: which side to take is a product decision.`;
   writeBenchSection('swf', 'SWF replay: NASA iPSC/860, every policy', body);
 }
 
