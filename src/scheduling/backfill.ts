@@ -1,10 +1,15 @@
 /**
- * Backfill by expected run time (EASY backfilling, as in Slurm and Maui): the top blocked request holds the
- * capacity it needs on its closest node, and is projected to fit there at its *start time* — when enough
- * running grants will have ended, by their expected ends. A lower-ranked request may use held capacity
- * only when it will have finished by then (its `expectedSeconds`, stretched by a reduced CPU share), so it
- * never delays the holder. Requests of unknown run time, and holds whose start depends on a grant of
- * unknown end, never backfill. Pure reads of a {@link Trial}; the cycle applies the placement.
+ * EASY backfilling (as in Slurm and Maui), by expected run time, per node and per resource. The top blocked
+ * request (the holder) is placed on the node where it is projected to fit soonest — its *shadow time*, when
+ * enough running grants will have ended by their expected ends — and holds only what it will still need
+ * from today's free capacity then: `held = min(free, max(0, minimum − released by the shadow time))` per
+ * resource (pool columns count releases anywhere). What is free beyond that is the *extra* capacity: any
+ * lower request may take it, whatever its run time, because it is not needed at the shadow time. A lower
+ * request may also use the held capacity when it will have finished by the shadow time (its
+ * `expectedSeconds`, stretched by a reduced CPU share). Either way the holder is never delayed, as far as
+ * the expected ends are true. Requests of unknown run time never use held capacity; a holder whose start
+ * depends on a grant of unknown end holds everything it can (no extra). Pure reads of a {@link Trial}; the
+ * cycle applies the placement.
  */
 import { InvalidSnapshotError } from './errors';
 import { EPSILON, HOST_COUNT, type CycleModel } from './model';
@@ -87,6 +92,69 @@ export function projectedStart(
     if (fits()) return at;
   }
   return null;
+}
+
+/**
+ * Places the hold of a blocked request: on the usable node where its `minimum` is projected to fit soonest
+ * ({@link projectedStart}; never-fitting nodes last, then the least normalised shortfall now, then the lower
+ * id), holding per resource only what it needs from today's free capacity at that time (see the module
+ * comment). `null` when no node's capacity (or a pool's) could ever hold its minimum: holding then would
+ * only block others.
+ */
+export function placeHold(
+  trial: Trial,
+  key: string,
+  minimum: Float64Array,
+  releases: readonly Release[],
+  nowMs: number,
+): ActiveHold | null {
+  const model = trial.model;
+  const width = model.space.size;
+  for (let p = 0; p < model.poolCapacity.length; p++) {
+    if ((minimum[HOST_COUNT + p] as number) > (model.poolCapacity[p] as number) + EPSILON) return null;
+  }
+  const ordered = [...releases].sort((a, b) => a.endMs - b.endMs);
+  let best: { slot: number; start: number | null; shortfall: number } | null = null;
+  for (let s = 0; s < model.nodes.length; s++) {
+    const node = model.nodes[s] as (typeof model.nodes)[number];
+    let ok = true;
+    let shortfall = 0;
+    for (let c = 0; c < HOST_COUNT && ok; c++) {
+      const m = minimum[c] as number;
+      if (m > (node.capacity[c] as number) + EPSILON) ok = false;
+      const short = m - (trial.nodeFree[s * HOST_COUNT + c] as number);
+      if (m > 0 && short > EPSILON)
+        shortfall += node.invCapacity[c] === 0 ? short * 1e9 : short * (node.invCapacity[c] as number);
+    }
+    if (!ok) continue;
+    const start = projectedStart(trial, s, minimum, ordered, nowMs);
+    const a = start ?? Infinity;
+    const b = best === null ? Infinity : (best.start ?? Infinity);
+    if (best === null || a < b || (a === b && shortfall < best.shortfall - 1e-12))
+      best = { slot: s, start, shortfall };
+  }
+  if (best === null) return null;
+  const held = new Float64Array(width);
+  const released = new Float64Array(width);
+  if (best.start !== null) {
+    for (const r of ordered) {
+      if (r.endMs > best.start) break;
+      if (r.slot === best.slot)
+        for (let c = 0; c < HOST_COUNT; c++) released[c] = (released[c] as number) + (r.vector[c] as number);
+      for (let c = HOST_COUNT; c < width; c++)
+        released[c] = (released[c] as number) + (r.vector[c] as number);
+    }
+  }
+  for (let c = 0; c < width; c++) {
+    const free =
+      c < HOST_COUNT
+        ? (trial.nodeFree[best.slot * HOST_COUNT + c] as number)
+        : (trial.poolFree[c - HOST_COUNT] as number);
+    const need =
+      best.start === null ? (minimum[c] as number) : (minimum[c] as number) - (released[c] as number);
+    held[c] = Math.min(Math.max(0, free), Math.max(0, need));
+  }
+  return { key, slot: best.slot, held, startsAtMs: best.start };
 }
 
 /** A backfill placement into a hold. */

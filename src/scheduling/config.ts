@@ -40,6 +40,23 @@ export interface SchedulerOptions {
   /** How many of the highest-scored blocked requests hold capacity (backfill holds); integer ≥ 0. @default 1 */
   maxHolds?: number;
   /**
+   * Stable holds: a request that held capacity in the previous cycle (`ClusterSnapshot.holders`) keeps its
+   * hold — it is considered first — until it starts, unless another request's effective score exceeds its
+   * own by more than this margin (score units; a saturated request's effective score is the maximum, see
+   * {@link SchedulerConfig.saturatedScore}). `Infinity`: a hold never changes hands before its holder
+   * starts; 0: the top blocked request always holds (the holder may change every cycle). Finite or
+   * `Infinity`, ≥ 0. The default, `weights.fit + weights.size` (0.3), means fit and size alone — which move
+   * with every grant — never move a hold; priority, importance or age can (one priority step is 0.11).
+   * @default weights.fit + weights.size
+   */
+  holdSwitchMargin?: number;
+  /**
+   * Strict order: once one request waits, no request after it in the order is placed in that cycle
+   * (nothing overtakes the first blocked request; holds and backfill are moot). For baselines such as
+   * strict FIFO. @default false
+   */
+  strictOrder?: boolean;
+  /**
    * Require `weights.age > Σ other weights`, which is what makes the starvation bound hold. Set false only
    * for experiments (e.g. a strict-priority policy in the simulator). @default true
    */
@@ -58,6 +75,17 @@ export interface SchedulerConfig {
   readonly forecastSafetyMargin: number;
   /** See {@link SchedulerOptions.maxHolds}. */
   readonly maxHolds: number;
+  /** See {@link SchedulerOptions.holdSwitchMargin}. */
+  readonly holdSwitchMargin: number;
+  /** See {@link SchedulerOptions.strictOrder}. */
+  readonly strictOrder: boolean;
+  /**
+   * The effective score of a request that has waited `ageSaturationSeconds` or more, when the starvation
+   * bound is enforced: `Σ weights`, above any unsaturated request's score, so saturated requests rank first
+   * and, among themselves, oldest first (see {@link starvationBoundSeconds}). `null` when the bound is not
+   * enforced: saturated requests then keep their plain scores.
+   */
+  readonly saturatedScore: number | null;
   /**
    * Seconds after which a waiting stage outranks every fresh stage (see {@link starvationBoundSeconds});
    * `Infinity` when the bound is not enforced and the age weight is too small.
@@ -86,9 +114,17 @@ function finite(field: string, value: unknown, min: number, strict: boolean): nu
 }
 
 /**
- * The starvation bound: a stage that has waited longer than
+ * The starvation bound, in two steps.
+ *
+ * 1. A stage that has waited longer than
  * `T* = ageSaturationSeconds · (w.priority + w.importance + w.fit + w.size) / w.age` seconds scores higher
  * than any stage that has just become ready, whatever their priorities, importances, fits and sizes.
+ * 2. Once it has waited `ageSaturationSeconds` (saturated; with the bound enforced) it ranks ahead of every
+ * unsaturated request, and among saturated requests the older goes first. So it is preceded only by
+ * requests that were ready before it and still wait, plus at most `maxHolds` stable holders that already
+ * held capacity: that set never gains a member, so its rank never worsens and improves by one each time one
+ * of them starts. Once first, it holds capacity on its node (backfill never delays it), so it starts by
+ * the time the grants running there end, as far as their expected ends are true.
  *
  * Proof: every factor is in [0, 1] and importance is strictly below 1, so a fresh stage (age factor 0)
  * scores `< w.priority + w.importance + w.fit + w.size = S`. A stage waiting `t > T*` has age
@@ -144,6 +180,18 @@ export function compileSchedulerConfig(options: SchedulerOptions = {}): Schedule
   if (typeof maxHolds !== 'number' || !Number.isInteger(maxHolds) || maxHolds < 0) {
     throw new InvalidSchedulerOptionError('maxHolds', maxHolds, 'must be an integer >= 0');
   }
+  const holdSwitchMargin = options.holdSwitchMargin ?? weights.fit + weights.size;
+  if (typeof holdSwitchMargin !== 'number' || Number.isNaN(holdSwitchMargin) || holdSwitchMargin < 0) {
+    throw new InvalidSchedulerOptionError(
+      'holdSwitchMargin',
+      holdSwitchMargin,
+      'must be a number >= 0 (Infinity allowed)',
+    );
+  }
+  const strictOrder = options.strictOrder ?? false;
+  if (typeof strictOrder !== 'boolean') {
+    throw new InvalidSchedulerOptionError('strictOrder', strictOrder, 'must be a boolean');
+  }
   const enforce = options.enforceStarvationBound ?? true;
   if (typeof enforce !== 'boolean') {
     throw new InvalidSchedulerOptionError('enforceStarvationBound', enforce, 'must be a boolean');
@@ -164,6 +212,11 @@ export function compileSchedulerConfig(options: SchedulerOptions = {}): Schedule
     importanceHalfSaturation,
     forecastSafetyMargin,
     maxHolds,
+    holdSwitchMargin,
+    strictOrder,
+    saturatedScore: enforce
+      ? weights.priority + weights.importance + weights.fit + weights.age + weights.size
+      : null,
     starvationBoundSeconds: bound,
   });
 }

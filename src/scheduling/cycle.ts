@@ -26,9 +26,9 @@ import type {
   ScoreBreakdown,
   WaitReason,
 } from './types';
-import { applyBackfill, backfillInto, projectedStart, runningReleases, type Release } from './backfill';
+import { applyBackfill, backfillInto, placeHold, runningReleases, type Release } from './backfill';
 import { expectedRunSeconds } from './runtime';
-import { chooseHold, formatVector, holdView, waitReason, type ActiveHold } from './wait-reason';
+import { formatVector, holdView, waitReason, type ActiveHold } from './wait-reason';
 
 /** The queue row of the request at 0-based `rank`. */
 function rankedEntry(
@@ -94,17 +94,57 @@ function shardFitsOn(
 }
 
 /**
+ * Stable holds: moves the previous cycle's holders (`holders`, still pending) to the front of `order`, in
+ * their rank order, at most `config.maxHolds` of them — unless some pending request's effective score
+ * exceeds the holder's by more than `config.holdSwitchMargin` (then it keeps its plain rank). A holder in
+ * front is granted if it fits, else it holds again: a hold stays with its holder until the holder starts.
+ */
+function stableHoldersFirst(
+  order: number[],
+  effective: Float64Array,
+  pending: readonly PendingRequest[],
+  holders: readonly string[] | undefined,
+  config: SchedulerConfig,
+): void {
+  if (holders === undefined || holders.length === 0 || config.maxHolds === 0) return;
+  const wanted = new Set(holders);
+  let top = -Infinity;
+  for (const e of effective) if (e > top) top = e;
+  const first: number[] = [];
+  for (const i of order) {
+    if (first.length >= config.maxHolds) break;
+    if (
+      wanted.has((pending[i] as PendingRequest).key) &&
+      top - (effective[i] as number) <= config.holdSwitchMargin
+    )
+      first.push(i);
+  }
+  if (first.length === 0) return;
+  const moved = new Set(first);
+  let at = 0;
+  const rest = order.filter((i) => !moved.has(i));
+  for (const i of first) order[at++] = i;
+  for (const i of rest) order[at++] = i;
+}
+
+/**
  * Runs one cycle over `snapshot` at `now`. Per request in score order:
  * 1. `desired` fits on a usable node (and in the pools) → `grant` on the best-fitting node;
  * 2. else `minimum` fits → `grant` with `reduced: true`: `minimum + α · (desired − minimum)` with the
  *    largest common `α` any node allows;
  * 3. else, with `expectedSeconds`, backfill: `grant` into a hold's capacity (at desired, else reduced) when
- *    it will have finished by the time the holder is projected to fit ({@link backfillInto});
+ *    it will have finished by the time the holder is projected to fit ({@link backfillInto}). (Steps 1–2
+ *    already use a hold's *extra* capacity, what the holder will not need at its projected start: EASY.)
  * 4. else shardable → `shard` with the smallest count whose slices fit together ({@link planShards});
  *    the slices' capacity is set aside for the rest of the cycle;
- * 5. else `wait` with a reason; the first `config.maxHolds` such requests hold what they need on their
- *    closest node (with the time they are projected to fit, `Hold.startsAt`), so lower-scored requests
- *    only use it as in 3. A holder's reason describes the capacity when it was considered; other waits'
+ * 5. else `wait` with a reason; the first `config.maxHolds` such requests hold what they will need of
+ *    today's free capacity on the node where they are projected to fit soonest (`Hold.startsAt`, the shadow
+ *    time; see {@link placeHold}), so lower-ranked requests only use it as in 3. With `config.strictOrder`
+ *    nothing after the first waiting request is placed.
+ *
+ * Order: effective score (saturated requests first, oldest first; see `starvationBoundSeconds`), then
+ * `readySince`, `sequence`, `shardIndex`, key; the previous cycle's holders (`snapshot.holders`) first
+ * unless outranked by more than `config.holdSwitchMargin`. A holder's reason describes the capacity when it was considered; other waits'
  *    reasons describe the capacity left after the whole cycle (what will be free once its decisions are
  *    committed).
  *
@@ -164,21 +204,38 @@ export function runCycle(
     );
   }
 
-  // 3. Order: higher score first, then older `readySince`, then key (never input order). Sorting indexes
-  // over typed arrays instead of objects: the comparator runs n log n times.
+  // 3. Order (sorting indexes over typed arrays: the comparator runs n log n times). The effective score:
+  // a request that has waited ageSaturationSeconds (with the starvation bound enforced) gets the maximum,
+  // so saturated requests come first, oldest first; the rest by score. Ties: older readySince, then the
+  // arrival sequence, then the shard index; the key only when all of those are equal (never input order).
+  const sequence = model.sequence;
+  const effective = new Float64Array(n);
+  const saturated = config.saturatedScore;
+  const saturationMs = config.ageSaturationSeconds * 1000;
+  for (let i = 0; i < n; i++) {
+    effective[i] =
+      saturated !== null && nowMs - (ready[i] as number) >= saturationMs ? saturated : (scores[i] as number);
+  }
   const order: number[] = [];
   for (let i = 0; i < n; i++) order.push(i);
   order.sort((a, b) => {
-    const sa = scores[a] as number;
-    const sb = scores[b] as number;
+    const sa = effective[a] as number;
+    const sb = effective[b] as number;
     if (sa !== sb) return sb - sa;
     const ra = ready[a] as number;
     const rb = ready[b] as number;
     if (ra !== rb) return ra - rb;
-    const ka = (pending[a] as PendingRequest).key;
-    const kb = (pending[b] as PendingRequest).key;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
+    const qa = sequence[a] as number;
+    const qb = sequence[b] as number;
+    if (qa !== qb) return qa < qb ? -1 : 1;
+    const pa = pending[a] as PendingRequest;
+    const pb = pending[b] as PendingRequest;
+    const ia = pa.shardIndex ?? -1;
+    const ib = pb.shardIndex ?? -1;
+    if (ia !== ib) return ia - ib;
+    return pa.key < pb.key ? -1 : pa.key > pb.key ? 1 : 0;
   });
+  stableHoldersFirst(order, effective, pending, snapshot.holders, config);
 
   // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape for the whole cycle.
   const shapes = model.shapeCount;
@@ -227,8 +284,13 @@ export function runCycle(
     };
   };
 
+  let stopped = false; // strict order: a request waits, so nothing after it is placed
   for (let rank = 0; rank < n; rank++) {
     const i = order[rank] as number;
+    if (stopped) {
+      deferred.push(rank);
+      continue;
+    }
     const req = pending[i] as PendingRequest;
     const desiredShape = desiredShapes[i] as number;
     const minimumShape = minimumShapes[i] as number;
@@ -324,13 +386,9 @@ export function runCycle(
 
     if (decision === null && holds.length < config.maxHolds) {
       // The top blocked request: its reason is taken now, before its own hold, then it holds.
-      const place = chooseHold(trial, req.key, minimum);
-      if (place !== null) {
+      const h = placeHold(trial, req.key, minimum, releases, nowMs);
+      if (h !== null) {
         const reason = waitReason(trial, minimum, holds);
-        const h: ActiveHold = {
-          ...place,
-          startsAtMs: projectedStart(trial, place.slot, minimum, releases, nowMs),
-        };
         trial.take(h.slot, h.held);
         holds.push(h);
         holdRanks.push(rank);
@@ -342,6 +400,7 @@ export function runCycle(
       }
     }
 
+    if (config.strictOrder && (decision === null || decision.kind === 'wait')) stopped = true;
     if (decision === null) {
       // Other waits get their reason after the loop, against the cycle's final free capacity (what will
       // be free once these decisions are committed), memoised per minimum shape: O(shapes · nodes), not

@@ -172,6 +172,8 @@ export interface CycleModel {
   readonly readyMs: Float64Array;
   /** Each request's `expectedSeconds`, NaN when absent. */
   readonly expectedSeconds: Float64Array;
+  /** Each request's `sequence`, `Infinity` when absent (after every given one). */
+  readonly sequence: Float64Array;
   /** Shape id → its dense vector (read only). */
   readonly shapeVectors: readonly Float64Array[];
   /** Number of distinct request shapes (ids are `0 … shapeCount−1`). */
@@ -228,6 +230,10 @@ function checkRequest(index: number, r: PendingRequest): number {
       e,
       'must be a finite number >= 0',
     );
+  }
+  const q = r.sequence;
+  if (q !== undefined && (typeof q !== 'number' || !Number.isFinite(q))) {
+    throw new InvalidSnapshotError(`${pendingPath(index)}.sequence`, q, 'must be a finite number');
   }
   const readyMs = r.readySince instanceof Date ? r.readySince.getTime() : Number.NaN;
   if (!Number.isFinite(readyMs))
@@ -375,11 +381,13 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
   const minimumShapes = new Int32Array(n);
   const readyMs = new Float64Array(n);
   const expectedSeconds = new Float64Array(n);
+  const sequence = new Float64Array(n);
   const seenKeys = new Set<string>();
   for (let index = 0; index < n; index++) {
     const request = pending[index] as PendingRequest;
     readyMs[index] = checkRequest(index, request);
     expectedSeconds[index] = request.expectedSeconds ?? Number.NaN;
+    sequence[index] = request.sequence ?? Infinity;
     if (seenKeys.has(request.key))
       throw new InvalidSnapshotError(`pending[${index}].key`, request.key, 'duplicate request key');
     seenKeys.add(request.key);
@@ -434,6 +442,7 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
     minimumShapes,
     readyMs,
     expectedSeconds,
+    sequence,
     shapeVectors,
     shapeCount: shapeVectors.length,
   };

@@ -88,13 +88,21 @@ export interface PendingRequest {
   readonly desired: Readonly<ResourceVector>;
   /** The least it accepts: every key ≤ the same key of `desired` (a missing key counts as 0). */
   readonly minimum: Readonly<ResourceVector>;
-  /** When the stage became ready (its dependencies done); age counts from here. */
+  /**
+   * When the stage became ready (its dependencies done); age counts from here. A shard's request carries its
+   * stage's `readySince`, so a stage that waited and was then split keeps its place.
+   */
   readonly readySince: Date;
   /**
    * A node to place it elsewhere than whenever another node fits (the node that just lost this stage: its
    * worker died or never picked the stage up). Used only when nothing else fits.
    */
   readonly avoidNodeId?: string;
+  /**
+   * Arrival sequence (e.g. the ledger row's serial id): breaks ties between equal scores and equal
+   * `readySince`, before `shardIndex`; the key string decides only when both are absent or equal. Finite.
+   */
+  readonly sequence?: number;
   /** Present when the stage is shardable. */
   readonly shard?: ShardRequestSpec;
   /**
@@ -138,6 +146,11 @@ export interface ClusterSnapshot {
   readonly pending: readonly PendingRequest[];
   /** Granted and running reservations (used by `degrade`; their grants are already in `NodeView.granted`). */
   readonly running: readonly RunningGrant[];
+  /**
+   * Keys of the requests that held capacity in the previous cycle (`CycleResult.holds`), for stable holds
+   * (`SchedulerOptions.holdSwitchMargin`). Absent: none (the top blocked requests hold).
+   */
+  readonly holders?: readonly string[];
 }
 
 /** Each factor's weighted contribution to a score; they sum to the score. */

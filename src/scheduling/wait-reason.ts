@@ -1,7 +1,7 @@
 /**
- * Why a request waits, and where the top blocked request holds capacity (backfill hold). Both look for the
- * request's *closest* node: one whose capacity could hold its minimum, with the least normalised shortfall
- * `Σ max(0, min − free) / capacity`; ties go to the lower id.
+ * Why a request waits, told on its *closest* node: one whose capacity could hold its minimum, with the least
+ * normalised shortfall `Σ max(0, min − free) / capacity`; ties go to the lower id. (Where a blocked request
+ * holds capacity is `placeHold` in `backfill.ts`.)
  */
 import { EPSILON, HOST_COUNT } from './model';
 import type { Trial } from './trial';
@@ -189,30 +189,6 @@ export function waitReason(trial: Trial, minimum: Float64Array, holds: readonly 
     }
   }
   return reason;
-}
-
-/**
- * The hold of a blocked request: on its closest node, the free capacity it needs (up to its minimum), and
- * the same of each pool. `null` when no node's capacity could ever hold its minimum (or a pool's capacity
- * is too small): holding then would only block others.
- */
-export function chooseHold(trial: Trial, key: string, minimum: Float64Array): HoldPlace | null {
-  const model = trial.model;
-  for (let p = 0; p < model.poolCapacity.length; p++) {
-    if ((minimum[HOST_COUNT + p] as number) > (model.poolCapacity[p] as number) + EPSILON) return null;
-  }
-  const closest = closestNode(trial, minimum);
-  if (closest.slot < 0 || !closest.capacityOk) return null;
-  const held = new Float64Array(minimum.length);
-  const base = closest.slot * HOST_COUNT;
-  for (let c = 0; c < HOST_COUNT; c++) {
-    held[c] = Math.min(Math.max(0, trial.nodeFree[base + c] as number), minimum[c] as number);
-  }
-  for (let p = 0; p < trial.poolFree.length; p++) {
-    const c = HOST_COUNT + p;
-    held[c] = Math.min(Math.max(0, trial.poolFree[p] as number), minimum[c] as number);
-  }
-  return { key, slot: closest.slot, held };
 }
 
 /** The public form of a hold: non-zero held quantities by name. */

@@ -1,6 +1,6 @@
 /**
  * The simulator: the production scheduling core on a virtual clock, for what-if runs and schedule-quality
- * benchmarks against FIFO and strict priority.
+ * benchmarks against strict FIFO, first fit, EASY backfilling and strict priority.
  *
  * @example
  * import { loadWorkloadFile, simulate, computeMetrics, renderHtmlReport } from './simulator';
@@ -12,6 +12,7 @@
 export { simulate, type SimulateOptions } from './simulate';
 export {
   computeMetrics,
+  SLOWDOWN_THRESHOLD_SECONDS,
   bandOf,
   waitStats,
   percentileSorted,
@@ -39,6 +40,7 @@ export {
   type PolicyName,
 } from './policies';
 export { renderHtmlReport } from './html-report';
+export { jobsCsv, JOB_CSV_COLUMNS } from './jobs-csv';
 export { generateWorkload, type GenerateOptions } from './generate';
 export { BackgroundMonitor, seriesValueAt } from './background';
 export { EventQueue } from './event-queue';
@@ -75,4 +77,5 @@ export {
   type SwfReplayStats,
   type SwfRunOptions,
   type SwfRunResult,
+  type SwfEstimates,
 } from './swf';

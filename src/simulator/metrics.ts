@@ -6,6 +6,8 @@ import type { SimulationTrace } from './trace';
 
 /** Wait statistics, seconds (nearest-rank percentiles; all 0 when `count` is 0). */
 export interface WaitStats {
+  /** Mean. */
+  readonly mean: number;
   /** Median. */
   readonly p50: number;
   /** 95th percentile. */
@@ -75,6 +77,38 @@ export interface SimulationMetrics {
   readonly waitEstimate: EstimateErrorStats;
   /** Scheduling cycles run. */
   readonly cycles: number;
+  /**
+   * Resource → Σ granted × time ÷ (capacity × makespan): the whole run's utilisation (next to
+   * `utilization`, which counts only the time something waited).
+   */
+  readonly overallUtilization: Record<string, number>;
+  /**
+   * Mean bounded slowdown, `max(1, (wait + run) / max(run, thresholdSeconds))` per started stage (run =
+   * its start to its end), overall and by band.
+   */
+  readonly boundedSlowdown: {
+    readonly thresholdSeconds: number;
+    readonly all: number;
+    readonly byBand: Record<Band, number>;
+  };
+  /** How holds behaved. */
+  readonly holds: {
+    /** Times a request became a holder. */
+    readonly holderChanges: number;
+    /** Times a holder lost its hold while it still waited. */
+    readonly switchesWhileWaiting: number;
+    /** Resource → capacity × time held free for a blocked request ÷ (capacity × makespan). */
+    readonly heldUnused: Record<string, number>;
+  };
+}
+
+/** The bounded-slowdown threshold, seconds (the usual 10 s: very short runs do not dominate the mean). */
+export const SLOWDOWN_THRESHOLD_SECONDS = 10;
+
+function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return values.length === 0 ? 0 : sum / values.length;
 }
 
 /** The nearest-rank p-th percentile (0–100) of ascending `sorted`; 0 when empty. */
@@ -88,6 +122,7 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
 export function waitStats(values: readonly number[]): WaitStats {
   const sorted = [...values].sort((a, b) => a - b);
   return {
+    mean: mean(sorted),
     p50: percentileSorted(sorted, 50),
     p95: percentileSorted(sorted, 95),
     max: sorted.length === 0 ? 0 : (sorted[sorted.length - 1] as number),
@@ -106,6 +141,8 @@ export function computeMetrics(trace: SimulationTrace): SimulationMetrics {
   const bands: Record<Band, number[]> = { high: [], mid: [], low: [] };
   const byPriority = new Map<number, number[]>();
   const estimateErrors: number[] = [];
+  const slowdowns: number[] = [];
+  const bandSlowdowns: Record<Band, number[]> = { high: [], mid: [], low: [] };
   let unstarted = 0;
   for (const s of trace.stages) {
     if (s.readyAt === null) {
@@ -123,6 +160,12 @@ export function computeMetrics(trace: SimulationTrace): SimulationMetrics {
     list.push(w);
     byPriority.set(s.priority, list);
     if (s.estimatedStartAt !== null) estimateErrors.push(s.startedAt - s.estimatedStartAt);
+    if (s.completedAt !== null) {
+      const run = s.completedAt - s.startedAt;
+      const bsld = Math.max(1, (w + run) / Math.max(run, SLOWDOWN_THRESHOLD_SECONDS));
+      slowdowns.push(bsld);
+      bandSlowdowns[bandOf(s.priority)].push(bsld);
+    }
   }
   let first = Infinity;
   let last = 0;
@@ -142,6 +185,14 @@ export function computeMetrics(trace: SimulationTrace): SimulationMetrics {
   for (const [r, cap] of Object.entries(trace.capacity)) {
     if (cap <= 0) continue;
     utilization[r] = span > 0 ? (integrals[r] ?? 0) / (cap * span) : 0;
+  }
+  const makespan = Number.isFinite(first) ? Math.max(0, last - first) : 0;
+  const overallUtilization: Record<string, number> = {};
+  const heldUnused: Record<string, number> = {};
+  for (const [r, cap] of Object.entries(trace.capacity)) {
+    if (cap <= 0) continue;
+    overallUtilization[r] = makespan > 0 ? (trace.grantedTotal[r] ?? 0) / (cap * makespan) : 0;
+    heldUnused[r] = makespan > 0 ? (trace.heldTotal[r] ?? 0) / (cap * makespan) : 0;
   }
   const abs = estimateErrors.map(Math.abs).sort((a, b) => a - b);
   const priorities = [...byPriority.keys()].sort((a, b) => a - b);
@@ -175,5 +226,20 @@ export function computeMetrics(trace: SimulationTrace): SimulationMetrics {
         estimateErrors.length === 0 ? 0 : estimateErrors.reduce((a, b) => a + b, 0) / estimateErrors.length,
     },
     cycles: trace.counters.cycles,
+    overallUtilization,
+    boundedSlowdown: {
+      thresholdSeconds: SLOWDOWN_THRESHOLD_SECONDS,
+      all: mean(slowdowns),
+      byBand: {
+        high: mean(bandSlowdowns.high),
+        mid: mean(bandSlowdowns.mid),
+        low: mean(bandSlowdowns.low),
+      },
+    },
+    holds: {
+      holderChanges: trace.holdStats.holderChanges,
+      switchesWhileWaiting: trace.holdStats.switchesWhileWaiting,
+      heldUnused,
+    },
   };
 }

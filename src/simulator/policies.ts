@@ -1,14 +1,19 @@
 /**
- * The policies the simulator compares. All three run the production cycle (`runCycle`) and its placement
- * code; the baselines are configurations of it plus request transforms, so only the ordering and the
- * negotiation differ:
- * - `quartermaster`: the production configuration: Workflow Score order, backfill holds, reduced grants,
- *   sharding and graceful degradation (shrink offers from `degrade`).
- * - `fifo`: ready order (the age factor alone; ties by readySince), first fit — a request that fits is
- *   admitted even when one before it is blocked, and nothing holds capacity — with no reduced grants
- *   (minimum = desired), no sharding, no degradation. What a plain Temporal task queue gives.
+ * The policies the simulator compares. All run the production cycle (`runCycle`) and its placement code;
+ * the baselines are configurations of it plus request transforms, so only the ordering, the holds and the
+ * negotiation differ. Every baseline has no reduced grants (minimum = desired), no sharding and no
+ * degradation:
+ * - `quartermaster`: the production configuration: Workflow Score order (saturated requests oldest
+ *   first), EASY holds with stable holders, reduced grants, sharding and graceful degradation.
+ * - `fifo`: strict FIFO — ready order (ties by arrival sequence); nothing overtakes the first request that
+ *   does not fit (no holds, no backfill).
+ * - `firstfit`: ready order, first fit: a request that fits starts even when one before it is blocked,
+ *   and nothing holds capacity ("FIFO with skip": what a plain Temporal task queue gives).
+ * - `easy`: ready order plus EASY backfilling — the first blocked request holds what it will need at its
+ *   shadow time (its projected start by expected run times); a later request starts if it ends by then or
+ *   fits in the extra capacity the holder will not need.
  * - `priority`: strict priority order (priority weight 1, a tiny age weight orders equal priorities by
- *   ready time), otherwise as `fifo`. What Temporal priority keys give.
+ *   ready time), first fit, no holds. What Temporal priority keys give.
  */
 import {
   compileSchedulerConfig,
@@ -19,7 +24,7 @@ import {
 import { UnknownPolicyError } from './errors';
 
 /** The policy names, production first. */
-export const POLICY_NAMES = ['quartermaster', 'fifo', 'priority'] as const;
+export const POLICY_NAMES = ['quartermaster', 'fifo', 'firstfit', 'easy', 'priority'] as const;
 
 /** A policy's name. */
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -37,6 +42,9 @@ export interface Policy {
   /** Whether blocked requests get shrink offers from running grants (`degrade`). */
   readonly degradation: boolean;
 }
+
+/** Ready order: the age factor alone (ties by readySince, then arrival sequence). */
+const READY_ORDER = { priority: 0, importance: 0, fit: 0, size: 0, age: 1 } as const;
 
 /** Whether `name` is a {@link PolicyName}. */
 export function isPolicyName(name: string): name is PolicyName {
@@ -65,11 +73,23 @@ export function policyByName(name: string, options: SchedulerOptions = {}): Poli
     case 'fifo':
       return {
         name,
-        config: compileSchedulerConfig({
-          ...margin,
-          weights: { priority: 0, importance: 0, fit: 0, size: 0, age: 1 },
-          maxHolds: 0,
-        }),
+        config: compileSchedulerConfig({ ...margin, weights: READY_ORDER, maxHolds: 0, strictOrder: true }),
+        reducedGrants: false,
+        sharding: false,
+        degradation: false,
+      };
+    case 'firstfit':
+      return {
+        name,
+        config: compileSchedulerConfig({ ...margin, weights: READY_ORDER, maxHolds: 0 }),
+        reducedGrants: false,
+        sharding: false,
+        degradation: false,
+      };
+    case 'easy':
+      return {
+        name,
+        config: compileSchedulerConfig({ ...margin, weights: READY_ORDER, maxHolds: 1 }),
         reducedGrants: false,
         sharding: false,
         degradation: false,

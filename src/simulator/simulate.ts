@@ -106,6 +106,8 @@ interface PendingEntry {
   readonly stage: StageState;
   readonly workSeconds: number;
   readonly expectedSeconds: number;
+  /** The request as the policy shows it, built once when its pipeline has no boosts (importance fixed). */
+  shown?: PendingRequest;
 }
 
 interface RunningEntry {
@@ -232,6 +234,8 @@ export function simulateSubmissions(
     backlogSeconds: 0,
     grantedDuringBacklog: {},
     grantedTotal: {},
+    heldTotal: {},
+    holdStats: { holderChanges: 0, switchesWhileWaiting: 0 },
     counters: {
       cycles: 0,
       reducedGrants: 0,
@@ -249,6 +253,10 @@ export function simulateSubmissions(
   const pending = new Map<string, PendingEntry>();
   const running = new Map<string, RunningEntry>();
   const estimated = new Set<string>();
+  // Holds of the last cycle: their keys (passed to the next cycle: stable holds) and what they keep free.
+  let holders: string[] = [];
+  let heldNow: Record<string, number> = {};
+  let sequence = 0; // arrival order of requests (ties between equal readySince)
   let nonTickEvents = 0;
   let tickQueued = false;
   let completedPipelines = 0;
@@ -407,6 +415,7 @@ export function simulateSubmissions(
         desired,
         minimum,
         readySince: new Date((t + requestLatency) * 1000),
+        sequence: sequence++,
         ...(shard === undefined ? {} : { shard }),
         ...(Number.isFinite(stage.expectedSeconds) ? { expectedSeconds: stage.expectedSeconds } : {}),
       },
@@ -436,6 +445,8 @@ export function simulateSubmissions(
     const states = def.stages.map((st) => {
       const stageRecord: StageRecord = {
         submission: index,
+        job: s.jobId ?? index,
+        cpu: st.resources?.desired.cpu ?? 0,
         pipeline: def.name,
         stageId: st.id,
         priority: st.priority,
@@ -485,6 +496,14 @@ export function simulateSubmissions(
   };
 
   // ── scheduling ──
+  /** The request the cycle sees at `t`: the policy's view, with the pipeline's importance then. */
+  const shownRequest = (e: PendingEntry, t: number): PendingRequest => {
+    if (e.shown !== undefined) return e.shown;
+    const shown = requestForPolicy(policy, { ...e.request, importance: importanceAt(e.stage.pipeline, t) });
+    // Without boosts the importance never changes: no copy per cycle.
+    if (e.stage.pipeline.boosts.length === 0) e.shown = shown;
+    return shown;
+  };
   const snapshotAt = (t: number): ClusterSnapshot => {
     for (const m of monitors.values()) m.advance(t);
     return {
@@ -505,9 +524,7 @@ export function simulateSubmissions(
         capacity: cap,
         granted: Math.max(0, poolGranted[name] ?? 0),
       })),
-      pending: [...pending.values()].map((e) =>
-        requestForPolicy(policy, { ...e.request, importance: importanceAt(e.stage.pipeline, t) }),
-      ),
+      pending: [...pending.values()].map((e) => shownRequest(e, t)),
       running: [...running.values()]
         .filter((e) => e.nodeId !== null)
         .map((e) => {
@@ -523,6 +540,7 @@ export function simulateSubmissions(
             ...(Number.isFinite(end) ? { expectedEndAt: new Date(end * 1000) } : {}),
           };
         }),
+      ...(holders.length > 0 ? { holders } : {}),
     };
   };
   const applyShard = (d: ShardDecision, entry: PendingEntry, t: number): void => {
@@ -552,7 +570,9 @@ export function simulateSubmissions(
           importance: 0,
           desired: d.perShard,
           minimum,
-          readySince: new Date((t + requestLatency) * 1000),
+          // Shards keep their stage's place: age from the stage's request, its arrival sequence.
+          readySince: entry.request.readySince,
+          ...(entry.request.sequence === undefined ? {} : { sequence: entry.request.sequence }),
           ...(Number.isFinite(entry.expectedSeconds)
             ? { expectedSeconds: entry.expectedSeconds * share }
             : {}),
@@ -647,6 +667,25 @@ export function simulateSubmissions(
       if (start !== null) e.stage.record.estimatedStartAt = start.getTime() / 1000;
     }
   };
+  /** Whether some run holds more than its minimum (else `degrade` has nothing to offer: skip its snapshot). */
+  const anyShrinkable = (): boolean => {
+    for (const e of running.values()) {
+      if (e.nodeId === null) continue;
+      for (const r in e.granted) if ((e.granted[r] ?? 0) > (e.minimum[r] ?? 0)) return true;
+    }
+    return false;
+  };
+  /** Records the cycle's holds: who holds now (hold statistics) and what is held free. */
+  const noteHolds = (result: CycleResult): void => {
+    const now = result.holds.map((h) => h.key);
+    for (const key of now) if (!holders.includes(key)) trace.holdStats.holderChanges++;
+    for (const key of holders)
+      if (!now.includes(key) && pending.has(key)) trace.holdStats.switchesWhileWaiting++;
+    holders = now;
+    heldNow = {};
+    for (const h of result.holds)
+      for (const [r, v] of Object.entries(h.held)) heldNow[r] = (heldNow[r] ?? 0) + v;
+  };
   const round = (t: number): boolean => {
     let progressed = false;
     for (let i = 0; i < MAX_CYCLES_PER_ROUND && pending.size > 0; i++) {
@@ -654,11 +693,17 @@ export function simulateSubmissions(
       const result = runCycle(snapshotAt(t), new Date(t * 1000), policy.config);
       trace.counters.cycles++;
       const created = commit(result, t);
+      noteHolds(result);
       if (pending.size !== before || created) progressed = true;
       if (created) continue;
       if (policy.degradation) {
         const holder = result.decisions.find((d) => d.kind === 'wait' && d.hold !== undefined);
-        if (holder !== undefined && pending.has(holder.key) && applyShrinks(snapshotAt(t), holder.key, t)) {
+        if (
+          holder !== undefined &&
+          pending.has(holder.key) &&
+          anyShrinkable() &&
+          applyShrinks(snapshotAt(t), holder.key, t)
+        ) {
           progressed = true;
           continue;
         }
@@ -682,6 +727,7 @@ export function simulateSubmissions(
         trace.grantedTotal[r] = (trace.grantedTotal[r] ?? 0) + x;
         if (backlog) trace.grantedDuringBacklog[r] = (trace.grantedDuringBacklog[r] ?? 0) + x;
       }
+      for (const [r, h] of Object.entries(heldNow)) trace.heldTotal[r] = (trace.heldTotal[r] ?? 0) + h * dt;
     }
     lastT = t;
   };
@@ -719,6 +765,10 @@ export function simulateSubmissions(
       else if (ev.kind === 'request') pending.set(ev.entry.request.key, ev.entry);
     }
     const progressed = pending.size > 0 ? round(t) : false;
+    if (pending.size === 0) {
+      holders = [];
+      heldNow = {};
+    }
     recordUtilization(t);
     trace.endedAt = t;
     if (options.onProgress !== undefined && events >= nextProgress) {

@@ -164,15 +164,21 @@ export function parsePriorityMap(text: string): { rules: PriorityRule[]; fallbac
 }
 
 /**
- * The default priority rule: system personnel (group 2) 8; interactive queue (0) 7; batch queue (1) 4;
- * unknown queue: short jobs (≤ 300 s) 5, the rest 3. (The NASA log has no queue data; group 2 is system.)
+ * The default priority rule, from what a scheduler knows at submission (never the actual run time):
+ * system personnel (group 2) 8; interactive queue (0) 7; batch queue (1) 4; unknown queue: a requested
+ * time (field 9) of ≤ 300 s 5, a longer one 3; no requested time either: 5. (The NASA log has neither queue
+ * nor requested time: its jobs are 8 for group 2, else 5.)
  */
 export function defaultSwfPriority(job: SwfJob): number {
   if (job.group === 2) return 8;
   if (job.queue === 0) return 7;
   if (job.queue === 1) return 4;
-  return job.runTime <= 300 ? 5 : 3;
+  if (job.requestedTime > 0) return job.requestedTime <= 300 ? 5 : 3;
+  return 5;
 }
+
+/** What the scheduler is told a job's run takes. */
+export type SwfEstimates = 'requested' | 'actual';
 
 /** Options of {@link swfSubmissions}. */
 export interface SwfReplayOptions {
@@ -184,6 +190,13 @@ export interface SwfReplayOptions {
   shardableFraction?: number;
   /** Priority rules (from {@link parsePriorityMap}); @default {@link defaultSwfPriority} */
   priorityMap?: { rules: readonly PriorityRule[]; fallback: number };
+  /**
+   * What the scheduler is told a job's run takes (backfill, start estimates): `requested` — the user's
+   * requested time (field 9), and nothing when the log has none (then nothing backfills into holds);
+   * `actual` — the log's actual run time, an oracle no real scheduler has (label results that use it).
+   * @default 'requested'
+   */
+  estimates?: SwfEstimates;
   /** The nodes (jobs wider than the largest are clamped to it and counted). */
   nodes: readonly WorkloadNode[];
 }
@@ -198,6 +211,8 @@ export interface SwfReplayStats {
   clamped: number;
   /** Jobs made shardable. */
   shardable: number;
+  /** Jobs with a requested time (field 9). */
+  withRequestedTime: number;
 }
 
 /** Knuth's multiplicative hash of the job number into [0, 1): a deterministic "random" choice. */
@@ -213,8 +228,11 @@ function unitHash(n: number): number {
 export function* swfSubmissions(
   jobs: Iterable<SwfJob>,
   options: SwfReplayOptions,
-  stats: SwfReplayStats = { jobs: 0, outsideWindow: 0, clamped: 0, shardable: 0 },
+  stats: SwfReplayStats = { jobs: 0, outsideWindow: 0, clamped: 0, shardable: 0, withRequestedTime: 0 },
 ): Generator<WorkloadSubmission> {
+  const estimates = options.estimates ?? 'requested';
+  if (estimates !== 'requested' && estimates !== 'actual')
+    throw new InvalidSimulationOptionError('estimates', estimates, 'must be "requested" or "actual"');
   const scale = options.timeScale ?? 1;
   if (!(scale > 0) || !Number.isFinite(scale))
     throw new InvalidSimulationOptionError('timeScale', scale, 'must be a finite number > 0');
@@ -269,14 +287,17 @@ export function* swfSubmissions(
       ],
     };
     stats.jobs++;
+    if (job.requestedTime > 0) stats.withRequestedTime++;
+    // What the scheduler is told: the user's requested time (an over-estimate, as EASY backfill gets), or
+    // nothing; the actual run time only when asked for (`estimates: 'actual'`).
+    const told = estimates === 'actual' ? job.runTime : job.requestedTime > 0 ? job.requestedTime : null;
     yield {
       at: (job.submit - from) / scale,
       definition,
       durations: { run: job.runTime },
-      // What the scheduler is told: the user's requested time (an over-estimate, as EASY backfill gets);
-      // logs without one (NASA iPSC/860) fall back to the actual run time, i.e. perfect estimates.
-      expectedSeconds: { run: job.requestedTime > 0 ? job.requestedTime : job.runTime },
+      expectedSeconds: told === null ? {} : { run: told },
       boosts: [],
+      jobId: job.id,
     };
   }
 }
@@ -341,7 +362,7 @@ export function replaySwf(text: string, options: SwfRunOptions = {}): SwfRunResu
     nodes = [{ id: 'n1', capacity: { cpu: max } }];
   }
   let problems = 0;
-  const stats: SwfReplayStats = { jobs: 0, outsideWindow: 0, clamped: 0, shardable: 0 };
+  const stats: SwfReplayStats = { jobs: 0, outsideWindow: 0, clamped: 0, shardable: 0, withRequestedTime: 0 };
   const jobs = parseSwf(text, (p) => {
     problems++;
     options.onProblem?.(p);

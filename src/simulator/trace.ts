@@ -8,6 +8,10 @@ import type { PolicyName } from './policies';
 export interface StageRecord {
   /** Index of the submission (in time order). */
   readonly submission: number;
+  /** The job's number: the SWF log's job number, else the submission index. */
+  readonly job: number;
+  /** CPU cores it asked for (`desired.cpu`, 0 when none). */
+  readonly cpu: number;
   /** Pipeline name. */
   readonly pipeline: string;
   /** Stage id. */
@@ -76,6 +80,14 @@ export interface UtilizationPoint {
   readonly backlog: boolean;
 }
 
+/** How holds behaved over a run. */
+export interface HoldStats {
+  /** Times a request became a holder (started holding capacity it did not hold in the cycle before). */
+  holderChanges: number;
+  /** Of those, times a previous holder lost its hold while it still waited (capacity held for one, then another). */
+  switchesWhileWaiting: number;
+}
+
 /** Event counters. */
 export interface SimulationCounters {
   /** Cycles run. */
@@ -116,6 +128,10 @@ export interface SimulationTrace {
   readonly grantedDuringBacklog: Record<string, number>;
   /** Resource → ∫ Σ granted dt over the whole run. */
   readonly grantedTotal: Record<string, number>;
+  /** Resource → ∫ Σ held dt: capacity free but held for a blocked request (unit · seconds). */
+  readonly heldTotal: Record<string, number>;
+  /** Hold statistics. */
+  readonly holdStats: HoldStats;
   /** Counters. */
   readonly counters: SimulationCounters;
   /** Time of the last event processed, seconds. */

@@ -41,6 +41,8 @@ export interface WorkloadSubmission {
   readonly expectedSeconds: Readonly<Record<string, number>>;
   /** Boosts, in the order given. */
   readonly boosts: readonly WorkloadBoost[];
+  /** The job's number in its source (an SWF log's field 1); absent: the submission index. */
+  readonly jobId?: number;
 }
 
 /** Background usage of one metric: `[seconds, value]` steps in ascending time. */

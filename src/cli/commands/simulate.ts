@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   computeMetrics,
   isPolicyName,
+  jobsCsv,
   loadWorkloadFile,
   parsePriorityMap,
   POLICY_NAMES,
@@ -13,6 +14,7 @@ import {
   type PolicyName,
   type SimulationMetrics,
   type SimulationTrace,
+  type SwfEstimates,
   type Workload,
 } from '../../simulator';
 import { UsageError } from '../context';
@@ -32,6 +34,8 @@ export interface SimulateCommandOptions {
   startLatencySeconds?: number;
   /** Seconds from a stage's end to its capacity returning and its dependents becoming ready. @default 0 */
   releaseLatencySeconds?: number;
+  /** Also write one CSV row per stage (`job,pipeline,stage,priority,submit,start,end,procs,run`) here. */
+  jobsOut?: string;
 }
 
 const USAGE_ERROR_NAMES = new Set(['InvalidWorkloadError', 'WorkloadReadError', 'UnknownPolicyError']);
@@ -59,17 +63,34 @@ function printSummary(m: SimulationMetrics): void {
         .map(([r, u]) => `${r} ${(u * 100).toFixed(1)} %`)
         .join(', ')}\n`,
   );
+  process.stdout.write(
+    `overall utilisation ${Object.entries(m.overallUtilization)
+      .map(([r, u]) => `${r} ${(u * 100).toFixed(1)} %`)
+      .join(', ')}; held unused ${Object.entries(m.holds.heldUnused)
+      .map(([r, u]) => `${r} ${(u * 100).toFixed(1)} %`)
+      .join(
+        ', ',
+      )}; holder changes ${m.holds.holderChanges} (${m.holds.switchesWhileWaiting} while the holder waited)\n`,
+  );
+  const bsld = m.boundedSlowdown;
   printTable(
-    ['wait (s)', 'count', 'p50', 'p95', 'max'],
-    [
-      ['all', w.all],
-      ['high 8–10', w.byBand.high],
-      ['mid 4–7', w.byBand.mid],
-      ['low 1–3', w.byBand.low],
-    ].map(([label, s]) => {
-      const st = s as SimulationMetrics['waitSeconds']['all'];
-      return [label as string, String(st.count), seconds(st.p50), seconds(st.p95), seconds(st.max)];
-    }),
+    ['wait (s)', 'count', 'mean', 'p50', 'p95', 'max', 'bounded slowdown'],
+    (
+      [
+        ['all', w.all, bsld.all],
+        ['high 8–10', w.byBand.high, bsld.byBand.high],
+        ['mid 4–7', w.byBand.mid, bsld.byBand.mid],
+        ['low 1–3', w.byBand.low, bsld.byBand.low],
+      ] as const
+    ).map(([label, st, sd]) => [
+      label,
+      String(st.count),
+      seconds(st.mean),
+      seconds(st.p50),
+      seconds(st.p95),
+      seconds(st.max),
+      sd.toFixed(2),
+    ]),
   );
   process.stdout.write(
     `reduced grants ${m.reducedGrants}, shards ${m.shards} (${m.shardedStages} stages), shrinks ${m.degradations}, ` +
@@ -117,6 +138,7 @@ export function simulateCommand(file: string, options: SimulateCommandOptions = 
   if (options.html !== undefined) {
     writeFileSync(options.html, renderHtmlReport(traces, `Simulation of ${file}`));
   }
+  if (options.jobsOut !== undefined) writeFileSync(options.jobsOut, jobsCsv(chosen));
   if (options.json === true) printJson(metrics);
   else printSummary(metrics);
   if (options.html !== undefined && options.json !== true)
@@ -137,6 +159,8 @@ interface SimulateCliOptions {
   timeScale?: number;
   window?: string;
   shardableFraction?: number;
+  jobsOut?: string;
+  estimates?: string;
 }
 
 function parsePolicy(text: string): PolicyName {
@@ -161,6 +185,10 @@ export interface SwfCommandOptions {
   window?: string;
   /** Share of wide jobs made shardable (0–1). @default 0 */
   shardableFraction?: number;
+  /** `requested` (field 9; none when the log has none) or `actual` (the oracle, labelled). @default 'requested' */
+  estimates?: SwfEstimates;
+  /** Also write one CSV row per job here. */
+  jobsOut?: string;
 }
 
 /**
@@ -187,6 +215,7 @@ export function simulateSwfCommand(file: string, options: SwfCommandOptions = {}
       ...(window === undefined ? {} : { window }),
       ...(options.shardableFraction === undefined ? {} : { shardableFraction: options.shardableFraction }),
       ...(options.priorityMap === undefined ? {} : { priorityMap: parsePriorityMap(options.priorityMap) }),
+      ...(options.estimates === undefined ? {} : { estimates: options.estimates }),
       onProblem: (p) => {
         if (shown++ < 20) process.stderr.write(`${file}:${p.line}: ${p.message} (skipped)\n`);
       },
@@ -199,12 +228,31 @@ export function simulateSwfCommand(file: string, options: SwfCommandOptions = {}
       },
     });
     if (shown > 20) process.stderr.write(`${file}: ${shown - 20} more line(s) skipped\n`);
+    const estimates = options.estimates ?? 'requested';
     const metrics = {
       ...computeMetrics(result.trace),
-      swf: { ...result.stats, skippedLines: result.problems },
+      swf: {
+        ...result.stats,
+        skippedLines: result.problems,
+        // Every output says what the scheduler was told: `actual` is an oracle no real scheduler has.
+        estimates:
+          estimates === 'actual'
+            ? 'actual run times (oracle)'
+            : result.stats.withRequestedTime > 0
+              ? 'requested times (field 9)'
+              : 'none: the log has no requested times, nothing backfills into holds',
+        priorities:
+          options.priorityMap === undefined
+            ? 'default rule (group 2: 8; queue 0: 7, 1: 4; requested time ≤ 300 s: 5, longer: 3; else 5)'
+            : options.priorityMap,
+      },
     };
+    if (options.jobsOut !== undefined) writeFileSync(options.jobsOut, jobsCsv(result.trace));
     if (options.json === true) printJson(metrics);
-    else printSummary(metrics);
+    else {
+      process.stdout.write(`estimates: ${metrics.swf.estimates}; priorities: ${metrics.swf.priorities}\n`);
+      printSummary(metrics);
+    }
     return metrics;
   } catch (err) {
     if (
@@ -232,9 +280,20 @@ export function registerSimulateCommands(program: Command): void {
       'run a workload through the scheduling core on a virtual clock and print schedule-quality metrics',
     )
     .argument('[workload]', 'workload JSON file (schema/workload.schema.json)')
-    .option('--policy <name>', `${POLICY_NAMES.join(' | ')}`, parsePolicy, 'quartermaster')
+    .option(
+      '--policy <name>',
+      'quartermaster (score order, EASY holds, reduced grants, shards) | fifo (strict: nothing overtakes ' +
+        'the head) | firstfit (ready order, first fit, no holds) | easy (ready order + EASY backfilling: ' +
+        'shadow time and extra capacity) | priority (strict priority order, first fit)',
+      parsePolicy,
+      'quartermaster',
+    )
     .option('--json', 'print the metrics as one JSON object')
     .option('--html <file>', 'also write an HTML report comparing every policy')
+    .option(
+      '--jobs-out <file>',
+      'also write one CSV row per stage: job,pipeline,stage,priority,submit,start,end,procs,run',
+    )
     .option(
       '--request-latency <seconds>',
       'seconds from a stage becoming ready to its request reaching the scheduler',
@@ -267,6 +326,10 @@ export function registerSimulateCommands(program: Command): void {
       'SWF: share of wide jobs made shardable (0-1)',
       number('--shardable-fraction'),
     )
+    .option(
+      '--estimates <kind>',
+      'SWF: what the scheduler is told a job runs: requested (field 9; none without it) | actual (an oracle; labelled)',
+    )
     .action((file: string | undefined, opts: SimulateCliOptions) => {
       if (opts.swf !== undefined) {
         simulateSwfCommand(opts.swf, {
@@ -277,6 +340,8 @@ export function registerSimulateCommands(program: Command): void {
           ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
           ...(opts.window === undefined ? {} : { window: opts.window }),
           ...(opts.shardableFraction === undefined ? {} : { shardableFraction: opts.shardableFraction }),
+          ...(opts.jobsOut === undefined ? {} : { jobsOut: opts.jobsOut }),
+          ...(opts.estimates === undefined ? {} : { estimates: opts.estimates as SwfEstimates }),
         });
         return;
       }
@@ -288,6 +353,7 @@ export function registerSimulateCommands(program: Command): void {
         ...(opts.requestLatency === undefined ? {} : { requestLatencySeconds: opts.requestLatency }),
         ...(opts.startLatency === undefined ? {} : { startLatencySeconds: opts.startLatency }),
         ...(opts.releaseLatency === undefined ? {} : { releaseLatencySeconds: opts.releaseLatency }),
+        ...(opts.jobsOut === undefined ? {} : { jobsOut: opts.jobsOut }),
       });
     });
 }

@@ -27,11 +27,11 @@ const wait = (out: CycleResult, k: string): WaitDecision => {
   return d;
 };
 
-// n1: 8 cpu, 4 of them held by a grant expected to end in 100 s. The priority-10 `big` wants 6: it holds
-// the 4 free cpu and is projected to fit at +100 s.
+// n1: 8 cpu, 4 of them held by a grant expected to end in 100 s. The priority-10 `big` wants all 8: it holds
+// the 4 free cpu (it needs them all at its start: no extra capacity) and is projected to fit at +100 s.
 const n1 = node('n1', { cpu: 8 }, { granted: { cpu: 4 } });
 const ending = running('a', 'n1', { cpu: 4 }, { expectedEndAt: at(100) });
-const big = req('big', { cpu: 6 }, { priority: 10 });
+const big = req('big', { cpu: 8 }, { priority: 10 });
 
 describe('backfill by expected run time', () => {
   it('the holder is projected to start when enough running grants end', () => {
@@ -50,7 +50,7 @@ describe('backfill by expected run time', () => {
       }),
       NOW,
     );
-    // Free 2; +50 s → 5 (not 6); +300 s → 8.
+    // Free 2; +50 s → 5 (not 8); +300 s → 8.
     expect(wait(out, 'big').hold?.startsAt).toEqual(at(300));
   });
 
@@ -104,7 +104,7 @@ describe('backfill by expected run time', () => {
   it("this cycle's grants count as releases after their expected run time", () => {
     const n = node('n', { cpu: 8 });
     const first = req('first', { cpu: 6 }, { priority: 10, expectedSeconds: 30 });
-    const second = req('second', { cpu: 6 }, { priority: 9 });
+    const second = req('second', { cpu: 8 }, { priority: 9 });
     const quick = req('quick', { cpu: 2 }, { priority: 1, expectedSeconds: 20 });
     const out = runCycle(snap([n], [first, second, quick]), NOW);
     expect(grant(out, 'first').nodeId).toBe('n');

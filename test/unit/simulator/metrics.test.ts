@@ -5,10 +5,10 @@ import { fixture } from './fixtures';
 
 describe('waitStats', () => {
   it.each([
-    [[], { p50: 0, p95: 0, max: 0, count: 0 }],
-    [[5], { p50: 5, p95: 5, max: 5, count: 1 }],
-    [[4, 1, 3, 2], { p50: 2, p95: 4, max: 4, count: 4 }],
-    [Array.from({ length: 100 }, (_, i) => i + 1), { p50: 50, p95: 95, max: 100, count: 100 }],
+    [[], { mean: 0, p50: 0, p95: 0, max: 0, count: 0 }],
+    [[5], { mean: 5, p50: 5, p95: 5, max: 5, count: 1 }],
+    [[4, 1, 3, 2], { mean: 2.5, p50: 2, p95: 4, max: 4, count: 4 }],
+    [Array.from({ length: 100 }, (_, i) => i + 1), { mean: 50.5, p50: 50, p95: 95, max: 100, count: 100 }],
   ])('case %#', (values, expected) => {
     expect(waitStats(values)).toEqual(expected);
   });
@@ -50,12 +50,18 @@ describe('computeMetrics', () => {
   it('computes the hand-checked numbers of order.json under fifo', () => {
     // a 0–10 (ready 0), c 10–20 (ready 1), b 20–30 (ready 2); weights 2, 5, 9.
     expect(m.makespanSeconds).toBe(30);
-    expect(m.waitSeconds.all).toEqual({ p50: 9, p95: 18, max: 18, count: 3 });
+    expect(m.waitSeconds.all).toEqual({ mean: 9, p50: 9, p95: 18, max: 18, count: 3 });
     expect(m.waitSeconds.byPriority).toEqual({
-      '2': { p50: 0, p95: 0, max: 0, count: 1 },
-      '5': { p50: 9, p95: 9, max: 9, count: 1 },
-      '9': { p50: 18, p95: 18, max: 18, count: 1 },
+      '2': { mean: 0, p50: 0, p95: 0, max: 0, count: 1 },
+      '5': { mean: 9, p50: 9, p95: 9, max: 9, count: 1 },
+      '9': { mean: 18, p50: 18, p95: 18, max: 18, count: 1 },
     });
+    // Bounded slowdown max(1, (wait + run) / max(run, 10)): a 1, c (9 + 10) / 10, b (18 + 10) / 10.
+    expect(m.boundedSlowdown.all).toBeCloseTo((1 + 1.9 + 2.8) / 3, 9);
+    expect(m.boundedSlowdown.byBand).toEqual({ high: 2.8, mid: 1.9, low: 1 });
+    // 3 × 4 cores × 10 s over 4 cores × 30 s; nothing ever held under strict FIFO.
+    expect(m.overallUtilization.cpu).toBe(1);
+    expect(m.holds).toEqual({ holderChanges: 0, switchesWhileWaiting: 0, heldUnused: { cpu: 0 } });
     expect(m.weightedCompletionSeconds).toBeCloseTo((2 * 10 + 5 * 19 + 9 * 28) / 16, 9);
     // Backlog from 1 s to 20 s, the node full throughout.
     expect(m.backlogSeconds).toBe(19);

@@ -7,7 +7,7 @@ import {
 } from '../../../src/simulator';
 import { fixture, job, workload } from './fixtures';
 
-const POLICIES = ['quartermaster', 'fifo', 'priority'] as const;
+const POLICIES = ['quartermaster', 'fifo', 'firstfit', 'easy', 'priority'] as const;
 
 /** pipeline name → [started, completed] of its (single) stage. */
 function times(trace: SimulationTrace): Record<string, [number | null, number | null]> {
@@ -19,10 +19,16 @@ describe('hand-checked schedules', () => {
   // backfill-hold.json: a (p2, 2 cores, 10 s) at 0; b (p9, 4 cores) at 1; d (p1, 2 cores, 20 s) at 2.
   it.each([
     ['order', 'fifo', { a: [0, 10], c: [10, 20], b: [20, 30] }],
+    ['order', 'firstfit', { a: [0, 10], c: [10, 20], b: [20, 30] }],
+    ['order', 'easy', { a: [0, 10], c: [10, 20], b: [20, 30] }],
     ['order', 'priority', { a: [0, 10], b: [10, 20], c: [20, 30] }],
     ['order', 'quartermaster', { a: [0, 10], b: [10, 20], c: [20, 30] }],
     // First fit without holds: d slips into a's spare 2 cores and delays b until 22.
-    ['backfill-hold', 'fifo', { a: [0, 10], d: [2, 22], b: [22, 32] }],
+    ['backfill-hold', 'firstfit', { a: [0, 10], d: [2, 22], b: [22, 32] }],
+    // Strict FIFO: nothing overtakes b. EASY: b needs all 4 cores at 10 (its shadow time), so it holds
+    // a's spare 2 (no extra), and d (ending at 22 > 10) may not use them.
+    ['backfill-hold', 'fifo', { a: [0, 10], b: [10, 20], d: [20, 40] }],
+    ['backfill-hold', 'easy', { a: [0, 10], b: [10, 20], d: [20, 40] }],
     ['backfill-hold', 'priority', { a: [0, 10], d: [2, 22], b: [22, 32] }],
     // b holds the capacity it needs as it frees up: d may not take it, b starts when a ends.
     ['backfill-hold', 'quartermaster', { a: [0, 10], b: [10, 20], d: [20, 40] }],
@@ -277,5 +283,59 @@ describe('options', () => {
     [{ scheduler: { weights: { age: 0.1 } } }, 'InvalidSchedulerOptionError'],
   ])('%j is rejected with %s', (options, errorName) => {
     expect(() => simulate(fixture('order'), options)).toThrow(expect.objectContaining({ name: errorName }));
+  });
+});
+
+describe('shards keep their stage’s place', () => {
+  it('a stage that waited and then split passes its age to its shards', () => {
+    // One 4-core node; fit and size weights 0 and holds that always go to the top blocked request, so only
+    // age orders these equal-priority requests. A runs 0–100. W (8 cores: it must split into two 4-core
+    // shards of 20 s) is ready at 0, C at 10, D at 50 (4 cores, 10 s each). At 100 W splits; its shards
+    // count their age from 0, so they go before C and D. (Counting from 100, C and D would go first and W
+    // would end at 160.)
+    const wide = {
+      name: 'W',
+      stages: [
+        {
+          id: 's',
+          handler: 'qm.sleep',
+          priority: 5,
+          input: { items: [1, 2] },
+          resources: { desired: { cpu: 8 } },
+          shard: { by: 'items', field: 'items', maxShards: 2, reassemble: 'qm.concat' },
+        },
+      ],
+    };
+    const w = workload({ cpu: 4 }, [
+      job(0, 'A', 5, { cpu: 4 }, 100),
+      { at: 0, definition: wide, durations: { s: 40 } },
+      job(10, 'C', 5, { cpu: 4 }, 10),
+      job(50, 'D', 5, { cpu: 4 }, 10),
+    ]);
+    const trace = simulate(w, {
+      policy: 'quartermaster',
+      scheduler: { weights: { fit: 0, size: 0 }, holdSwitchMargin: 0 },
+    });
+    expect(times(trace)).toEqual({ A: [0, 100], W: [100, 140], C: [140, 150], D: [150, 160] });
+  });
+});
+
+describe('the starvation bound between old requests, in the simulator', () => {
+  it('saturated requests start oldest first, whatever their priorities; a fresh priority 10 comes after', () => {
+    // One core, busy 0–5000. r1…r5 (priorities 1, 10, 3, 8, 2) arrive at 1…5 and have all waited past
+    // ageSaturationSeconds (3600) when it frees; `hi` (priority 10) arrives at 4999.
+    const w = workload({ cpu: 1 }, [
+      job(0, 'block', 5, { cpu: 1 }, 5000),
+      job(1, 'r1', 1, { cpu: 1 }, 10),
+      job(2, 'r2', 10, { cpu: 1 }, 10),
+      job(3, 'r3', 3, { cpu: 1 }, 10),
+      job(4, 'r4', 8, { cpu: 1 }, 10),
+      job(5, 'r5', 2, { cpu: 1 }, 10),
+      job(4999, 'hi', 10, { cpu: 1 }, 10),
+    ]);
+    const starts = Object.fromEntries(
+      simulate(w, { policy: 'quartermaster' }).stages.map((s) => [s.pipeline, s.startedAt]),
+    );
+    expect(starts).toEqual({ block: 0, r1: 5000, r2: 5010, r3: 5020, r4: 5030, r5: 5040, hi: 5050 });
   });
 });

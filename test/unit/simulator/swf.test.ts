@@ -60,13 +60,13 @@ describe('parseSwf', () => {
 });
 
 describe('priorities', () => {
-  const job = (group: number, queue: number, runTime: number): SwfJob => ({
+  const job = (group: number, queue: number, runTime: number, requestedTime = -1): SwfJob => ({
     line: 1,
     id: 1,
     submit: 0,
     runTime,
     procs: 1,
-    requestedTime: -1,
+    requestedTime,
     user: 1,
     group,
     queue,
@@ -75,8 +75,11 @@ describe('priorities', () => {
     [job(2, 1, 9999), 8],
     [job(1, 0, 9999), 7],
     [job(1, 1, 10), 4],
-    [job(1, -1, 300), 5],
-    [job(1, -1, 301), 3],
+    // No queue: the requested time decides, never the actual run time; with neither, 5.
+    [job(1, -1, 9999, 300), 5],
+    [job(1, -1, 10, 301), 3],
+    [job(1, -1, 10), 5],
+    [job(1, -1, 99999), 5],
   ])('default rule: %j → %i', (j, p) => {
     expect(defaultSwfPriority(j)).toBe(p);
   });
@@ -115,15 +118,17 @@ describe('parseClusterSpec', () => {
 describe('swfSubmissions', () => {
   const nodes = parseClusterSpec('2x8');
 
-  it("tells the scheduler the user's requested time, else the actual run time", () => {
+  it("tells the scheduler the user's requested time, else nothing; the actual run time only when asked", () => {
     const requested = '1 0 -1 10 4 -1 -1 4 60 -1 1 1 1 -1 -1 -1 -1 -1';
     const parsed = [...parseSwf([requested, line(2, 0, 10, 4)].join('\n'))];
     expect(parsed.map((j) => j.requestedTime)).toEqual([60, -1]);
     const subs = [...swfSubmissions(parsed, { nodes, timeScale: 4 })];
-    expect(subs.map((s) => [s.durations.run, s.expectedSeconds.run])).toEqual([
-      [10, 60],
-      [10, 10],
+    expect(subs.map((s) => [s.durations.run, s.expectedSeconds.run, s.jobId])).toEqual([
+      [10, 60, 1],
+      [10, undefined, 2],
     ]);
+    const oracle = [...swfSubmissions(parsed, { nodes, estimates: 'actual' })];
+    expect(oracle.map((s) => s.expectedSeconds.run)).toEqual([10, 10]);
   });
   const jobs = [
     ...parseSwf(
@@ -132,7 +137,7 @@ describe('swfSubmissions', () => {
   ];
 
   it('maps jobs to one-stage pipelines: scaled, windowed, clamped to the largest node', () => {
-    const stats = { jobs: 0, outsideWindow: 0, clamped: 0, shardable: 0 };
+    const stats = { jobs: 0, outsideWindow: 0, clamped: 0, shardable: 0, withRequestedTime: 0 };
     const subs = [...swfSubmissions(jobs, { nodes, timeScale: 2, window: [200, 300] }, stats)];
     expect(
       subs.map((s) => [
@@ -145,7 +150,7 @@ describe('swfSubmissions', () => {
       [0, { cpu: 8 }, 8, { run: 10 }],
       [50, { cpu: 8 }, 5, { run: 10 }],
     ]);
-    expect(stats).toEqual({ jobs: 2, outsideWindow: 2, clamped: 1, shardable: 0 });
+    expect(stats).toEqual({ jobs: 2, outsideWindow: 2, clamped: 1, shardable: 0, withRequestedTime: 0 });
   });
 
   it('makes the chosen share of wide jobs shardable, by items', () => {
