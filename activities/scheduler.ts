@@ -6,7 +6,7 @@ import {
   type ShardOrderNote,
   type WaitNote,
 } from '../src/ledger/commit';
-import { beginCycle, expireLapsed, wakePending } from '../src/ledger/admission';
+import { beginCycle, expireLapsed, recordHolders, wakePending } from '../src/ledger/admission';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { expireShrinkOffers } from '../src/ledger/shrink';
 import { snapshot, type LedgerSnapshot } from '../src/ledger/snapshot';
@@ -99,7 +99,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     const db = await deps.ledger.get();
     const log = Context.current().log;
     // The cycle's time is the database's: leases, staleness and ages never depend on this worker's clock.
-    const now = await beginCycle(db);
+    const { now, holders } = await beginCycle(db);
     const expired = await expireLapsed(db);
     await expireBoosts(db, now);
     await expireShrinkOffers(db, now, { maxAgeMs: shrinkOfferTtlMs });
@@ -112,7 +112,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     const {
       result: { decisions, queue },
       dropped,
-    } = isolateBadRows(toClusterSnapshot(snap), (c) => runCycle(c, now, deps.config));
+    } = isolateBadRows(toClusterSnapshot(snap, undefined, holders), (c) => runCycle(c, now, deps.config));
     for (const reason of dropped) log.warn('malformed ledger row left out of the cycle', { reason });
     const byKey = new Map(queue.map((e) => [e.key, e]));
     const grants = decisions.filter((d): d is Decision & { kind: 'grant' } => d.kind === 'grant');
@@ -139,6 +139,9 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
       { staleAfterMs: deps.staleAfterMs, waiting: full ? waiting : [], shardOrders },
     );
     const accepted = new Set(committed.granted.map((g) => g.key));
+    // Stable holds: the next cycle starts from this one's holders.
+    const held = decisions.filter((d) => d.kind === 'wait' && d.hold !== undefined).map((d) => d.key);
+    if (held.length > 0 || holders.length > 0) await recordHolders(db, held);
     // Start estimates for the rows shown and shrink offers for the top blocked request, both on the ledger as
     // committed (this cycle's grants hold capacity). Advisory: the cycle is already committed and announced,
     // so a failure here only leaves them out.

@@ -79,6 +79,7 @@ function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): Pend
     minimum: r.minimum,
     readySince: r.requestedAt,
     ...(r.avoidNode === null ? {} : { avoidNodeId: r.avoidNode }),
+    ...(r.seq === null ? {} : { sequence: r.seq }),
     ...(r.shardSpec ? { shard: r.shardSpec } : {}),
     ...(r.expectedSeconds === null ? {} : { expectedSeconds: r.expectedSeconds }),
   };
@@ -97,12 +98,18 @@ function expectedEndAt(r: ReservationRecord): Date | undefined {
 /**
  * Maps a ledger snapshot onto the pure core's {@link ClusterSnapshot}: node capacity, grants, staleness and
  * their published forecast; pools; pending requests with importance = declared + active boosts and their
- * expected run time; active grants with their expected end (for backfill and start estimates).
+ * expected run time and arrival sequence; active grants with their expected end (for backfill and start
+ * estimates); the previous cycle's holders when given (stable holds).
  * @param maxForecastAgeMs forecasts older than this are ignored (the node's monitor stopped). @default 30000
  */
-export function toClusterSnapshot(snapshot: LedgerSnapshot, maxForecastAgeMs = 30_000): ClusterSnapshot {
+export function toClusterSnapshot(
+  snapshot: LedgerSnapshot,
+  maxForecastAgeMs = 30_000,
+  holders?: readonly string[],
+): ClusterSnapshot {
   const boosts = boostTotals(snapshot);
   return {
+    ...(holders === undefined ? {} : { holders }),
     nodes: snapshot.nodes.map((n) => {
       const forecast = forecastUsage(n.forecast, n.usageAt, snapshot.now, maxForecastAgeMs);
       return {

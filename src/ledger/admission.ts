@@ -176,19 +176,46 @@ export async function claimWake(db: Database, options: ClaimWakeOptions): Promis
   }
 }
 
+/** What a cycle starts from: the database's now and the keys the previous cycle held capacity for. */
+export interface CycleStart {
+  /** The cycle's time (the database's clock). */
+  now: Date;
+  /** The previous cycle's holders (stable holds). */
+  holders: string[];
+}
+
 /**
  * Starts a scheduling cycle: clears the wake flag, stamps the cycle and returns the database's now (the
- * cycle's time).
+ * cycle's time) and the previous cycle's holders.
  * @throws DatabaseUnavailableError.
  */
-export async function beginCycle(db: Database): Promise<Date> {
+export async function beginCycle(db: Database): Promise<CycleStart> {
   try {
-    const { rows } = await db.pool.query<{ now: Date }>(
-      `UPDATE qm_scheduler SET wake_requested = false, last_cycle_at = now() WHERE id = 1 RETURNING now() AS now`,
+    const { rows } = await db.pool.query<{ now: Date; holders: unknown }>(
+      `UPDATE qm_scheduler SET wake_requested = false, last_cycle_at = now() WHERE id = 1
+       RETURNING now() AS now, holders`,
     );
-    return (rows[0] as { now: Date }).now;
+    const row = rows[0] as { now: Date; holders: unknown };
+    const holders = Array.isArray(row.holders)
+      ? row.holders.filter((k): k is string => typeof k === 'string')
+      : [];
+    return { now: row.now, holders };
   } catch (err) {
     throw translateDbError(err, 'begin cycle');
+  }
+}
+
+/**
+ * Records the keys this cycle held capacity for, for the next cycle.
+ * @throws DatabaseUnavailableError.
+ */
+export async function recordHolders(db: Database, holders: readonly string[]): Promise<void> {
+  try {
+    await db.pool.query(`UPDATE qm_scheduler SET holders = $1::jsonb WHERE id = 1`, [
+      JSON.stringify(holders),
+    ]);
+  } catch (err) {
+    throw translateDbError(err, 'record holders');
   }
 }
 

@@ -45,6 +45,7 @@ export interface ReservationRow {
   expected_seconds: number | null;
   shard_order?: ShardOrder | null;
   avoid_node?: string | null;
+  seq?: string | number | null;
 }
 
 /** Maps a node row to its record. */
@@ -88,6 +89,7 @@ export function toReservation(row: ReservationRow): ReservationRecord {
     expectedSeconds: row.expected_seconds ?? null,
     shardOrder: row.shard_order ?? null,
     avoidNode: row.avoid_node ?? null,
+    seq: row.seq === undefined || row.seq === null ? null : Number(row.seq),
   };
 }
 

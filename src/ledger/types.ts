@@ -107,6 +107,8 @@ export interface ReservationRecord {
   shardOrder: ShardOrder | null;
   /** The node to place it elsewhere than when another fits (migration 006); null when none. */
   avoidNode: string | null;
+  /** Arrival sequence (migration 007): ties between equal scores go to the earlier request. */
+  seq: number | null;
 }
 
 /** The scheduler's decision to split a pending request, stored on its row for the waiting requester. */

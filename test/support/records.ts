@@ -32,6 +32,7 @@ export function reservationRecord(
     expectedSeconds: null,
     shardOrder: null,
     avoidNode: null,
+    seq: null,
     ...extra,
   };
 }
