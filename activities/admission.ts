@@ -132,8 +132,11 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         details: [problem],
       });
     }
+    const { readySince, ...fields } = rest;
+    const since = readySince === undefined ? undefined : new Date(readySince);
     const request = (key: string): ReservationRequest => ({
-      ...rest,
+      ...fields,
+      ...(since !== undefined && Number.isFinite(since.getTime()) ? { requestedAt: since } : {}),
       key,
       leaseMs: deps.leaseMs,
       ...(shard === undefined ? {} : { shardSpec: shardSpecRecord(shard) }),
@@ -188,7 +191,13 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         }
         if (r.state === 'pending' && r.shardOrder !== null) {
           await ledgerRelease(db, key);
-          return { kind: 'shard', key, shardCount: r.shardOrder.shardCount, perShard: r.shardOrder.perShard };
+          return {
+            kind: 'shard',
+            key,
+            shardCount: r.shardOrder.shardCount,
+            perShard: r.shardOrder.perShard,
+            requestedAt: r.requestedAt.toISOString(),
+          };
         }
         if (r.state === 'released' || r.state === 'cancelled') {
           // Withdrawn (its workflow was cancelled while it waited): stop, never ask again.

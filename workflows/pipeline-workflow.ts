@@ -233,7 +233,12 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
 
   const inFlight = new Map<string, Promise<void>>();
 
-  const runSharded = async (stage: StageDefinition, count: number, deadlineAtMs: number | undefined) => {
+  const runSharded = async (
+    stage: StageDefinition,
+    count: number,
+    deadlineAtMs: number | undefined,
+    readySince?: string,
+  ) => {
     run.started(stage.id, new Date());
     publish();
     const outcome = await runShardedStage({
@@ -244,6 +249,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
       pipelineInput,
       importance: book.importance(new Date()),
       ...(deadlineAtMs === undefined ? {} : { deadlineAtMs }),
+      ...(readySince === undefined ? {} : { readySince }),
       books: shardBooks,
       onChange: (shards) => {
         run.shards(stage.id, shards);
@@ -301,7 +307,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     );
     if (outcome.kind === 'shard') {
       const count = fanOutCount(stage, stage.input as JsonValue, outcome.order.shardCount);
-      return runSharded(stage, count, deadlineAtMs);
+      return runSharded(stage, count, deadlineAtMs, outcome.order.readySince);
     }
     if (outcome.kind === 'completed') {
       run.completed(stage.id, new Date(), outcome.result.output, outcome.result.attempt);

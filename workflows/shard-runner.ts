@@ -45,6 +45,8 @@ export interface ShardedStageArgs {
   pipelineInput: JsonValue;
   /** The pipeline's importance now (each shard asks at it). */
   importance: number;
+  /** When the stage's request was made (ISO-8601), so its shards keep its place. @default now */
+  readySince?: string;
   /** Workflow time (ms since the epoch) by which the stage must end (`deadlineSeconds`); none when absent. */
   deadlineAtMs?: number;
   /** Where the stage's tracker is registered while it runs. */
@@ -157,6 +159,7 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
             pipelineInput: args.pipelineInput,
             importance: args.importance,
             parentWorkflowId: parentId,
+            ...(args.readySince === undefined ? {} : { readySince: args.readySince }),
           },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,

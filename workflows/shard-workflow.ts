@@ -30,6 +30,8 @@ export interface ShardWorkflowInput {
   importance: number;
   /** The parent pipeline's workflow id (the `workflowId` handlers see, and where progress goes). */
   parentWorkflowId: string;
+  /** When the stage's own request was made (ISO-8601): the shard's age counts from here. @default now */
+  readySince?: string;
 }
 
 /** What a shard returns to its parent. */
@@ -96,6 +98,8 @@ export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWork
           .catch(() => undefined);
       },
     },
+    undefined,
+    args.readySince,
   );
   upsertSearchAttributes([{ key: qmStateKey, value: outcome.kind === 'completed' ? 'completed' : 'failed' }]);
   if (outcome.kind === 'completed') {

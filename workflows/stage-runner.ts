@@ -86,6 +86,8 @@ export interface ShardOrder {
   shardCount: number;
   /** What each shard should ask for. */
   perShard: ResourceVector;
+  /** When the stage's withdrawn request was made (ISO-8601): its shards keep that place in the queue. */
+  readySince: string;
 }
 
 /**
@@ -152,6 +154,7 @@ async function admit(
   shardIndex: number | undefined,
   shardSpec: ShardRequestSpec | undefined,
   avoidNode: string | undefined,
+  readySince: string | undefined,
 ): Promise<Admission | ShardOrder> {
   const info = workflowInfo();
   const desired = stage.resources?.desired;
@@ -176,6 +179,7 @@ async function admit(
       ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
       ...(avoidNode === undefined ? {} : { avoidNode }),
       ...(stage.resources?.waitForLargerNodes === true ? { waitForLargerNodes: true } : {}),
+      ...(readySince === undefined ? {} : { readySince }),
     });
   } catch (err) {
     // Cancelled while waiting: withdraw this attempt's requests (and renewals) now, whatever the activity
@@ -183,7 +187,8 @@ async function admit(
     if (isCancellation(err)) await CancellationScope.nonCancellable(() => ledger.withdrawRequest(key));
     throw err;
   }
-  if (decision.kind === 'shard') return { shardCount: decision.shardCount, perShard: decision.perShard };
+  if (decision.kind === 'shard')
+    return { shardCount: decision.shardCount, perShard: decision.perShard, readySince: decision.requestedAt };
   return {
     taskQueue: decision.taskQueue,
     allocation: decision.granted,
@@ -209,6 +214,7 @@ export async function runStageWithAdmission(
   importance: () => number,
   hooks: StageRunnerHooks,
   shardSpec?: ShardRequestSpec,
+  readySince?: string,
 ): Promise<StageOutcome> {
   const retry = stage.retry ?? {};
   const maxAttempts = retry.maximumAttempts ?? 3;
@@ -229,7 +235,17 @@ export async function runStageWithAdmission(
     let admitted: Admission;
     hooks.waiting();
     try {
-      const a = await admit(stage, attempt, renewal, importance(), base.shard?.index, shardSpec, avoidNode);
+      const a = await admit(
+        stage,
+        attempt,
+        renewal,
+        importance(),
+        base.shard?.index,
+        shardSpec,
+        avoidNode,
+        // Only the first request keeps the earlier place: a retry queues anew.
+        attempt === 1 ? readySince : undefined,
+      );
       if (!('taskQueue' in a)) return { kind: 'shard', order: a, attempts: attempt - 1 };
       admitted = a;
     } catch (err) {

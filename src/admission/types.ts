@@ -32,6 +32,11 @@ export interface AdmissionRequest {
    * (else it fails at once with `UnsatisfiableRequestError`). @default false
    */
   waitForLargerNodes?: boolean;
+  /**
+   * ISO-8601 time its age counts from, when earlier than now: a shard's request carries its stage's, so a
+   * stage that waited and was then split keeps its place. @default now (the database's clock)
+   */
+  readySince?: string;
 }
 
 /**
@@ -49,7 +54,14 @@ export type AdmissionDecision =
       /** True when the allocation is below `desired` (a soft-reservation offer). */
       reduced: boolean;
     }
-  | { kind: 'shard'; key: string; shardCount: number; perShard: ResourceVector };
+  | {
+      kind: 'shard';
+      key: string;
+      shardCount: number;
+      perShard: ResourceVector;
+      /** When the withdrawn request was made (ISO-8601): its shards' age counts from here. */
+      requestedAt: string;
+    };
 
 /**
  * A row of the ranked queue as the `queue` query shows it: the pure core's {@link RankedEntry}, plus a

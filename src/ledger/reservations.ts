@@ -58,6 +58,11 @@ export interface ReservationRequest {
   leaseMs?: number;
   /** A node to place it elsewhere than, when another fits (the node that just lost this stage). @default none */
   avoidNode?: string;
+  /**
+   * When its age counts from, if earlier than now (a shard carries its stage's request time); never later than
+   * the database's now. @default now
+   */
+  requestedAt?: Date;
 }
 
 /** Result of {@link requestReservation}. */
@@ -130,14 +135,25 @@ function checkShardSpec(spec: ShardSpecRecord): ShardSpecRecord {
 
 /** A request after {@link checkRequest}: every field present, absent ones null. */
 export type CheckedRequest = Required<
-  Omit<ReservationRequest, 'runId' | 'shardIndex' | 'shardSpec' | 'expectedSeconds' | 'avoidNode'>
+  Omit<
+    ReservationRequest,
+    'runId' | 'shardIndex' | 'shardSpec' | 'expectedSeconds' | 'avoidNode' | 'requestedAt'
+  >
 > & {
   runId: string | null;
   shardIndex: number | null;
   shardSpec: ShardSpecRecord | null;
   expectedSeconds: number | null;
   avoidNode: string | null;
+  requestedAt: Date | null;
 };
+
+function checkRequestedAt(at: unknown): Date | null {
+  if (at === undefined) return null;
+  if (!(at instanceof Date) || !Number.isFinite(at.getTime()))
+    throw new InvalidLedgerArgumentError('request.requestedAt', at, 'a valid Date');
+  return at;
+}
 
 /**
  * Validates a request at the ledger's edge.
@@ -186,6 +202,7 @@ export function checkRequest(input: ReservationRequest): CheckedRequest {
     workflowId,
     leaseMs,
     avoidNode: input.avoidNode === undefined ? null : checkId('request.avoidNode', input.avoidNode),
+    requestedAt: checkRequestedAt(input.requestedAt),
     runId: input.runId ?? null,
     stageId,
     shardIndex: input.shardIndex ?? null,
@@ -239,8 +256,8 @@ export async function insertRequestIn(
       `INSERT INTO qm_reservations
             (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
              state, requested_at, updated_at, shard_spec, expected_seconds, lease_expires_at, avoid_node)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', t.at, t.at, $11, $12,
-            t.at + $13 * interval '1 millisecond', $14
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', least(coalesce($15::timestamptz, t.at), t.at), t.at,
+            $11, $12, t.at + $13 * interval '1 millisecond', $14
        FROM (SELECT coalesce($10::timestamptz, now()) AS at) t
      ON CONFLICT (key) DO NOTHING
      RETURNING ${RESERVATION_COLUMNS}`,
@@ -259,6 +276,7 @@ export async function insertRequestIn(
         r.expectedSeconds,
         r.leaseMs,
         r.avoidNode,
+        r.requestedAt,
       ],
     ),
   );

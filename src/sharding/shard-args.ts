@@ -7,7 +7,16 @@ import { type DefinitionIssue, describeValue, makeIssue } from '../definition/is
 import { findNonJson } from '../definition/schema';
 import { validateDefinition } from '../definition/validate';
 
-const FIELDS = ['stage', 'shard', 'input', 'deps', 'pipelineInput', 'importance', 'parentWorkflowId'];
+const FIELDS = [
+  'stage',
+  'shard',
+  'input',
+  'deps',
+  'pipelineInput',
+  'importance',
+  'parentWorkflowId',
+  'readySince',
+];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -75,5 +84,10 @@ export function shardArgsIssues(raw: unknown): DefinitionIssue[] {
   const parent = raw['parentWorkflowId'];
   if (typeof parent !== 'string' || parent === '')
     issues.push(makeIssue('required', ['parentWorkflowId'], 'must be a non-empty string'));
+  const since = raw['readySince'];
+  if (since !== undefined && (typeof since !== 'string' || !Number.isFinite(Date.parse(since))))
+    issues.push(
+      makeIssue('invalid_value', ['readySince'], `must be an ISO-8601 time (got ${describeValue(since)})`),
+    );
   return issues;
 }
