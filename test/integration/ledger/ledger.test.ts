@@ -169,6 +169,23 @@ describe('requests', () => {
     expect((await getReservation(db, 'idem-1')).minimum).toEqual({ cpu: 1 });
   });
 
+  it('a request may age from an earlier time (a shard from its stage), never from a later one; it gets a lease and a sequence', async () => {
+    const earlier = (await requestReservation(db, request({ requestedAt: at(-60_000), leaseMs: 5000 }), T0))
+      .reservation;
+    const later = (await requestReservation(db, request({ requestedAt: at(60_000) }), T0)).reservation;
+    expect(earlier.requestedAt.getTime()).toBe(at(-60_000).getTime());
+    expect(later.requestedAt.getTime()).toBe(T0.getTime());
+    expect(earlier.leaseExpiresAt?.getTime()).toBe(T0.getTime() + 5000);
+    expect(later.seq).toBeGreaterThan(earlier.seq as number);
+    expect(
+      await errorOf(requestReservation(db, request({ requestedAt: new Date(Number.NaN) }), T0)),
+    ).toMatchObject({
+      name: 'InvalidLedgerArgumentError',
+    });
+    await releaseReservation(db, earlier.key, at(1));
+    await releaseReservation(db, later.key, at(1));
+  });
+
   it('stores expectedSeconds (null when absent) and returns it on read and in the snapshot', async () => {
     const withIt = (await requestReservation(db, request({ expectedSeconds: 12.5 }), T0)).reservation;
     const without = (await requestReservation(db, request(), T0)).reservation;
