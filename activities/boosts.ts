@@ -3,12 +3,6 @@ import { verifyBoostCapability } from '../src/boosts/capability-mac';
 import { addBoost } from '../src/ledger/boosts';
 import type { LazyDatabase } from '../src/ledger/lazy';
 
-/** Whether admin boosts can be verified here. Carries nothing derived from the secret (no hash: brute-forceable). */
-export interface BoostPolicy {
-  /** True when this worker has `QM_ADMIN_TOKEN`. */
-  adminConfigured: boolean;
-}
-
 /**
  * `verifyBoostCapability` (a local activity, on a worker that holds `QM_ADMIN_TOKEN`): whether a boost
  * capability's MAC is right. Its result — recorded in history as a marker — is only `{ valid }`; the secret
@@ -31,15 +25,11 @@ export interface RecordBoostInput {
 }
 
 /**
- * Boost activities: `boostPolicy` (whether this worker can verify admin boosts; nothing derived from the
- * secret) and `recordBoost` (writes the boost and its audit row to the ledger
+ * Boost activities: `recordBoost` (writes the boost and its audit row to the ledger
  * and wakes the scheduler so the queue is re-ranked).
  */
 export function createBoostActivities(ledger: LazyDatabase, wake: () => Promise<void>) {
   return {
-    async boostPolicy(): Promise<BoostPolicy> {
-      return { adminConfigured: (process.env.QM_ADMIN_TOKEN ?? '') !== '' };
-    },
     async recordBoost(input: RecordBoostInput): Promise<{ id: number; expiresAt: string }> {
       const now = new Date();
       const boost = await addBoost(

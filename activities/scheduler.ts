@@ -194,7 +194,6 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     signalScheduler(Context.current().client, scheduler),
   );
   return {
-    boostPolicy: boosts.boostPolicy,
     recordBoost: nonRetryableLedgerErrors(boosts.recordBoost),
     awaitReservation: nonRetryableLedgerErrors(admission.awaitReservation),
     releaseReservation: nonRetryableLedgerErrors(admission.releaseReservation),

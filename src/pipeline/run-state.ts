@@ -13,6 +13,14 @@ function isFinal(status: StageStatus): boolean {
   return isDone(status) || status === 'failed' || status === 'skipped' || status === 'cancelled';
 }
 
+/** Wait reasons and errors listed under the stage table (the `status` query has them all). */
+const MAX_NOTES = 50;
+
+/** Text shown as-is in markdown: characters markdown would interpret are escaped. */
+function mdText(text: string): string {
+  return text.replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`);
+}
+
 /** `2026-01-01T12:00:03.000Z` → `12:00:03Z` (today's estimates need no date), else the ISO text. */
 function shortTime(iso: string, now: Date | undefined): string {
   return now !== undefined && iso.slice(0, 10) === now.toISOString().slice(0, 10)
@@ -226,13 +234,14 @@ export class PipelineRun {
 
   /**
    * The Web UI's "current details": a headline (name, state, importance, progress — the same whichever
-   * client started the run) and an aligned table of stages in a fenced block — status, attempts, node,
-   * allocation, and why it waits (with its estimated start), or its error. Bounded: cells are cut to 80
-   * characters. `now` shortens today's times.
+   * client started the run), an aligned table of stages in a fenced block — status, attempts, node,
+   * allocation — and below it one line per stage that waits (why, and its estimated start) or failed (its
+   * error). Bounded: cells cut to 40–200 characters, at most 50 lines of reasons. `now` shortens today's times.
    */
   markdown(now?: Date, importance: number = this.importance): string {
     const all = this.definition.stages;
     const done = all.filter((s) => isDone(this.state(s.id).status)).length;
+    const notes: string[] = [];
     const rows = all.map((s) => {
       const st = this.state(s.id);
       const alloc = st.allocation
@@ -243,30 +252,27 @@ export class PipelineRun {
       const where = st.shards
         ? `${st.shards.filter((x) => x.status === 'completed').length}/${st.shards.length} shards done`
         : (st.node ?? '');
-      let note = '';
       if (st.status === 'waiting') {
         const eta =
           st.estimatedStartAt === undefined
             ? ''
             : ` · est. start ${st.estimatedStartAt === null ? 'unknown' : shortTime(st.estimatedStartAt, now)}`;
-        note = `${st.waitReason ?? 'waiting for the scheduler'}${eta}`;
-      } else if (st.error !== undefined) note = st.error;
-      return [
-        s.id,
-        String(s.priority),
-        st.status,
-        String(st.attempts),
-        cell(where, 40),
-        cell(alloc, 40),
-        cell(note),
-      ];
+        notes.push(
+          `- **${mdText(s.id)}** waits: ${mdText(cell(st.waitReason ?? 'for the scheduler', 200))}${eta}`,
+        );
+      } else if (st.error !== undefined)
+        notes.push(`- **${mdText(s.id)}** ${st.status}: ${mdText(cell(st.error, 200))}`);
+      return [s.id, String(s.priority), st.status, String(st.attempts), cell(where, 40), cell(alloc, 40)];
     });
     return [
       `**${cell(this.definition.name, 200)}** — ${this.overall()} · ${done}/${all.length} stage${
         all.length === 1 ? '' : 's'
       } done · importance ${importance}`,
       '',
-      fencedTable(['STAGE', 'PRIO', 'STATUS', 'ATTEMPTS', 'NODE', 'ALLOCATION', 'WAIT REASON / ERROR'], rows),
+      fencedTable(['STAGE', 'PRIO', 'STATUS', 'ATTEMPTS', 'NODE', 'ALLOCATION'], rows),
+      // Reasons and errors as a list below the table: they wrap in the Web UI's narrow panel, a column would not.
+      ...(notes.length > 0 ? ['', ...notes.slice(0, MAX_NOTES)] : []),
+      ...(notes.length > MAX_NOTES ? [`- … and ${notes.length - MAX_NOTES} more (query \`status\`)`] : []),
     ].join('\n');
   }
 

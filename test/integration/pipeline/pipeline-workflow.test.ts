@@ -173,7 +173,7 @@ test('the status query reports a running stage; search attributes and details ar
   // The Web UI's current details: a headline and an aligned stage table in a fenced block.
   const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
   expect(metadata.currentDetails).toContain('**observable** — running · 1/2 stages done');
-  expect(metadata.currentDetails).toMatch(/```text\nSTAGE +PRIO +STATUS +ATTEMPTS/);
+  expect(metadata.currentDetails).toMatch(/```text\nSTAGE +PRIO +STATUS +ATTEMPTS +NODE +ALLOCATION/);
   expect(metadata.currentDetails).toMatch(/^slow +8 +running +1/m);
   const definitions = (await handle.query('__temporal_workflow_metadata')) as {
     definition?: { signalDefinitions?: Array<{ name: string; description?: string }> };
