@@ -384,12 +384,18 @@ export async function commitDecisionsIn(
       breakdown: w.breakdown ?? null,
       reason: w.reason,
     }));
+    // A waiter whose reason changed is told at once (it tells its workflow why it waits, a bounded number of
+    // times); an unchanged reason wakes nobody.
     await client.query(
-      `UPDATE qm_reservations r
-          SET last_score = w.score, score_breakdown = w.breakdown, reason = w.reason, updated_at = $2
-         FROM jsonb_to_recordset($1::jsonb) AS w(key text, score float8, breakdown jsonb, reason text)
-        WHERE r.key = w.key AND r.state = 'pending'`,
-      [JSON.stringify(payload), now],
+      `WITH old AS (SELECT key, reason FROM qm_reservations WHERE key = ANY($3)),
+            upd AS (
+              UPDATE qm_reservations r
+                 SET last_score = w.score, score_breakdown = w.breakdown, reason = w.reason, updated_at = $2
+                FROM jsonb_to_recordset($1::jsonb) AS w(key text, score float8, breakdown jsonb, reason text)
+               WHERE r.key = w.key AND r.state = 'pending'
+              RETURNING r.key, r.reason)
+       SELECT pg_notify($4, upd.key) FROM upd JOIN old USING (key) WHERE old.reason IS DISTINCT FROM upd.reason`,
+      [JSON.stringify(payload), now, waiting.map((w) => w.key), decisionChannel(schema)],
     );
   }
   return result;

@@ -129,29 +129,40 @@ run('the Web UI in a real browser', () => {
     await page.screenshot({ path: path.join(docs, 'web-ui-pipelines.png') });
   }, 120_000);
 
+  /**
+   * The current details of `workflowId`, reloaded until they match `pattern` (≤ 60 s: a wait reason arrives
+   * after the first full cycle). Web UI 2.54 shows them under the workflow's "User Metadata" tab and renders
+   * each markdown panel (summary, current details) in its own iframe.
+   */
+  async function detailsText(workflowId: string, needle: string, pattern: RegExp): Promise<string> {
+    let text = '';
+    for (let i = 0; i < 12 && !pattern.test(text); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 5000));
+      await page.goto(`${server.uiUrl}/namespaces/default/workflows/${workflowId}`);
+      await page.getByText('User Metadata', { exact: true }).first().click();
+      text = await frameText(page, needle);
+    }
+    return text;
+  }
+
   test("a pipeline's current details show its stage table with a wait reason", async () => {
-    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${ids.urgent}`);
-    // Web UI 2.54 shows the summary and current details under the workflow's "User Metadata" tab.
-    await page.getByText('User Metadata', { exact: true }).first().click();
-    // It renders each markdown panel (summary, current details) in its own iframe.
-    const text = await frameText(page, 'ALLOCATION');
+    const text = await detailsText(ids.urgent, 'ALLOCATION', /work\s+waits: cpu/);
     expect(text).toMatch(/urgent — running/);
     expect(text).toMatch(/STAGE\s+PRIO\s+STATUS\s+ATTEMPTS\s+NODE\s+ALLOCATION/);
     expect(text).toMatch(/work\s+9\s+waiting\s+0/);
     expect(text).toMatch(/work\s+waits: cpu/);
     await page.screenshot({ path: path.join(docs, 'web-ui-pipeline-details.png'), fullPage: true });
-  }, 120_000);
+  }, 180_000);
 
   (SCHEDULER_DETAILS_WIRED ? test : test.skip)(
     "the scheduler's current details show its queue",
     async () => {
-      await page.goto(`${server.uiUrl}/namespaces/default/workflows/${schedulerWorkflowId}`);
-      await page.getByText('Quartermaster scheduler').first().waitFor({ timeout: 30_000 });
-      const text = await page.locator('body').innerText();
+      const text = await detailsText(schedulerWorkflowId, 'Quartermaster scheduler', new RegExp(ids.urgent));
+      expect(text).toContain('Quartermaster scheduler');
       expect(text).toContain(ids.urgent);
       expect(text).toMatch(/RANK\s+PIPELINE\s+STAGE\s+SCORE\s+DECISION/);
       await page.screenshot({ path: path.join(docs, 'web-ui-scheduler.png'), fullPage: true });
     },
-    120_000,
+    180_000,
   );
 });
