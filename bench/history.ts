@@ -76,6 +76,7 @@ export async function run(args: string[]): Promise<void> {
     const longest = Math.max(...waits);
     const ten = await blocked(cluster, longest, 10);
     rows.push([`ten stages waiting ${longest} s`, ten.events, ten.bytes]);
+    process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
     // The scheduler while requests wait: its events per minute.
     const before = await historyOf(cluster.client, DEFAULT_SCHEDULER_WORKFLOW_ID);
     const blocker = startPipeline(
@@ -121,8 +122,8 @@ export async function run(args: string[]): Promise<void> {
       after.events - before.events,
       after.bytes - before.bytes,
     ]);
-    await Promise.all(waiters.map((h) => h.terminate('bench done')));
-    await (await blocker).terminate('bench done');
+    await Promise.all(waiters.map((h) => h.terminate('bench done').catch(() => undefined)));
+    await (await blocker).terminate('bench done').catch(() => undefined);
   } finally {
     await cluster.close();
   }
