@@ -157,7 +157,7 @@ run('the Web UI in a real browser', () => {
   (SCHEDULER_DETAILS_WIRED ? test : test.skip)(
     "the scheduler's current details show its queue",
     async () => {
-      const text = await detailsText(schedulerWorkflowId, 'Quartermaster scheduler', new RegExp(ids.urgent));
+      const text = await detailsText(schedulerWorkflowId, 'last cycle', new RegExp(ids.urgent));
       expect(text).toContain('Quartermaster scheduler');
       expect(text).toContain(ids.urgent);
       expect(text).toMatch(/RANK\s+PIPELINE\s+STAGE\s+SCORE\s+DECISION/);
