@@ -27,6 +27,7 @@ export type {
 export { startPipeline, pipelineStatus, pipelineResult, type StartPipelineOptions } from './client';
 export { createQuartermasterWorker, type QuartermasterWorkerOptions } from './worker/create-worker';
 export { DEFAULT_TASK_QUEUE, temporalSettings } from './config';
+export { ADMISSION_WORKER_SLOTS, admissionTaskQueue } from './admission/constants';
 export * from './definition';
 export type {
   PipelineInput,
