@@ -2,7 +2,7 @@ import { InvalidMetricsOptionError } from './errors';
 
 /** Options of the metrics endpoint (`qm worker --metrics-port`, or a worker built in code). */
 export interface MetricsOptions {
-  /** TCP port of the `/metrics` endpoint. Required: a worker without it serves no metrics. */
+  /** TCP port of the `/metrics` endpoint (0: any free port, see `metricsUrl`). Required: a worker without it serves no metrics. */
   port: number;
   /** Address to listen on. @default '0.0.0.0' (Prometheus usually scrapes from another host) */
   host?: string;
@@ -37,8 +37,8 @@ export interface CompiledMetricsOptions {
  */
 export function compileMetricsOptions(options: MetricsOptions): CompiledMetricsOptions {
   const { port } = options;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new InvalidMetricsOptionError('port', port, 'must be an integer 1–65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidMetricsOptionError('port', port, 'must be an integer 0–65535');
   const host = options.host ?? '0.0.0.0';
   if (typeof host !== 'string' || host === '')
     throw new InvalidMetricsOptionError('host', host, 'must be a non-empty address');

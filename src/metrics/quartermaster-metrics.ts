@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TransactionEvent } from '../ledger/db';
-import { priorityBand } from './priority-band';
+import { PRIORITY_BANDS, priorityBand } from './priority-band';
 
 /**
  * What a scheduling cycle reports, as far as the metrics read it: the shape of the `scheduleCycle`
@@ -176,8 +176,17 @@ export class QuartermasterMetrics {
       labelNames: ['node', 'resource', 'horizon_seconds'],
       registers,
     });
+    // Every bounded label combination known up front is exported from the start (at 0), so dashboards
+    // and rate() see a series before the first event rather than "no data".
     for (const outcome of ['granted', 'waiting', 'idle', 'failed'] as const) this.cycles.inc({ outcome }, 0);
-    for (const path of ['fast', 'cycle'] as const) this.shardDecisions.inc({ path }, 0);
+    for (const path of ['fast', 'cycle'] as const) {
+      this.shardDecisions.inc({ path }, 0);
+      for (const band of PRIORITY_BANDS) {
+        this.admissions.inc({ path, priority_band: band }, 0);
+        this.reducedGrants.inc({ path, priority_band: band }, 0);
+      }
+    }
+    for (const band of PRIORITY_BANDS) this.admissionWait.zero({ priority_band: band });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
