@@ -187,7 +187,17 @@ export class QuartermasterMetrics {
       }
     }
     for (const band of PRIORITY_BANDS) this.admissionWait.zero({ priority_band: band });
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client exports these three gauges with a `_total` suffix, which Prometheus reserves for counters
+      // (promtool check metrics flags them); the same counts remain as nodejs_active_{handles,requests,resources}.
+      for (const name of [
+        'nodejs_active_handles_total',
+        'nodejs_active_requests_total',
+        'nodejs_active_resources_total',
+      ])
+        this.registry.removeSingleMetric(name);
+    }
   }
 
   /**

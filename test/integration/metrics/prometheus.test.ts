@@ -62,8 +62,9 @@ beforeAll(async () => {
     schedulerWorkflowId: `scheduler-${taskQueue}`,
     databaseUrl: testEnv.databaseUrl,
     schema: db.schema,
-    // Monitored, so forecasts and their error are published (the numbers do not matter here).
-    node: { id: 'm1', capacity: { cpu: 2, memoryMb: 4096 }, monitor: true },
+    // Monitored, so forecasts and their error are published; declared well above the host's own load so
+    // that load (other processes on this machine) leaves room for three 2-core stages at a time.
+    node: { id: 'm1', capacity: { cpu: 8, memoryMb: 4096 }, monitor: true },
     workflowBundle: { codePath: testEnv.workflowBundlePath },
     workerOptions: { shutdownGraceTime: '1s' },
     metrics: { port: 0, host: '127.0.0.1', temporalMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics` },
@@ -106,6 +107,11 @@ beforeAll(async () => {
   });
   await until(async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
   runStart = Date.now() / 1000;
+  // The first scrape must see the counters before anything happens, or the run's increase is invisible.
+  await until(async () => {
+    const up = await queryRange('up', Date.now() / 1000 - 1, Date.now() / 1000);
+    return up.data?.result[0]?.values.some(([, v]) => v === '1') ? true : undefined;
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -133,8 +139,8 @@ function stage(id: string, priority: number, extra: Record<string, unknown> = {}
     id,
     handler: 'qm.sleep',
     priority,
-    input: { ms: 600 },
-    resources: { desired: { cpu: 1 } },
+    input: { ms: 1500 },
+    resources: { desired: { cpu: 2 } },
     ...extra,
   };
 }
@@ -171,15 +177,17 @@ function dashboardExpressions(): Array<{ panel: string; expr: string }> {
 }
 
 test('a real Prometheus scrapes the worker while pipelines run; every dashboard expression returns data', async () => {
-  // Contention on a 2-core node: 14 one-core stages at priorities 1–10, one stage that gets a reduced
-  // grant (desires 3, accepts 1), one that fails, one boosted pipeline.
+  // Contention on an 8-core node: 14 two-core stages at priorities 1–10, one stage that gets a reduced
+  // grant (desires 16, accepts 2), one that fails, one boosted pipeline.
+  // Alone in the queue first: admitted on the fast path.
+  await pipelineResult(await start({ name: 'alone', stages: [stage('work', 5, { input: { ms: 100 } })] }));
   const handles: WorkflowHandle[] = [];
   for (let i = 0; i < 14; i++)
     handles.push(await start({ name: `load-${i}`, stages: [stage('work', (i % 10) + 1)] }));
   handles.push(
     await start({
       name: 'reduced',
-      stages: [stage('work', 9, { resources: { desired: { cpu: 3 }, minimum: { cpu: 1 } } })],
+      stages: [stage('work', 9, { resources: { desired: { cpu: 16 }, minimum: { cpu: 2 } } })],
     }),
   );
   handles.push(
@@ -196,7 +204,7 @@ test('a real Prometheus scrapes the worker while pipelines run; every dashboard 
       ],
     }),
   );
-  const boosted = await start({ name: 'boosted', stages: [stage('work', 2, { input: { ms: 1500 } })] });
+  const boosted = await start({ name: 'boosted', stages: [stage('work', 2, { input: { ms: 3000 } })] });
   handles.push(boosted);
   await boosted.executeUpdate('boost', { args: [{ amount: 1, ttlSeconds: 600, reason: 'metrics test' }] });
   // The failing pipeline fails; the rest complete.
