@@ -62,17 +62,22 @@ export function usagePoints(usage: unknown): Array<{ resource: string; value: nu
  * priority band, reservations by state, per node and resource the capacity, granted, measured usage and
  * forecast upper band (per horizon), the node's heartbeat age, custom pools' capacity and granted, active
  * boosts, open shrink offers, and `quartermaster_ledger_up` (0 when the read failed; the failure is counted
- * in `quartermaster_ledger_read_failures_total` and the other gauges are left empty rather than stale).
+ * in `quartermaster_ledger_read_failures_total`, the labelled gauges are left empty rather than stale and the
+ * unlabelled ones read 0 — check `quartermaster_ledger_up`).
  * Values are in the ledger's own units (cpu: cores, memoryMb: MiB, custom pools: their count).
  */
 export function registerLedgerGauges(registry: Registry, options: LedgerGaugesOptions): void {
   const cacheMs = options.cacheMs ?? 1000;
   const now = options.now ?? Date.now;
   let cached: { at: number; value: Promise<LedgerMetrics | undefined> } | undefined;
-  const failures = new Counter({
+  // Reads (and so counts a failure) before it is itself collected: it is registered first.
+  const failures: Counter = new Counter({
     name: 'quartermaster_ledger_read_failures_total',
     help: "Scrapes whose read of the ledger's gauges failed (database unreachable).",
     registers: [registry],
+    async collect() {
+      await read();
+    },
   });
   const read = (): Promise<LedgerMetrics | undefined> => {
     const t = now();
