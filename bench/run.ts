@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   admission: () => import('./admission.js'),
   sharding: () => import('./sharding.js'),
   'sim-vs-real': () => import('./sim-vs-real.js'),
+  metrics: () => import('./metrics-overhead.js'),
 };
 
 async function main(): Promise<void> {
