@@ -138,6 +138,9 @@ export class ActivityObserver {
     if (!isCycleSummary(result)) return;
     metrics?.observeCycle(result, s);
     this.logCycle(result, log, s);
+    // The report's queue is truncated (the `queue` query's limit, 200 rows): a grant ranked below it is not
+    // seen here and goes uncounted. Exact per-grant counting belongs in the admission code's commit step
+    // (`QuartermasterMetrics.observeGrant`); this observer is the non-invasive approximation until then.
     const grantRows = result.queue.filter((r) => r.decision === 'grant');
     if (grantRows.length === 0) return;
     if (metrics === undefined || this.options.ledger === undefined) {
