@@ -202,6 +202,8 @@ export async function run(args: string[]): Promise<void> {
   const offP99 = percentile(cycles('off'), 99);
   const onP99 = percentile(cycles('on'), 99);
   const scrapes = rounds.flatMap((r) => r.scrapeMs);
+  const spread = (xs: number[]) =>
+    `${(((Math.max(...xs) - Math.min(...xs)) / percentile(xs, 50)) * 100).toFixed(0)} %`;
   const pct = (on: number, off: number) => `${(((on - off) / off) * 100).toFixed(1)} %`;
   const body = [
     `One dev server and PostgreSQL; ${order.length} rounds alternating metrics off/on (${order.join(', ')}), each a fresh`,
@@ -255,6 +257,10 @@ export async function run(args: string[]): Promise<void> {
         ['cycle p99 ms (pooled)', offP99.toFixed(1), onP99.toFixed(1), pct(onP99, offP99)],
       ],
     ),
+    '',
+    `Noise floor: the metrics-off rounds alone spread ${spread(pooled('off').map((r) => r.admissionsPerSecond))} in admissions/s,`,
+    `${spread(pooled('off').map((r) => r.cpuMsPerAdmission))} in CPU ms / admission and ${spread(pooled('off').map((r) => percentile(r.cycleMs, 99)))} in cycle p99 ((max − min) / median), on a`,
+    `machine whose load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at the end; a difference inside that spread is not a measured overhead.`,
     '',
     `The metrics calls alone: one cycle's \`observeCycle\` ${(cycleNs / 1000).toFixed(2)} µs, one grant's \`observeGrant\``,
     `${(grantNs / 1000).toFixed(2)} µs, one ledger transaction's observer ${(txNs / 1000).toFixed(2)} µs — against a cycle p50 of`,

@@ -51,7 +51,7 @@ test('every quartermaster_* series the dashboard queries is exported by the code
   registerLedgerGauges(metrics.registry, { read: () => Promise.reject(new Error('no ledger here')) });
   const exported = new Set(
     (await metrics.registry.getMetricsAsJSON()).flatMap((m) =>
-      m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+      String(m.type) === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
     ),
   );
   exported.add('quartermaster_temporal_metrics_up'); // written by the server itself
