@@ -13,19 +13,15 @@ import { startEmbeddedPostgres } from '../src/ledger/embedded';
 import { QuartermasterMetrics } from '../src/metrics/quartermaster-metrics';
 import { freePort } from '../src/services/free-port';
 import { startTemporalDevServer } from '../src/services/temporal-dev-server';
-import { createQuartermasterWorker } from '../src/worker/create-worker';
+import { createQuartermasterWorker, type QuartermasterWorker } from '../src/worker/create-worker';
 import { markdownTable, percentile, writeBenchSection } from './report';
 
 type Mode = 'off' | 'on';
+const MODES: readonly Mode[] = ['off', 'on'];
 
-interface Round {
-  mode: Mode;
+interface Side {
   admissionsPerSecond: number;
   cycleMs: number[];
-  scrapes: number;
-  /** CPU time of this process (worker + client) per admission in the burst, ms. */
-  cpuMsPerAdmission: number;
-  /** Wall time of each scrape of /metrics (ledger read + serialisation), ms. */
   scrapeMs: number[];
 }
 
@@ -57,18 +53,25 @@ function nsPerCall(n: number, fn: (i: number) => void): number {
   return best;
 }
 
+const definition = (i: number) => ({
+  name: 'metrics-bench',
+  stages: [{ id: 'w', handler: 'qm.echo', priority: (i % 10) + 1, resources: { desired: { cpu: 1 } } }],
+});
+
 /**
- * `npm run bench -- metrics [PIPELINES] [ROUNDS]`: metrics overhead end to end, in one run on one dev server
- * and PostgreSQL. Rounds alternate off/on (ABBA order, so drift on a shared machine cancels): each round is a
- * fresh worker (metrics on: `/metrics` served, ledger gauges, and scraped every second — 15× Prometheus's
- * default rate) on a fresh ledger schema, with a 4-core node and PIPELINES one-stage pipelines (`qm.echo`,
- * 1 cpu) started at once, so admission — not the handlers — is the bottleneck. Admissions/s = PIPELINES /
- * (first start → last result); cycle times are every scheduleCycle activity's wall time in the burst. Also
- * the cost of each metrics call alone, to bound the overhead without the machine's noise.
+ * `npm run bench -- metrics [PIPELINES] [ROUNDS] [SCRAPE_MS]`: metrics overhead end to end, as a concurrent
+ * A/B test in one run: each round starts two clusters side by side on one dev server and PostgreSQL — a
+ * worker without metrics and one with them (`/metrics` served with the ledger gauges, scraped every SCRAPE_MS,
+ * default 1000: 15× Prometheus's default rate) — each with its own task queue, scheduler, ledger schema and
+ * 4-core node, and bursts PIPELINES one-stage pipelines (`qm.echo`, 1 cpu) into both at once, interleaved, so
+ * both sides see the same machine at the same moments (this machine is shared: sequential rounds differed by
+ * 30–70 % from each other with nothing changed). Admissions/s = PIPELINES / (first start → last result) per
+ * side; cycle times are every scheduleCycle activity's wall time. Also the cost of each metrics call alone.
  */
 export async function run(args: string[]): Promise<void> {
-  const pipelines = Number(args[0] ?? 120);
-  const roundPairs = Number(args[1] ?? 3);
+  const pipelines = Number(args[0] ?? 100);
+  const rounds = Number(args[1] ?? 4);
+  const scrapeEveryMs = Number(args[2] ?? 1000);
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
@@ -86,77 +89,105 @@ export async function run(args: string[]): Promise<void> {
   const native = await NativeConnection.connect({ address: temporal.address });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
-  const rounds: Round[] = [];
-  const order: Mode[] = [];
-  for (let i = 0; i < roundPairs; i++)
-    order.push(...((i % 2 === 0 ? ['off', 'on'] : ['on', 'off']) as Mode[]));
+  const results: Array<Record<Mode, Side>> = [];
+  const loads: number[] = [];
   try {
-    for (const [r, mode] of order.entries()) {
-      const cycleMs: number[] = [];
-      const taskQueue = `bench-metrics-${r}-${Date.now()}`;
-      const worker = await createQuartermasterWorker({
-        connection: native,
-        taskQueue,
-        schedulerWorkflowId: `scheduler-${taskQueue}`,
-        databaseUrl,
-        schema: `bench_metrics_${r}_${Date.now()}`,
-        node: { id: 'bench', capacity: { cpu: 4 }, monitor: false },
-        workerOptions: { interceptors: { activity: [cycleTimer(cycleMs)] } },
-        ...(mode === 'on' ? { metrics: { port: 0, host: '127.0.0.1' } } : {}),
-      });
-      const running = worker.run();
-      const definition = (i: number) => ({
-        name: 'metrics-bench',
-        stages: [{ id: 'w', handler: 'qm.echo', priority: (i % 10) + 1, resources: { desired: { cpu: 1 } } }],
-      });
-      let scrapes = 0;
-      const scrapeMs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const sides = new Map<Mode, { worker: QuartermasterWorker; taskQueue: string; cycleMs: number[] }>();
+      for (const mode of MODES) {
+        const cycleMs: number[] = [];
+        const taskQueue = `bench-metrics-${mode}-${r}-${Date.now()}`;
+        const worker = await createQuartermasterWorker({
+          connection: native,
+          taskQueue,
+          schedulerWorkflowId: `scheduler-${taskQueue}`,
+          databaseUrl,
+          schema: `bench_metrics_${mode}_${r}_${Date.now()}`,
+          node: { id: 'bench', capacity: { cpu: 4 }, monitor: false },
+          workerOptions: { interceptors: { activity: [cycleTimer(cycleMs)] } },
+          ...(mode === 'on' ? { metrics: { port: 0, host: '127.0.0.1' } } : {}),
+        });
+        sides.set(mode, { worker, taskQueue, cycleMs });
+      }
+      const runs = [...sides.values()].map((s) => s.worker.run());
       try {
+        // Warm-up: bundles, pool connections, each scheduler's first start.
         for (let i = 0; i < 5; i++) {
-          // warm-up: bundle, pool connections, the scheduler's first start
-          await pipelineResult(
-            await startPipeline(client, definition(i), { taskQueue, workflowId: `${taskQueue}-warm-${i}` }),
+          await Promise.all(
+            [...sides.values()].map(async (s) =>
+              pipelineResult(
+                await startPipeline(client, definition(i), {
+                  taskQueue: s.taskQueue,
+                  workflowId: `${s.taskQueue}-warm-${i}`,
+                }),
+              ),
+            ),
           );
         }
-        cycleMs.length = 0;
+        for (const s of sides.values()) s.cycleMs.length = 0;
+        const on = sides.get('on');
         let scraping = true;
+        const scrapeMs: number[] = [];
         const scraper = (async () => {
-          while (scraping && worker.metricsUrl !== undefined) {
+          while (scraping && on?.worker.metricsUrl !== undefined) {
             const t = performance.now();
-            await (await fetch(worker.metricsUrl)).text();
+            await (await fetch(on.worker.metricsUrl)).text();
             scrapeMs.push(performance.now() - t);
-            scrapes++;
-            await new Promise((res) => setTimeout(res, 1000));
+            await new Promise((res) => setTimeout(res, scrapeEveryMs));
           }
         })();
+        // Interleaved starts, the first side alternating by round.
+        const order = r % 2 === 0 ? MODES : [...MODES].reverse();
         const t0 = performance.now();
-        const cpu0 = process.cpuUsage();
-        const handles = await Promise.all(
-          Array.from({ length: pipelines }, (_, i) =>
-            startPipeline(client, definition(i), { taskQueue, workflowId: `${taskQueue}-${i}` }),
-          ),
-        );
-        await Promise.all(handles.map((h) => pipelineResult(h)));
-        const seconds = (performance.now() - t0) / 1000;
+        const done = new Map<Mode, Promise<number>>();
+        const handles = new Map<Mode, Array<ReturnType<typeof startPipeline>>>(order.map((m) => [m, []]));
+        for (let i = 0; i < pipelines; i++) {
+          for (const mode of order) {
+            const s = sides.get(mode);
+            if (s === undefined) continue;
+            handles
+              .get(mode)
+              ?.push(
+                startPipeline(client, definition(i), {
+                  taskQueue: s.taskQueue,
+                  workflowId: `${s.taskQueue}-${i}`,
+                }),
+              );
+          }
+        }
+        for (const mode of order) {
+          done.set(
+            mode,
+            Promise.all(handles.get(mode) ?? [])
+              .then((hs) => Promise.all(hs.map((h) => pipelineResult(h))))
+              .then(() => (performance.now() - t0) / 1000),
+          );
+        }
+        const seconds = {
+          off: await (done.get('off') as Promise<number>),
+          on: await (done.get('on') as Promise<number>),
+        };
         scraping = false;
         await scraper;
-        const cpu = process.cpuUsage(cpu0);
-        const cpuMsPerAdmission = (cpu.user + cpu.system) / 1000 / pipelines;
-        rounds.push({
-          mode,
-          admissionsPerSecond: pipelines / seconds,
-          cycleMs: [...cycleMs],
-          scrapes,
-          scrapeMs,
-          cpuMsPerAdmission,
+        loads.push(os.loadavg()[0] ?? Number.NaN);
+        const side = (mode: Mode): Side => ({
+          admissionsPerSecond: pipelines / seconds[mode],
+          cycleMs: [...(sides.get(mode)?.cycleMs ?? [])],
+          scrapeMs: mode === 'on' ? scrapeMs : [],
         });
+        const round = { off: side('off'), on: side('on') };
+        results.push(round);
         process.stderr.write(
-          `[bench] round ${r + 1}/${order.length} metrics ${mode}: ${(pipelines / seconds).toFixed(1)} admissions/s, ` +
-            `${cycleMs.length} cycles, p99 ${percentile(cycleMs, 99).toFixed(1)} ms, ${cpuMsPerAdmission.toFixed(2)} CPU ms/admission, ${scrapes} scrapes\n`,
+          `[bench] round ${r + 1}/${rounds}: ` +
+            MODES.map(
+              (m) =>
+                `metrics ${m} ${round[m].admissionsPerSecond.toFixed(1)} admissions/s, cycle p99 ${percentile(round[m].cycleMs, 99).toFixed(0)} ms`,
+            ).join('; ') +
+            `; ${scrapeMs.length} scrapes\n`,
         );
       } finally {
-        worker.shutdown();
-        await running.catch(() => undefined);
+        for (const s of sides.values()) s.worker.shutdown();
+        await Promise.all(runs.map((p) => p.catch(() => undefined)));
       }
     }
   } finally {
@@ -192,81 +223,78 @@ export async function run(args: string[]): Promise<void> {
     m.observeTransaction({ operation: 'commit decisions', seconds: 0.001, outcome: 'committed', result: {} }),
   );
 
-  const pooled = (mode: Mode) => rounds.filter((r) => r.mode === mode);
-  const median = (xs: number[]) => percentile(xs, 50);
-  const rate = (mode: Mode) => median(pooled(mode).map((r) => r.admissionsPerSecond));
-  const cpu = (mode: Mode) => median(pooled(mode).map((r) => r.cpuMsPerAdmission));
-  const cycles = (mode: Mode) => pooled(mode).flatMap((r) => r.cycleMs);
-  const offRate = rate('off');
-  const onRate = rate('on');
-  const offP99 = percentile(cycles('off'), 99);
-  const onP99 = percentile(cycles('on'), 99);
-  const scrapes = rounds.flatMap((r) => r.scrapeMs);
-  const spread = (xs: number[]) =>
-    `${(((Math.max(...xs) - Math.min(...xs)) / percentile(xs, 50)) * 100).toFixed(0)} %`;
+  const rate = (mode: Mode) =>
+    percentile(
+      results.map((x) => x[mode].admissionsPerSecond),
+      50,
+    );
+  const cycles = (mode: Mode) => results.flatMap((x) => x[mode].cycleMs);
+  const scrapes = results.flatMap((x) => x.on.scrapeMs);
   const pct = (on: number, off: number) => `${(((on - off) / off) * 100).toFixed(1)} %`;
+  const ratios = results.map((x) => x.on.admissionsPerSecond / x.off.admissionsPerSecond);
+  const offP50 = percentile(cycles('off'), 50);
   const body = [
-    `One dev server and PostgreSQL; ${order.length} rounds alternating metrics off/on (${order.join(', ')}), each a fresh`,
-    `worker and ledger schema with a 4-core node and ${pipelines} one-stage pipelines (\`qm.echo\`, 1 cpu) started`,
-    'at once. Metrics on = `/metrics` served with the ledger gauges and scraped every second (15× the default',
-    'Prometheus interval); the Temporal SDK Runtime telemetry is off in both modes (it is native code, independent',
-    'of this switch). Admissions/s = pipelines / (first start → last result), median of rounds; cycle = every',
-    '`scheduleCycle` activity in the bursts, pooled. CPU ms / admission = user + system CPU of this process (the',
-    'worker, its scrapes, and the client starting pipelines — the same client work in both modes) over the burst',
-    '/ pipelines: less sensitive than wall time to the other processes sharing the machine.',
+    `A concurrent A/B test: ${rounds} rounds, each two clusters side by side on one dev server and PostgreSQL — a`,
+    `worker without metrics and one with them (\`/metrics\` served with the ledger gauges and scraped every`,
+    `${scrapeEveryMs} ms, ${(15000 / scrapeEveryMs).toFixed(0)}× Prometheus's default rate), each with its own task queue, scheduler, ledger schema and`,
+    `4-core node — and ${pipelines} one-stage pipelines (\`qm.echo\`, 1 cpu) started into each at once, interleaved, so`,
+    'both sides meet the same machine at the same moments (sequential rounds on this shared 2-core machine',
+    'differed by 30–70 % with nothing changed). The Temporal SDK Runtime telemetry is off on both sides (native',
+    'code, independent of this switch). Admissions/s = pipelines / (first start → last result); cycle = every',
+    '`scheduleCycle` activity of the burst.',
     '',
     markdownTable(
       [
         'round',
-        'metrics',
-        'admissions/s',
-        'CPU ms / admission',
-        'cycles',
-        'cycle p50 ms',
-        'cycle p99 ms',
+        'off: admissions/s',
+        'on: admissions/s',
+        'on / off',
+        'off: cycle p99 ms',
+        'on: cycle p99 ms',
         'scrapes',
       ],
-      rounds.map((r, i) => [
+      results.map((x, i) => [
         i + 1,
-        r.mode,
-        r.admissionsPerSecond.toFixed(1),
-        r.cpuMsPerAdmission.toFixed(2),
-        r.cycleMs.length,
-        percentile(r.cycleMs, 50).toFixed(1),
-        percentile(r.cycleMs, 99).toFixed(1),
-        r.scrapes,
+        x.off.admissionsPerSecond.toFixed(1),
+        x.on.admissionsPerSecond.toFixed(1),
+        (ratios[i] ?? Number.NaN).toFixed(3),
+        percentile(x.off.cycleMs, 99).toFixed(0),
+        percentile(x.on.cycleMs, 99).toFixed(0),
+        x.on.scrapeMs.length,
       ]),
     ),
     '',
     markdownTable(
       ['', 'metrics off', 'metrics on', 'on vs off'],
       [
-        ['admissions/s (median of rounds)', offRate.toFixed(1), onRate.toFixed(1), pct(onRate, offRate)],
         [
-          'CPU ms / admission, this process (median of rounds)',
-          cpu('off').toFixed(2),
-          cpu('on').toFixed(2),
-          pct(cpu('on'), cpu('off')),
+          'admissions/s (median of rounds)',
+          rate('off').toFixed(2),
+          rate('on').toFixed(2),
+          pct(rate('on'), rate('off')),
         ],
         [
           'cycle p50 ms (pooled)',
-          percentile(cycles('off'), 50).toFixed(1),
+          offP50.toFixed(1),
           percentile(cycles('on'), 50).toFixed(1),
-          pct(percentile(cycles('on'), 50), percentile(cycles('off'), 50)),
+          pct(percentile(cycles('on'), 50), offP50),
         ],
-        ['cycle p99 ms (pooled)', offP99.toFixed(1), onP99.toFixed(1), pct(onP99, offP99)],
+        [
+          'cycle p99 ms (pooled)',
+          percentile(cycles('off'), 99).toFixed(1),
+          percentile(cycles('on'), 99).toFixed(1),
+          pct(percentile(cycles('on'), 99), percentile(cycles('off'), 99)),
+        ],
       ],
     ),
     '',
-    `Noise floor: the metrics-off rounds alone spread ${spread(pooled('off').map((r) => r.admissionsPerSecond))} in admissions/s,`,
-    `${spread(pooled('off').map((r) => r.cpuMsPerAdmission))} in CPU ms / admission and ${spread(pooled('off').map((r) => percentile(r.cycleMs, 99)))} in cycle p99 ((max − min) / median), on a`,
-    `machine whose load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at the end; a difference inside that spread is not a measured overhead.`,
+    `Load average during the rounds: ${loads.map((l) => l.toFixed(1)).join(', ')} on ${os.cpus().length} cores.`,
     '',
     `The metrics calls alone: one cycle's \`observeCycle\` ${(cycleNs / 1000).toFixed(2)} µs, one grant's \`observeGrant\``,
     `${(grantNs / 1000).toFixed(2)} µs, one ledger transaction's observer ${(txNs / 1000).toFixed(2)} µs — against a cycle p50 of`,
-    `${percentile(cycles('off'), 50).toFixed(1)} ms, i.e. ${((cycleNs / 1e6 / percentile(cycles('off'), 50)) * 100).toFixed(3)} % of a cycle for the cycle's own bookkeeping.`,
+    `${offP50.toFixed(1)} ms, i.e. ${((cycleNs / 1e6 / offP50) * 100).toFixed(3)} % of a cycle for the cycle's own bookkeeping.`,
     `One scrape of \`/metrics\` (the ledger read and serialisation, under load) took p50 ${percentile(scrapes, 50).toFixed(1)} ms,`,
-    `p99 ${percentile(scrapes, 99).toFixed(1)} ms (${scrapes.length} scrapes): at Prometheus's default 15 s interval, ${((percentile(scrapes, 50) / 15000) * 100).toFixed(2)} % of one core.`,
+    `p99 ${percentile(scrapes, 99).toFixed(1)} ms (${scrapes.length} scrapes): at Prometheus's default 15 s interval, at most ${((percentile(scrapes, 50) / 15000) * 100).toFixed(2)} % of one core.`,
   ].join('\n');
   writeBenchSection('metrics', 'Metrics overhead (observability issue)', body);
   process.stderr.write(`${body}\n`);
