@@ -94,23 +94,25 @@ export async function run(args: string[]): Promise<void> {
   try {
     for (let r = 0; r < rounds; r++) {
       const sides = new Map<Mode, { worker: QuartermasterWorker; taskQueue: string; cycleMs: number[] }>();
-      for (const mode of MODES) {
-        const cycleMs: number[] = [];
-        const taskQueue = `bench-metrics-${mode}-${r}-${Date.now()}`;
-        const worker = await createQuartermasterWorker({
-          connection: native,
-          taskQueue,
-          schedulerWorkflowId: `scheduler-${taskQueue}`,
-          databaseUrl,
-          schema: `bench_metrics_${mode}_${r}_${Date.now()}`,
-          node: { id: 'bench', capacity: { cpu: 4 }, monitor: false },
-          workerOptions: { interceptors: { activity: [cycleTimer(cycleMs)] } },
-          ...(mode === 'on' ? { metrics: { port: 0, host: '127.0.0.1' } } : {}),
-        });
-        sides.set(mode, { worker, taskQueue, cycleMs });
-      }
-      const runs = [...sides.values()].map((s) => s.worker.run());
+      const runs: Array<Promise<void>> = [];
       try {
+        for (const mode of MODES) {
+          const cycleMs: number[] = [];
+          const taskQueue = `bench-metrics-${mode}-${r}-${Date.now()}`;
+          const worker = await createQuartermasterWorker({
+            connection: native,
+            taskQueue,
+            schedulerWorkflowId: `scheduler-${taskQueue}`,
+            databaseUrl,
+            schema: `bench_metrics_${mode}_${r}_${Date.now()}`,
+            node: { id: `bench-${mode}`, capacity: { cpu: 4 }, monitor: false },
+            workerOptions: { interceptors: { activity: [cycleTimer(cycleMs)] } },
+            ...(mode === 'on' ? { metrics: { port: 0, host: '127.0.0.1' } } : {}),
+          });
+          sides.set(mode, { worker, taskQueue, cycleMs });
+          // Run at once: a created Worker holds the connection until it has run and stopped.
+          runs.push(worker.run());
+        }
         // Warm-up: bundles, pool connections, each scheduler's first start.
         for (let i = 0; i < 5; i++) {
           await Promise.all(
@@ -145,14 +147,12 @@ export async function run(args: string[]): Promise<void> {
           for (const mode of order) {
             const s = sides.get(mode);
             if (s === undefined) continue;
-            handles
-              .get(mode)
-              ?.push(
-                startPipeline(client, definition(i), {
-                  taskQueue: s.taskQueue,
-                  workflowId: `${s.taskQueue}-${i}`,
-                }),
-              );
+            handles.get(mode)?.push(
+              startPipeline(client, definition(i), {
+                taskQueue: s.taskQueue,
+                workflowId: `${s.taskQueue}-${i}`,
+              }),
+            );
           }
         }
         for (const mode of order) {
@@ -190,6 +190,9 @@ export async function run(args: string[]): Promise<void> {
         await Promise.all(runs.map((p) => p.catch(() => undefined)));
       }
     }
+  } catch (err) {
+    process.stderr.write(`[bench] metrics failed: ${(err as Error).stack ?? String(err)}\n`);
+    throw err;
   } finally {
     await native.close();
     await connection.close();
