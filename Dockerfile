@@ -13,5 +13,7 @@ COPY bin ./bin
 COPY examples ./examples
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 USER node
+# qm worker --metrics-port 9464 serves Prometheus metrics there (see docker-compose.yml).
+EXPOSE 9464
 ENTRYPOINT ["node", "bin/qm.js"]
 CMD ["worker"]

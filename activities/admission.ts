@@ -146,11 +146,13 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     let reasonUpdates = 0;
     let lastReason: string | null = null;
     let lastReasonAt = -Infinity;
+    let fast = false;
     const ask = async (): Promise<ReservationRecord> => {
       const state = await requestAdmission(db, request(key), {
         staleAfterMs: deps.staleAfterMs,
         decide,
       });
+      fast = state.fastPath;
       if (state.reservation.state === 'pending' && state.reservation.shardOrder === null)
         await wake(db, false).catch((err: unknown) => ctx.log.warn('wake failed', { error: String(err) }));
       return state.reservation;
@@ -185,6 +187,9 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
               taskQueue: (await getNode(db, taken.nodeId as string)).taskQueue,
               granted: taken.granted ?? {},
               reduced: isReduced(taken),
+              fast,
+              waitSeconds:
+                taken.grantedAt === null ? 0 : (taken.grantedAt.getTime() - taken.requestedAt.getTime()) / 1000,
             };
           }
           r = { ...r, state: 'expired' };
@@ -197,6 +202,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
             shardCount: r.shardOrder.shardCount,
             perShard: r.shardOrder.perShard,
             requestedAt: r.requestedAt.toISOString(),
+            fast,
           };
         }
         if (r.state === 'released' || r.state === 'cancelled') {

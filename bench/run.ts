@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   history: () => import('./history.js'),
   sharding: () => import('./sharding.js'),
   'sim-vs-real': () => import('./sim-vs-real.js'),
+  metrics: () => import('./metrics-overhead.js'),
 };
 
 async function main(): Promise<void> {

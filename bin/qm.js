@@ -8,7 +8,15 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const cli = require(entry);
-require(path.join(__dirname, '..', 'dist', 'src', 'cli', 'runtime.js')).installCliRuntime();
-cli.main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+const argv = process.argv.slice(2);
+require(path.join(__dirname, '..', 'dist', 'src', 'cli', 'runtime.js'))
+  .installCliRuntime(argv)
+  .then(() => cli.main(argv))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.exitCode = cli.reportError(err);
+    },
+  );

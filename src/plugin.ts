@@ -8,6 +8,8 @@ import { DatabaseNotConfiguredError } from './ledger/errors';
 import { lazyDatabase, type LazyDatabase } from './ledger/lazy';
 import { DEFAULT_STALE_AFTER_MS } from './ledger/types';
 import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID } from './admission/constants';
+import { ActivityObserver } from './metrics/activity-observer';
+import type { QuartermasterMetrics } from './metrics/quartermaster-metrics';
 import { compileSchedulerConfig, type SchedulerOptions } from './scheduling/config';
 import { workflowsPath } from './worker/workflows-path';
 
@@ -29,16 +31,29 @@ export interface QuartermasterPluginOptions {
   leaseMs?: number;
   /** A node silent for longer is stale: nothing new is granted on it, ms. @default 30000 */
   staleAfterMs?: number;
+  /**
+   * Count into these metrics (activities, ledger transactions). Logs per cycle and per grant are written
+   * either way. @default none: no metrics
+   */
+  metrics?: QuartermasterMetrics;
 }
 
-function ledgerFor(url: string | undefined, schema: string | undefined): LazyDatabase {
+function ledgerFor(
+  url: string | undefined,
+  schema: string | undefined,
+  metrics: QuartermasterMetrics | undefined,
+): LazyDatabase {
   if (url === undefined || url === '') {
     return {
       get: () => Promise.reject(new DatabaseNotConfiguredError()),
       close: () => Promise.resolve(),
     };
   }
-  return lazyDatabase({ connectionString: url, schema });
+  return lazyDatabase({
+    connectionString: url,
+    schema,
+    ...(metrics ? { observer: metrics.observeTransaction } : {}),
+  });
 }
 
 /**
@@ -61,6 +76,8 @@ export class QuartermasterPlugin extends SimplePlugin {
   readonly registry: HandlerRegistry;
   /** The ledger the activities use (opened on first use, closed when the last worker using it stops). */
   readonly ledger: LazyDatabase;
+  /** The activity observer (metrics and logs); `flush()` waits for its pending ledger reads. */
+  readonly observer: ActivityObserver;
   private readonly taskQueue: string;
 
   constructor(options: QuartermasterPluginOptions = {}) {
@@ -68,6 +85,7 @@ export class QuartermasterPlugin extends SimplePlugin {
     const ledger = ledgerFor(
       options.databaseUrl ?? process.env.DATABASE_URL,
       options.schema ?? process.env.QM_SCHEMA,
+      options.metrics,
     );
     const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     const activities = createActivities({
@@ -84,11 +102,17 @@ export class QuartermasterPlugin extends SimplePlugin {
         staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       },
     });
+    // Watches the activities from outside (metrics, a log line per cycle and per grant).
+    const observer = new ActivityObserver({
+      metrics: options.metrics,
+      isKnownHandler: (name) => registry.names().includes(name),
+    });
     // The ledger is shared by every Worker built with this plugin: close it when the last one stops.
     let running = 0;
     super({
       name: 'quartermaster',
       activities,
+      workerInterceptors: { activity: [observer.factory] },
       runContext: async (next) => {
         running += 1;
         try {
@@ -101,6 +125,7 @@ export class QuartermasterPlugin extends SimplePlugin {
     });
     this.registry = registry;
     this.ledger = ledger;
+    this.observer = observer;
     this.taskQueue = taskQueue;
   }
 

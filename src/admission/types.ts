@@ -53,6 +53,10 @@ export type AdmissionDecision =
       granted: ResourceVector;
       /** True when the allocation is below `desired` (a soft-reservation offer). */
       reduced: boolean;
+      /** Decided on the fast path (in the request's own transaction) rather than by a cycle. */
+      fast: boolean;
+      /** Seconds from the request to its grant, on the database's clock. */
+      waitSeconds: number;
     }
   | {
       kind: 'shard';
@@ -61,6 +65,8 @@ export type AdmissionDecision =
       perShard: ResourceVector;
       /** When the withdrawn request was made (ISO-8601): its shards' age counts from here. */
       requestedAt: string;
+      /** Decided on the fast path rather than by a cycle. */
+      fast: boolean;
     };
 
 /**

@@ -80,8 +80,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  installCliRuntime();
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  const argv = process.argv.slice(2);
+  void installCliRuntime(argv)
+    .then(() => main(argv))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        process.exitCode = reportError(err);
+      },
+    );
 }

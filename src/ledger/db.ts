@@ -13,7 +13,24 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
   /** How long to wait for a connection before failing. @default 5000 */
   connectTimeoutMs?: number;
+  /** Told about every {@link inTransaction} (metrics). @default none */
+  observer?: TransactionObserver;
 }
+
+/** What {@link inTransaction} reports to a {@link TransactionObserver} once a transaction has ended. */
+export interface TransactionEvent {
+  /** The operation's name as the caller gave it (a constant such as `'accept shrink'`). */
+  readonly operation: string;
+  /** Time from asking the pool for a connection to COMMIT or ROLLBACK returning, seconds. */
+  readonly seconds: number;
+  /** `committed`, or `rolled-back` when `fn` or COMMIT threw. */
+  readonly outcome: 'committed' | 'rolled-back';
+  /** What `fn` returned (committed transactions only). */
+  readonly result?: unknown;
+}
+
+/** Called after each transaction; it must not throw (a throw is swallowed, never fails the transaction). */
+export type TransactionObserver = (event: TransactionEvent) => void;
 
 /** An open ledger database: a pool whose connections all use the ledger's schema. */
 export interface Database {
@@ -23,6 +40,8 @@ export interface Database {
   readonly schema: string;
   /** This process's ear on the decision channel (connects on first use; one connection for all waiters). */
   readonly decisions: DecisionListener;
+  /** Told about every transaction (see {@link OpenDatabaseOptions.observer}). */
+  readonly observer?: TransactionObserver;
   /** Stops listening and closes the pool. */
   close(): Promise<void>;
 }
@@ -61,6 +80,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     pool,
     schema,
     decisions,
+    ...(options.observer ? { observer: options.observer } : {}),
     close: async () => {
       await decisions.close();
       await pool.end();
@@ -78,6 +98,32 @@ export async function inTransaction<T>(
   operation: string,
   fn: (client: pg.PoolClient) => Promise<T>,
   isolation: 'READ COMMITTED' | 'REPEATABLE READ READ ONLY' | 'SERIALIZABLE' = 'READ COMMITTED',
+): Promise<T> {
+  const observer = db.observer;
+  if (observer === undefined) return runInTransaction(db, operation, fn, isolation);
+  const started = performance.now();
+  const report = (outcome: TransactionEvent['outcome'], result?: unknown): void => {
+    try {
+      observer({ operation, seconds: (performance.now() - started) / 1000, outcome, result });
+    } catch {
+      // An observer is bookkeeping: it never fails the transaction it watched.
+    }
+  };
+  try {
+    const result = await runInTransaction(db, operation, fn, isolation);
+    report('committed', result);
+    return result;
+  } catch (err) {
+    report('rolled-back');
+    throw err;
+  }
+}
+
+async function runInTransaction<T>(
+  db: Database,
+  operation: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  isolation: 'READ COMMITTED' | 'REPEATABLE READ READ ONLY' | 'SERIALIZABLE',
 ): Promise<T> {
   let client: pg.PoolClient;
   try {

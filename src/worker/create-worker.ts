@@ -1,8 +1,14 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { ADMISSION_WORKER_SLOTS, admissionTaskQueue } from '../admission/constants';
+import { readLedgerMetrics } from '../ledger/metrics-queries';
 import { nodeTaskQueue } from '../ledger/nodes';
 import type { ResourceVector } from '../ledger/types';
+import { ForecastErrorTracker } from '../metrics/forecast-error';
+import { registerLedgerGauges } from '../metrics/ledger-gauges';
+import { compileMetricsOptions, type CompiledMetricsOptions, type MetricsOptions } from '../metrics/options';
+import { QuartermasterMetrics } from '../metrics/quartermaster-metrics';
+import { startMetricsServer, type MetricsServer } from '../metrics/server';
 import { QuartermasterPlugin, type QuartermasterPluginOptions } from '../plugin';
 import { NodeAgent } from './node-agent';
 
@@ -19,7 +25,7 @@ export interface NodeOptions {
 }
 
 /** Options for {@link createQuartermasterWorker}. */
-export interface QuartermasterWorkerOptions extends QuartermasterPluginOptions {
+export interface QuartermasterWorkerOptions extends Omit<QuartermasterPluginOptions, 'metrics'> {
   /** An open connection to Temporal. */
   connection: NativeConnection;
   /** @default 'default' */
@@ -30,6 +36,11 @@ export interface QuartermasterWorkerOptions extends QuartermasterPluginOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Anything else for `Worker.create`. */
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * Serve Prometheus metrics on `/metrics` while the worker runs (`qm worker --metrics-port`). Validated at
+   * creation. @default none: no metrics endpoint
+   */
+  metrics?: MetricsOptions;
 }
 
 /**
@@ -45,15 +56,35 @@ export class QuartermasterWorker {
     /** The plugin (registry, ledger). */
     readonly plugin: QuartermasterPlugin,
     private readonly agent: NodeAgent | undefined,
+    /** The metrics this worker counts into, when it serves them. */
+    readonly metrics: QuartermasterMetrics | undefined,
+    private readonly metricsOptions: CompiledMetricsOptions | undefined,
   ) {}
+
+  private metricsServer: MetricsServer | undefined;
+
+  /** URL of the running `/metrics` endpoint (with the port actually bound), once {@link run} started it. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
+  }
 
   /**
    * @throws whatever `Worker.create` throws (e.g. the namespace does not exist); DatabaseUnavailableError or
-   *   DatabaseNotConfiguredError when a node cannot reach the ledger.
+   *   DatabaseNotConfiguredError when a node cannot reach the ledger; InvalidMetricsOptionError for bad
+   *   `metrics` options.
    */
   static async create(options: QuartermasterWorkerOptions): Promise<QuartermasterWorker> {
     const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
-    const plugin = new QuartermasterPlugin({ ...options, taskQueue });
+    const metricsOptions = options.metrics ? compileMetricsOptions(options.metrics) : undefined;
+    const metrics = metricsOptions
+      ? new QuartermasterMetrics({ processMetrics: metricsOptions.processMetrics })
+      : undefined;
+    const plugin = new QuartermasterPlugin({ ...options, taskQueue, metrics });
+    if (metrics && metricsOptions?.ledgerGauges) {
+      registerLedgerGauges(metrics.registry, {
+        read: async () => readLedgerMetrics(await plugin.ledger.get()),
+      });
+    }
     const common = {
       ...options.workerOptions,
       connection: options.connection,
@@ -83,19 +114,48 @@ export class QuartermasterWorker {
     if (options.node) {
       const nodeQueue = nodeTaskQueue(options.node.id);
       workers.push(await Worker.create({ ...common, taskQueue: nodeQueue }));
+      const nodeId = options.node.id;
+      const tracker = metrics
+        ? new ForecastErrorTracker((resource, horizon, error) =>
+            metrics.setForecastError(nodeId, resource, horizon, error),
+          )
+        : undefined;
       agent = new NodeAgent({
         db: await plugin.ledger.get(),
-        nodeId: options.node.id,
+        nodeId,
         taskQueue: nodeQueue,
         capacity: options.node.capacity,
         monitor: options.node.monitor,
+        ...(tracker ? { onSnapshot: (snapshot) => tracker.observe(snapshot) } : {}),
       });
     }
-    return new QuartermasterWorker(workers, plugin, agent);
+    return new QuartermasterWorker(workers, plugin, agent, metrics, metricsOptions);
   }
 
-  /** Runs until {@link shutdown} (or a shutdown signal); stops the node agent, then the Workers. */
+  /**
+   * Runs until {@link shutdown} (or a shutdown signal): starts the metrics endpoint (when configured) and the
+   * node agent, then the Workers; stops them in reverse.
+   * @throws MetricsServerError when the metrics port cannot be bound; whatever a Worker throws.
+   */
   async run(): Promise<void> {
+    if (this.metrics && this.metricsOptions) {
+      this.metricsServer = await startMetricsServer({
+        metrics: this.metrics,
+        port: this.metricsOptions.port,
+        host: this.metricsOptions.host,
+        ...(this.metricsOptions.temporalMetricsUrl
+          ? { temporalMetricsUrl: this.metricsOptions.temporalMetricsUrl }
+          : {}),
+      });
+    }
+    try {
+      await this.runWorkers();
+    } finally {
+      await this.metricsServer?.close();
+    }
+  }
+
+  private async runWorkers(): Promise<void> {
     await this.agent?.start();
     try {
       await Promise.all(

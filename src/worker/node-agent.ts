@@ -1,7 +1,7 @@
 import type { Database } from '../ledger/db';
 import { heartbeatNode, registerNode, type NodeUsageSnapshot } from '../ledger/nodes';
 import type { ResourceVector } from '../ledger/types';
-import { detectCapacity, NodeForecaster, Sampler, snapshotForLedger } from '../monitor';
+import { detectCapacity, NodeForecaster, Sampler, snapshotForLedger, type NodeSnapshot } from '../monitor';
 
 /** Options for {@link NodeAgent}. */
 export interface NodeAgentOptions {
@@ -19,6 +19,8 @@ export interface NodeAgentOptions {
   intervalMs?: number;
   /** Where problems are reported. @default stderr */
   log?: (line: string) => void;
+  /** Sees each usage snapshot before it is published (the forecast-error metric). @default none */
+  onSnapshot?: (snapshot: NodeSnapshot) => void;
 }
 
 /**
@@ -55,7 +57,13 @@ export class NodeAgent {
       intervalMs: interval,
       onSample: (sample) => {
         forecaster.update(sample);
-        void this.beat(snapshotForLedger(sample, forecaster)).catch((err: unknown) => this.report(err));
+        const snapshot = snapshotForLedger(sample, forecaster);
+        try {
+          this.options.onSnapshot?.(snapshot);
+        } catch {
+          // An observer (metrics) never stops the heartbeat.
+        }
+        void this.beat(snapshot).catch((err: unknown) => this.report(err));
       },
     });
     await this.sampler.start();

@@ -10,7 +10,7 @@ import { startTemporalDevServer } from '../../services/temporal-dev-server';
 import { clearDevState, dataDir, writeDevState } from '../dev-state';
 import { loadValidDefinition } from './definitions';
 import { submitCommand } from './pipelines';
-import { startWorker } from './worker';
+import { announceMetrics, startWorker } from './worker';
 
 /** Options of `qm dev`. */
 export interface DevOptions {
@@ -25,6 +25,10 @@ export interface DevOptions {
   node?: string;
   capacity?: string;
   monitor?: boolean;
+  /** `--metrics-port P`: the worker serves Prometheus metrics (else `QM_METRICS_PORT`). */
+  metricsPort?: string;
+  /** `--metrics-host`. @default '127.0.0.1' */
+  metricsHost?: string;
 }
 
 function port(name: string, text: string): number {
@@ -74,8 +78,11 @@ export async function devCommand(options: DevOptions): Promise<void> {
     // A laptop's own foreground load (IDE, browser, builds) should not starve local pipelines: qm dev
     // accounts by grants alone unless asked to monitor. Production workers (qm worker) monitor by default.
     monitor: options.monitor === true,
+    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
+    metricsHost: options.metricsHost ?? '127.0.0.1',
   });
   const running = worker.run();
+  announceMetrics(worker, log);
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -136,6 +143,8 @@ export function registerDevCommand(program: Command): void {
       '--monitor',
       "also plan on this host's measured load (off by default: your own desktop load would starve local pipelines)",
     )
+    .option('--metrics-port <port>', "serve the worker's Prometheus metrics on /metrics (or QM_METRICS_PORT)")
+    .option('--metrics-host <address>', 'address the metrics endpoint listens on', '127.0.0.1')
     .option('--demo', 'register and run examples/demo.json, then keep serving')
     .option('--exit', 'with --demo: stop everything once the demo finished')
     .action((opts: DevOptions) => devCommand(opts));

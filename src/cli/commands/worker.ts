@@ -3,9 +3,11 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from '../../config';
 import type { StageHandlerDefinition } from '../../handlers/types';
+import { metricsPortFromEnv, parseMetricsPort } from '../../metrics/options';
 import { createQuartermasterWorker, type QuartermasterWorker } from '../../worker/create-worker';
 import { UsageError } from '../context';
 import { readDevState } from '../dev-state';
+import { cliTemporalMetricsUrl } from '../runtime';
 
 function isHandlerDefinition(value: unknown): value is StageHandlerDefinition {
   return (
@@ -52,6 +54,33 @@ export interface WorkerCommandOptions {
   monitor?: boolean;
   /** `--node-only`: poll only the node's queue. */
   nodeOnly?: boolean;
+  /** `--metrics-port P`: serve Prometheus metrics on `/metrics` (else `QM_METRICS_PORT`). */
+  metricsPort?: string;
+  /** `--metrics-host`: the address the metrics endpoint listens on. @default '0.0.0.0' */
+  metricsHost?: string;
+}
+
+/**
+ * The metrics options of a worker command: `--metrics-port`, else `QM_METRICS_PORT`; none when neither is set.
+ * @throws UsageError when the port is not an integer 1–65535.
+ */
+export function metricsOptionsOf(
+  options: Pick<WorkerCommandOptions, 'metricsPort' | 'metricsHost'>,
+  env: NodeJS.ProcessEnv = process.env,
+): { port: number; host?: string; temporalMetricsUrl?: string } | undefined {
+  let port: number | undefined;
+  try {
+    port = parseMetricsPort(options.metricsPort, '--metrics-port') ?? metricsPortFromEnv(env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (port === undefined) return undefined;
+  const temporalMetricsUrl = cliTemporalMetricsUrl();
+  return {
+    port,
+    ...(options.metricsHost === undefined ? {} : { host: options.metricsHost }),
+    ...(temporalMetricsUrl === undefined ? {} : { temporalMetricsUrl }),
+  };
 }
 
 /**
@@ -89,6 +118,7 @@ export async function startWorker(
     throw new UsageError('--capacity and --node-only need --node ID');
   }
   const capacity = options.capacity === undefined ? undefined : parseCapacity(options.capacity);
+  const metrics = metricsOptionsOf(options);
   const dev = process.env.TEMPORAL_ADDRESS === undefined ? readDevState() : undefined;
   const settings = temporalSettings({ address: options.address ?? dev?.temporalAddress });
   const connection = await NativeConnection.connect(settings.connectionOptions);
@@ -99,6 +129,7 @@ export async function startWorker(
     handlers,
     databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL ?? dev?.databaseUrl,
     ...leaseFromEnv(),
+    ...(metrics ? { metrics } : {}),
     ...(options.node
       ? {
           node: {
@@ -126,6 +157,20 @@ function leaseFromEnv(): { leaseMs?: number } {
   return { leaseMs: ms };
 }
 
+/** Prints where the metrics are served, once the endpoint listens (it starts first in `run()`). */
+export function announceMetrics(
+  worker: QuartermasterWorker,
+  log: (line: string) => void = (l) => void process.stderr.write(`${l}\n`),
+): void {
+  if (worker.metrics === undefined) return;
+  const started = Date.now();
+  const poll = setInterval(() => {
+    if (worker.metricsUrl !== undefined) log(`qm: metrics on ${worker.metricsUrl}`);
+    if (worker.metricsUrl !== undefined || Date.now() - started > 10_000) clearInterval(poll);
+  }, 50);
+  poll.unref();
+}
+
 /** Adds `worker`. */
 export function registerWorkerCommand(program: Command): void {
   program
@@ -137,6 +182,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--capacity <list>', "the node's capacity, e.g. cpu=4,memoryMb=8192 (default: detected)")
     .option('--no-monitor', 'do not sample and publish usage forecasts (declared capacity only)')
     .option('--node-only', "poll only the node's queue (a dedicated compute host)")
+    .option('--metrics-port <port>', 'serve Prometheus metrics on /metrics at this port (or QM_METRICS_PORT)')
+    .option('--metrics-host <address>', 'address the metrics endpoint listens on', '0.0.0.0')
     .action(async (opts: WorkerCommandOptions) => {
       const { worker, connection } = await startWorker(opts);
       // The Temporal runtime shuts workers down on SIGINT/SIGTERM by itself.
@@ -144,7 +191,9 @@ export function registerWorkerCommand(program: Command): void {
         `qm worker polling "${opts.taskQueue}"${opts.node ? ` and node "${opts.node}"'s queue` : ''}\n`,
       );
       try {
-        await worker.run();
+        const running = worker.run();
+        announceMetrics(worker);
+        await running;
       } finally {
         await connection.close();
       }
