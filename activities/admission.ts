@@ -189,7 +189,9 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
               reduced: isReduced(taken),
               fast,
               waitSeconds:
-                taken.grantedAt === null ? 0 : (taken.grantedAt.getTime() - taken.requestedAt.getTime()) / 1000,
+                taken.grantedAt === null
+                  ? 0
+                  : (taken.grantedAt.getTime() - taken.requestedAt.getTime()) / 1000,
             };
           }
           r = { ...r, state: 'expired' };
