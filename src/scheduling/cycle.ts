@@ -395,7 +395,10 @@ export function runCycle(
         const hold = holdView(trial, h);
         decision = { kind: 'wait', key: req.key, reason, hold };
         text =
-          `${reason.message}; holds ${formatVector(hold.held)} on ${hold.nodeId}` +
+          `${reason.message}; ` +
+          (Object.keys(hold.held).length === 0
+            ? `first in line for ${hold.nodeId} (nothing free to set aside yet)`
+            : `holds ${formatVector(hold.held)} on ${hold.nodeId}`) +
           (hold.startsAt === null ? '' : `, expected to fit at ${hold.startsAt.toISOString()}`);
       }
     }
