@@ -5,6 +5,7 @@
  * that offers `overload ×` the cluster's CPU over the arrival window. Seeded (mulberry32): the same options
  * give the same workload.
  */
+import { seededRandom } from './seeded-random';
 
 /** Options of {@link generateWorkload}; all optional. */
 export interface GenerateOptions {
@@ -22,17 +23,6 @@ export interface GenerateOptions {
   background?: boolean;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Builds a workload (plain JSON, ready for `parseWorkload` or to be written to a file). Priorities: 20 %
  * high (8–10), 40 % mid (4–7), 40 % low (1–3). CPU·seconds per kind at desired: etl 1,260, train 4,800,
@@ -40,7 +30,7 @@ function mulberry32(seed: number): () => number {
  * @returns the workload object. Never throws for finite, positive options.
  */
 export function generateWorkload(options: GenerateOptions = {}): Record<string, unknown> {
-  const rand = mulberry32(options.seed ?? 1);
+  const rand = seededRandom(options.seed ?? 1);
   const overload = options.overload ?? 1.5;
   const window = options.windowSeconds ?? 1200;
   const nodeCount = options.nodes ?? 4;

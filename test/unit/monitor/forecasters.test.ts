@@ -4,20 +4,9 @@ import { BandedForecaster } from '../../../src/monitor/forecast/banded';
 import { EnsembleModel } from '../../../src/monitor/forecast/ensemble';
 import { TheilSenModel } from '../../../src/monitor/forecast/theil-sen';
 import type { PointModel } from '../../../src/monitor/forecast/types';
+import { seededRandom } from '../../../src/simulator/seeded-random';
 
 const T0 = 1_764_530_000_000;
-
-/** Deterministic PRNG (mulberry32) so noisy tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function feed(model: ModelName, values: (i: number) => number, n: number, intervalMs = 1000) {
   const f = createForecaster(model, { intervalMs });
@@ -88,7 +77,7 @@ describe('forecasters', () => {
 
   it.each(MODEL_NAMES.map((m) => [m]))('%s: bands widen with noise', (model) => {
     const width = (sigma: number): number => {
-      const r = rng(42);
+      const r = seededRandom(42);
       const f = feed(model, (i) => 5 + 0.01 * i + sigma * (r() - 0.5), 120);
       const fc = f.forecast(5);
       if (fc === null) throw new Error('no forecast');
@@ -102,7 +91,7 @@ describe('forecasters', () => {
   });
 
   it('band width grows with the horizon on a random walk', () => {
-    const r = rng(7);
+    const r = seededRandom(7);
     let x = 10;
     const f = createForecaster('lastValue');
     for (let i = 0; i < 120; i++) {
@@ -269,7 +258,7 @@ describe('detectPeriod', () => {
 
   it('finds none in a constant, a line or white noise', () => {
     expect(detectPeriod(new Array<number>(120).fill(1))).toBeNull();
-    const r = rng(3);
+    const r = seededRandom(3);
     expect(detectPeriod(Array.from({ length: 120 }, () => r()))).toBeNull();
     expect(detectPeriod(Array.from({ length: 10 }, (_, i) => i))).toBeNull();
   });

@@ -14,21 +14,10 @@ import { pipelineArgsFailure, validatePipelineArgs } from '../../../src/pipeline
 import { fanOutCount, shardRequestSpec, shardTasks, shardsUpFront } from '../../../src/sharding/fan-out';
 import { firstFitOn, planShards } from '../../../src/sharding/plan';
 import { shardArgsIssues } from '../../../src/sharding/shard-args';
+import { seededRandom } from '../../../src/simulator/seeded-random';
 
 const CASES = 10_000;
 const SEED = 0x51a7e;
-
-/** mulberry32: a small seeded PRNG, so a failure names a case that reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CODES: readonly DefinitionIssueCode[] = [
   'required',
@@ -234,7 +223,7 @@ function plan(args: Extract<ReturnType<typeof validatePipelineArgs>, { ok: true 
 }
 
 test(`fuzz: ${CASES} seeded workflow arguments give typed issues or a plannable pipeline`, () => {
-  const next = generator(rng(SEED));
+  const next = generator(seededRandom(SEED));
   let accepted = 0;
   let slowest = 0;
   const started = Date.now();
