@@ -311,16 +311,9 @@ describe('a node worker that dies or lies', () => {
     '--no-monitor',
     '--node-only',
   ];
-  const childEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
-    QM_SCHEMA: db.schema,
-    QM_SCHEDULER_WORKFLOW_ID: cluster.schedulerWorkflowId,
-    QM_LEASE_MS: '6000',
-    ...extra,
-  });
-
-  test('kill -9 mid-stage: the retry runs on a healthy node within lease + 10 s, with maximumAttempts 2', async () => {
-    // Fill "main" so the stage must land on the doomed node first.
-    const filler = await startPipeline(
+  /** Fills "main" (all 8 cpu, for a minute) so the next stage must run on the node under test. */
+  const fillMain = () =>
+    startPipeline(
       cluster.client,
       {
         name: 'filler',
@@ -336,6 +329,16 @@ describe('a node worker that dies or lies', () => {
       },
       { taskQueue: cluster.taskQueue, workflowId: uniqueId('filler') },
     );
+  const childEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
+    QM_SCHEMA: db.schema,
+    QM_SCHEDULER_WORKFLOW_ID: cluster.schedulerWorkflowId,
+    QM_LEASE_MS: '6000',
+    ...extra,
+  });
+
+  test('kill -9 mid-stage: the retry runs on a healthy node within lease + 10 s, with maximumAttempts 2', async () => {
+    // Fill "main" so the stage must land on the doomed node first.
+    const filler = await fillMain();
     await until('filler running', async () =>
       (await rows(db, `workflow_id = $1 AND state = 'running'`, [filler.workflowId])).length > 0
         ? true
@@ -393,22 +396,7 @@ describe('a node worker that dies or lies', () => {
         }),
       );
       // Fill main so the stage must run on the skewed node, for longer than a lease.
-      const filler = await startPipeline(
-        cluster.client,
-        {
-          name: 'filler',
-          stages: [
-            {
-              id: 'f',
-              handler: 'test.counted',
-              priority: 5,
-              input: { ms: 60_000 },
-              resources: { desired: { cpu: 8 } },
-            },
-          ],
-        },
-        { taskQueue: cluster.taskQueue, workflowId: uniqueId('filler') },
-      );
+      const filler = await fillMain();
       const h = await startPipeline(
         cluster.client,
         {
@@ -440,22 +428,7 @@ describe('a node worker that dies or lies', () => {
     const viaProxy = new URL(testEnv.databaseUrl);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     doomed = await spawnWorker(nodeArgs('cutoff'), childEnv({ DATABASE_URL: viaProxy.toString() }));
-    const filler = await startPipeline(
-      cluster.client,
-      {
-        name: 'filler',
-        stages: [
-          {
-            id: 'f',
-            handler: 'test.counted',
-            priority: 5,
-            input: { ms: 60_000 },
-            resources: { desired: { cpu: 8 } },
-          },
-        ],
-      },
-      { taskQueue: cluster.taskQueue, workflowId: uniqueId('filler') },
-    );
+    const filler = await fillMain();
     const h = await startPipeline(
       cluster.client,
       {
