@@ -112,7 +112,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const ctx = Context.current();
     const db = await deps.ledger.get();
     const listener = db.decisions;
-    const { shard, attempt: _attempt, waitForLargerNodes, ...rest } = req;
+    const { shard, attempt: _attempt, waitForLargerNodes, readySince, ...fields } = req;
     // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
     const problem = unsatisfiableResource(
       {
@@ -132,7 +132,6 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         details: [problem],
       });
     }
-    const { readySince, ...fields } = rest;
     const since = readySince === undefined ? undefined : new Date(readySince);
     const request = (key: string): ReservationRequest => ({
       ...fields,
