@@ -25,7 +25,8 @@ import type { LedgerSnapshot } from '../src/ledger/snapshot';
 import type { ReservationRecord } from '../src/ledger/types';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { runCycle } from '../src/scheduling/cycle';
-import type { ShardRequestSpec } from '../src/scheduling/types';
+import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/types';
+import type { GrantDecision } from '../src/ledger/commit';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import { wakeScheduler, type SchedulerAddress } from './wake';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
@@ -73,18 +74,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const { result } = isolateBadRows(toClusterSnapshot(snap), (c) => runCycle(c, snap.now, deps.config));
     const d = result.decisions[0];
     const entry = result.queue[0];
-    if (d?.kind === 'grant') {
-      return {
-        kind: 'grant',
-        decision: {
-          key: d.key,
-          nodeId: d.nodeId,
-          granted: d.granted,
-          leaseMs: deps.leaseMs,
-          ...(entry ? { score: entry.score, breakdown: { ...entry.breakdown }, reason: entry.reason } : {}),
-        },
-      };
-    }
+    if (d?.kind === 'grant') return { kind: 'grant', decision: toLedgerGrant(d, entry, deps.leaseMs) };
     if (d?.kind === 'shard')
       return { kind: 'shard', order: { shardCount: d.shardCount, perShard: d.perShard } };
     return undefined;
@@ -261,6 +251,23 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
   }
 
   return { awaitReservation, releaseReservation, withdrawRequest };
+}
+
+/** A grant decided by the scheduling core, as the ledger commits it, with the score behind it for `qm queue`. */
+export function toLedgerGrant(
+  d: Decision & { kind: 'grant' },
+  entry: RankedEntry | undefined,
+  leaseMs: number,
+): GrantDecision {
+  return {
+    key: d.key,
+    nodeId: d.nodeId,
+    granted: d.granted,
+    leaseMs,
+    score: entry?.score,
+    breakdown: entry ? { ...entry.breakdown } : undefined,
+    reason: entry?.reason,
+  };
 }
 
 /**

@@ -1,11 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { expireBoosts } from '../src/ledger/boosts';
-import {
-  commitDecisions,
-  type GrantDecision as LedgerGrant,
-  type ShardOrderNote,
-  type WaitNote,
-} from '../src/ledger/commit';
+import { commitDecisions, type ShardOrderNote, type WaitNote } from '../src/ledger/commit';
 import { beginCycle, expireLapsed, recordHolders, wakePending } from '../src/ledger/admission';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { expireShrinkOffers } from '../src/ledger/shrink';
@@ -14,8 +9,8 @@ import { SHRINK_DECLINE_COOLDOWN_MS, SHRINK_OFFER_TTL_MS } from '../src/admissio
 import type { CycleReport, QueueRow } from '../src/admission/types';
 import { runCycle } from '../src/scheduling/cycle';
 import type { SchedulerConfig } from '../src/scheduling/config';
-import type { Decision, RankedEntry } from '../src/scheduling/types';
-import { createAdmissionActivities, nonRetryableLedgerErrors } from './admission';
+import type { Decision } from '../src/scheduling/types';
+import { createAdmissionActivities, nonRetryableLedgerErrors, toLedgerGrant } from './admission';
 import { createBoostActivities } from './boosts';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import { queueWithEstimates } from './queue-estimates';
@@ -52,22 +47,6 @@ export interface ScheduleCycleInput {
    * the queue is the bulk of a cycle's result in history. @default true
    */
   withQueue?: boolean;
-}
-
-function toLedgerGrant(
-  d: Decision & { kind: 'grant' },
-  entry: RankedEntry | undefined,
-  leaseMs: number,
-): LedgerGrant {
-  return {
-    key: d.key,
-    nodeId: d.nodeId,
-    granted: d.granted,
-    leaseMs,
-    score: entry?.score,
-    breakdown: entry ? { ...entry.breakdown } : undefined,
-    reason: entry?.reason,
-  };
 }
 
 /**

@@ -91,7 +91,8 @@ export async function requestAdmission(
 /**
  * A waiter's look at its request: renews the lease of a pending one (the waiter is alive) and returns the
  * reservation as it is. One row.
- * @throws UnknownReservationError-free: returns undefined for a key never requested; DatabaseUnavailableError.
+ * @returns the reservation, or undefined for a key never requested.
+ * @throws DatabaseUnavailableError.
  */
 export async function renewPending(
   db: Database,

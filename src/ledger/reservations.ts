@@ -474,18 +474,3 @@ export async function cancelWorkflowReservations(
     throw translateDbError(err, 'cancel workflow reservations');
   }
 }
-
-/**
- * How many reservations are pending (waiting for a decision).
- * @throws DatabaseUnavailableError.
- */
-export async function countPending(db: Database): Promise<number> {
-  try {
-    const { rows } = await db.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM qm_reservations WHERE state = 'pending'`,
-    );
-    return Number(rows[0]?.n ?? 0);
-  } catch (err) {
-    throw translateDbError(err, 'count pending');
-  }
-}
