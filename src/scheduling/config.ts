@@ -42,8 +42,8 @@ export interface SchedulerOptions {
   /**
    * Stable holds: a request that held capacity in the previous cycle (`ClusterSnapshot.holders`) keeps its
    * hold — it is considered first — until it starts, unless another request's effective score exceeds its
-   * own by more than this margin (score units; a saturated request's effective score is the maximum, see
-   * {@link SchedulerConfig.saturatedScore}). `Infinity`: a hold never changes hands before its holder
+   * own by more than this margin (score units; the starvation head comes right after the holders, see
+   * {@link SchedulerConfig.enforceStarvationBound}). `Infinity`: a hold never changes hands before its holder
    * starts; 0: the top blocked request always holds (the holder may change every cycle). Finite or
    * `Infinity`, ≥ 0. The default, `weights.fit + weights.size` (0.3), means fit and size alone — which move
    * with every grant — never move a hold; priority, importance or age can (one priority step is 0.11).
@@ -80,12 +80,10 @@ export interface SchedulerConfig {
   /** See {@link SchedulerOptions.strictOrder}. */
   readonly strictOrder: boolean;
   /**
-   * The effective score of a request that has waited `ageSaturationSeconds` or more, when the starvation
-   * bound is enforced: `Σ weights`, above any unsaturated request's score, so saturated requests rank first
-   * and, among themselves, oldest first (see {@link starvationBoundSeconds}). `null` when the bound is not
-   * enforced: saturated requests then keep their plain scores.
+   * Whether the starvation bound is enforced: each cycle first considers the oldest request that has waited
+   * `ageSaturationSeconds` (the head; see {@link starvationBoundSeconds}).
    */
-  readonly saturatedScore: number | null;
+  readonly enforceStarvationBound: boolean;
   /**
    * Seconds after which a waiting stage outranks every fresh stage (see {@link starvationBoundSeconds});
    * `Infinity` when the bound is not enforced and the age weight is too small.
@@ -119,12 +117,16 @@ function finite(field: string, value: unknown, min: number, strict: boolean): nu
  * 1. A stage that has waited longer than
  * `T* = ageSaturationSeconds · (w.priority + w.importance + w.fit + w.size) / w.age` seconds scores higher
  * than any stage that has just become ready, whatever their priorities, importances, fits and sizes.
- * 2. Once it has waited `ageSaturationSeconds` (saturated; with the bound enforced) it ranks ahead of every
- * unsaturated request, and among saturated requests the older goes first. So it is preceded only by
- * requests that were ready before it and still wait, plus at most `maxHolds` stable holders that already
- * held capacity: that set never gains a member, so its rank never worsens and improves by one each time one
- * of them starts. Once first, it holds capacity on its node (backfill never delays it), so it starts by
- * the time the grants running there end, as far as their expected ends are true.
+ * 2. Once it has waited `ageSaturationSeconds` (saturated; with the bound enforced), the oldest saturated
+ * request — the head — is considered first in every cycle, after only the (at most `maxHolds`) stable
+ * holders, which already hold and so start in bounded time: granted if it fits, else it holds what it will
+ * need at its projected start on its node, and backfill never delays it (EASY's head reservation), so it
+ * starts by the time the grants running there end, as far as their expected ends are true. Saturated
+ * requests become the head in ready order, and the set of saturated requests older than a given one never
+ * gains a member, so each starts after at most the head times of those older ones. Every other request
+ * keeps its score order (priority, importance, fit, size, age): short, small and high-priority work
+ * backfills around the head. (Until issue 15 every saturated request ranked ahead of every unsaturated one,
+ * oldest first: under a long overload nearly every request is saturated and the order became FIFO.)
  *
  * Proof: every factor is in [0, 1] and importance is strictly below 1, so a fresh stage (age factor 0)
  * scores `< w.priority + w.importance + w.fit + w.size = S`. A stage waiting `t > T*` has age
@@ -214,9 +216,7 @@ export function compileSchedulerConfig(options: SchedulerOptions = {}): Schedule
     maxHolds,
     holdSwitchMargin,
     strictOrder,
-    saturatedScore: enforce
-      ? weights.priority + weights.importance + weights.fit + weights.age + weights.size
-      : null,
+    enforceStarvationBound: enforce,
     starvationBoundSeconds: bound,
   });
 }
