@@ -197,7 +197,7 @@ describe('stable holds', () => {
 
 describe('the starvation bound between old requests (the oldest saturated request first)', () => {
   const n = node('n1', { cpu: 1 }, { granted: { cpu: 1 } });
-  const config = compileSchedulerConfig({ holdSwitchMargin: 0 });
+  const config = compileSchedulerConfig({ holdSwitchMargin: 0, ageSaturationSeconds: 3600 });
 
   it('two saturated requests: the older goes first, whatever priority, size or fit say', () => {
     const oldLow = req('oldLow', { cpu: 1, memoryMb: 1 }, { priority: 1, readySince: ago(5000) });
