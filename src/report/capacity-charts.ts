@@ -93,7 +93,6 @@ export function capacityCharts(
         xAxis: timeAxis(ctx.end),
         yAxis: {
           type: 'value',
-          name: c.resource,
           min: 0,
           // Room for the capacity line, which ECharts does not count into the axis extent.
           max: niceCeiling(

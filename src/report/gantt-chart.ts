@@ -72,7 +72,6 @@ export function ganttCharts(
         yAxis: {
           type: 'category',
           inverse: true,
-          name: 'lane',
           data: Array.from({ length: node.laneCount }, (_, k) => String(k + 1)),
           axisLabel: { show: node.laneCount <= 16 },
           axisTick: { show: false },

@@ -15,19 +15,30 @@ export const BAND_LABELS: Readonly<Record<Band, string>> = {
   low: 'low (1–3)',
 };
 
-/** The x axis every time chart shares: seconds since the origin, `0` to `end`. */
+const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/** A tick step for an axis of `end` seconds: a round duration (1 s … 1 day, then whole days) giving ≤ 8 ticks. */
+export function timeStep(end: number): number {
+  for (const step of STEPS) if (end / step <= 8) return step;
+  return 86400 * Math.ceil(end / 86400 / 8);
+}
+
+/** The x axis every time chart shares: seconds since the origin, `0` to `end` rounded up to a tick. */
 export function timeAxis(end: number): {
   type: 'value';
   min: number;
   max: number;
+  interval: number;
   name: string;
   nameLocation: 'middle';
   nameGap: number;
 } {
+  const step = timeStep(Math.max(1, end));
   return {
     type: 'value',
     min: 0,
-    max: Math.max(1, Math.ceil(end)),
+    max: Math.ceil(Math.max(1, end) / step) * step,
+    interval: step,
     name: 'time since first request',
     nameLocation: 'middle',
     nameGap: 26,

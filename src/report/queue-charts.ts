@@ -61,9 +61,13 @@ export function queueCharts(records: readonly ExecutionRecord[], ctx: ChartConte
       elapsedX: true,
       option: {
         ...common,
-        title: { text: 'queue length by priority band', left: 0, textStyle: { fontSize: 13 } },
+        title: {
+          text: 'queue length by priority band (executions waiting)',
+          left: 0,
+          textStyle: { fontSize: 13 },
+        },
         tooltip: { trigger: 'axis' },
-        yAxis: { type: 'value', name: 'waiting', minInterval: 1 },
+        yAxis: { type: 'value', minInterval: 1 },
         series: lines,
       },
     },
@@ -75,12 +79,12 @@ export function queueCharts(records: readonly ExecutionRecord[], ctx: ChartConte
       option: {
         ...common,
         title: {
-          text: 'waits by priority band (requested → started), at the time each stopped waiting',
+          text: 'waits by priority band, seconds (requested → started), at the time each stopped waiting',
           left: 0,
           textStyle: { fontSize: 13 },
         },
         tooltip: {},
-        yAxis: { type: 'value', name: 'wait (s)' },
+        yAxis: { type: 'value' },
         series: scatter,
       },
     },
