@@ -107,12 +107,13 @@ export function parseRecordsFile(raw: unknown, file = '(input)'): RecordsFile {
     }));
     throw new RecordsFileError(file, issues);
   }
+  const { title, simulated, nodes, samples } = parsed.data;
   // zod's enum type is `string`: narrow the outcome to the union it was checked against.
   const records = parsed.data.records.map((r) => ({
     ...r,
     outcome: r.outcome as ExecutionRecord['outcome'],
   }));
-  return { ...parsed.data, records };
+  return { title, simulated, nodes, samples, records };
 }
 
 /**
