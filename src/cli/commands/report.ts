@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ExecutionRecord } from '../../execution/record';
 import { loadExecutions, type ExecutionSource } from '../../execution/source';
@@ -62,7 +63,7 @@ function fromFile(file: string, options: ReportCommandOptions, sinceMs: number |
   };
   return {
     title: data.title,
-    subtitle: `${records.length} execution(s) from ${file}${describeFilter(options)}`,
+    subtitle: `${records.length} execution(s) from ${path.basename(file)}${describeFilter(options)}`,
     simulated: data.simulated,
     sections: [section],
     generatedAt: new Date(),
