@@ -29,6 +29,15 @@ interface ChartCheck {
   colours: Record<string, number>;
 }
 
+/** The DOM as far as the check uses it (the project compiles without DOM types). */
+interface DomElement {
+  readonly id: string;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): Iterable<DomElement>;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { width: number; height: number };
+}
+
 interface PageData {
   charts: Array<{ id: string; gantt?: boolean; option: { series: Array<{ data: unknown[] }> } }>;
 }
@@ -76,18 +85,20 @@ run('the execution report in headless Chromium', () => {
     await page.goto(`file://${file}`);
     await page.waitForSelector('#s0-accuracy svg');
     const checks: ChartCheck[] = await page.evaluate(() =>
-      [...document.querySelectorAll('.chart')].map((div) => {
-        const svg = div.querySelector('svg');
-        const box = svg?.getBoundingClientRect();
-        const colours: Record<string, number> = {};
-        for (const p of svg?.querySelectorAll('path') ?? []) {
-          for (const attr of ['fill', 'stroke']) {
-            const c = p.getAttribute(attr);
-            if (c !== null) colours[`${attr}:${c}`] = (colours[`${attr}:${c}`] ?? 0) + 1;
+      [...(globalThis as unknown as { document: DomElement }).document.querySelectorAll('.chart')].map(
+        (div) => {
+          const svg = div.querySelector('svg');
+          const box = svg?.getBoundingClientRect();
+          const colours: Record<string, number> = {};
+          for (const p of svg?.querySelectorAll('path') ?? []) {
+            for (const attr of ['fill', 'stroke']) {
+              const c = p.getAttribute(attr);
+              if (c !== null) colours[`${attr}:${c}`] = (colours[`${attr}:${c}`] ?? 0) + 1;
+            }
           }
-        }
-        return { id: div.id, width: box?.width ?? 0, height: box?.height ?? 0, colours };
-      }),
+          return { id: div.id, width: box?.width ?? 0, height: box?.height ?? 0, colours };
+        },
+      ),
     );
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
