@@ -6,6 +6,7 @@ import { registerWorkerCommand } from './commands/worker';
 import { registerMonitorCommands } from './commands/monitor';
 import { registerLedgerCommands } from './commands/ledger';
 import { registerSchedulingCommands } from './commands/scheduling';
+import { registerReportCommand } from './commands/report';
 import { registerSimulateCommands } from './commands/simulate';
 import { installCliRuntime } from './runtime';
 
@@ -17,6 +18,8 @@ const USAGE_ERRORS = new Set([
   'DefinitionProblemsError',
   'DefinitionNotFoundError',
   'InvalidDefinitionError',
+  'InvalidDurationError',
+  'RecordsFileError',
 ]);
 
 /** Builds the `qm` program (exported so tests can run commands in-process). */
@@ -42,6 +45,7 @@ export function buildProgram(): Command {
   registerLedgerCommands(program);
   registerMonitorCommands(program);
   registerSimulateCommands(program);
+  registerReportCommand(program);
   return program;
 }
 
