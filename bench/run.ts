@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   admission: () => import('./admission.js'),
   load: () => import('./load.js'),
   'cycle-db': () => import('./cycle-db.js'),
+  'scheduler-soak': () => import('./scheduler-soak.js'),
   history: () => import('./history.js'),
   sharding: () => import('./sharding.js'),
   'sim-vs-real': () => import('./sim-vs-real.js'),
