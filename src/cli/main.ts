@@ -7,6 +7,7 @@ import { registerMonitorCommands } from './commands/monitor';
 import { registerLedgerCommands } from './commands/ledger';
 import { registerSchedulingCommands } from './commands/scheduling';
 import { registerSimulateCommands } from './commands/simulate';
+import { registerExecutionCommands } from './commands/executions';
 import { installCliRuntime } from './runtime';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or invalid input, 3 a service (Temporal, PostgreSQL) unreachable. */
@@ -17,6 +18,7 @@ const USAGE_ERRORS = new Set([
   'DefinitionProblemsError',
   'DefinitionNotFoundError',
   'InvalidDefinitionError',
+  'InvalidDurationError',
 ]);
 
 /** Builds the `qm` program (exported so tests can run commands in-process). */
@@ -42,6 +44,7 @@ export function buildProgram(): Command {
   registerLedgerCommands(program);
   registerMonitorCommands(program);
   registerSimulateCommands(program);
+  registerExecutionCommands(program);
   return program;
 }
 
