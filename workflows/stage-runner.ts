@@ -305,8 +305,10 @@ export async function runStageWithAdmission(
         throw err;
       }
       failure = classify(err, admitted.nodeId);
-      // Nothing ran: the same attempt asks again, and its next request's record replaces this one.
-      if (failure.kind === 'not-started') ended = 'cancelled';
+      // Nothing ran: the same attempt asks again, and its next request's record replaces this one. A handler
+      // that failed because its workflow was cancelled (it threw on its abort) was cancelled, not failed.
+      if (failure.kind === 'not-started' || CancellationScope.current().consideredCancelled)
+        ended = 'cancelled';
     } finally {
       if (admitted.reservationKey) {
         const release: ReleaseReservationInput = { key: admitted.reservationKey, outcome: ended };
