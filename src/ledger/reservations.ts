@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Database } from './db';
-import { inTransaction } from './db';
+import { inStatement, inTransaction } from './db';
 import { databaseNow } from './clock';
 import {
   IllegalTransitionError,
@@ -14,7 +14,7 @@ import { recordingEnded } from './executions';
 import { toReservation, type ReservationRow } from './rows';
 import type { ExecutionOutcome } from '../execution/record';
 import { named } from './transaction';
-import { transition, type ReservationEvent } from '../admission/lifecycle';
+import { transition, TRANSITIONS, type ReservationEvent } from '../admission/lifecycle';
 import { DEFAULT_LEASE_MS } from '../admission/constants';
 import {
   isHostResource,
@@ -500,11 +500,20 @@ export async function markRunning(
 
 const RELEASE_OUTCOMES: readonly ReleaseOutcome[] = ['completed', 'failed', 'cancelled'];
 
+/** The states a release ends (the lifecycle's moves on `release` that change the state). */
+const RELEASABLE: readonly ReservationState[] = (Object.keys(TRANSITIONS) as ReservationState[]).filter(
+  (from) => {
+    const to = TRANSITIONS[from].release;
+    return to !== undefined && to !== from;
+  },
+);
+
 /**
  * Releases a reservation: its capacity returns at once. The same statement records the attempt (execution
  * data: `options.outcome`, see {@link ReleaseOptions}) and, when it completed, refreshes its stage key's
- * learned run time. Idempotent: releasing an ended reservation (released, expired, cancelled) changes and
- * records nothing and reports `changed: false`. A pending one is withdrawn.
+ * learned run time: one round trip in all (a retried release costs a second one, to read the state it has).
+ * Idempotent: releasing an ended reservation (released, expired, cancelled) changes and records nothing and
+ * reports `changed: false`. A pending one is withdrawn.
  * @throws UnknownReservationError for a key never requested; InvalidLedgerArgumentError for an unknown
  *   `options.outcome`; DatabaseUnavailableError.
  */
@@ -517,25 +526,33 @@ export async function releaseReservation(
   checkId('key', key);
   if (options.outcome !== undefined && !RELEASE_OUTCOMES.includes(options.outcome))
     throw new InvalidLedgerArgumentError('outcome', options.outcome, `one of ${RELEASE_OUTCOMES.join(', ')}`);
-  return inTransaction(db, 'release reservation', async (client) => {
-    const row = await lockReservation(client, key);
-    const state = transition(row.state, 'release', key);
-    if (state === row.state) return { key, state, changed: false };
-    const outcome =
-      options.record === false ? null : (options.outcome ?? (row.started_at ? 'completed' : 'cancelled'));
-    await client.query(
+  return inStatement(db, 'release reservation', async (pool) => {
+    // One statement: end it when it is live (the row lock orders it against any concurrent change), record it.
+    const { rows } = await pool.query<{ changed: boolean }>(
       named(
-        'qm-release-update',
+        'qm-release',
         recordingEnded(
-          `UPDATE qm_reservations SET state = $2, ended_at = coalesce($3::timestamptz, now()),
-                  updated_at = coalesce($3::timestamptz, now()) WHERE key = $1
-           RETURNING *, $4::text AS outcome`,
-          'SELECT 1',
+          `UPDATE qm_reservations
+              SET state = 'released', ended_at = coalesce($2::timestamptz, now()),
+                  updated_at = coalesce($2::timestamptz, now())
+            WHERE key = $1 AND state = ANY($5::text[])
+           RETURNING *, CASE WHEN $4::boolean
+                             THEN coalesce($3::text, CASE WHEN started_at IS NULL THEN 'cancelled'
+                                                          ELSE 'completed' END) END AS outcome`,
+          'SELECT EXISTS (SELECT 1 FROM ended) AS changed',
         ),
-        [key, state, now ?? null, outcome],
+        [key, now ?? null, options.outcome ?? null, options.record !== false, RELEASABLE],
       ),
     );
-    return { key, state, changed: true };
+    if (rows[0]?.changed === true) return { key, state: 'released' as const, changed: true };
+    // Nothing was live: a retried release (or a key never requested).
+    const current = await pool.query<{ state: ReservationState }>(
+      'SELECT state FROM qm_reservations WHERE key = $1',
+      [key],
+    );
+    const state = current.rows[0]?.state;
+    if (state === undefined) throw new UnknownReservationError(key);
+    return { key, state, changed: false };
   });
 }
 
