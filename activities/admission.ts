@@ -11,7 +11,6 @@ import { admissionProgressSignal } from '../src/admission/messages';
 import type { AdmissionDecision, AdmissionProgress, AdmissionRequest } from '../src/admission/types';
 import {
   claimWake,
-  renewPending,
   requestAdmission,
   takeGrant,
   withdrawAttempt,
@@ -33,6 +32,7 @@ import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/
 import type { GrantDecision } from '../src/ledger/commit';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import { wakeScheduler, type SchedulerAddress } from './wake';
+import { PendingRenewals } from '../src/ledger/renewal-batch';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
 import { capacityCeiling } from '../src/ledger/capacity-ceiling';
 
@@ -80,6 +80,16 @@ function isReduced(r: ReservationRecord): boolean {
 export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
   // Several re-checks fit in a lease whatever the lease (tests use short ones).
   const recheckMs = deps.recheckMs ?? Math.min(WAIT_RECHECK_MS, deps.leaseMs / 3);
+  // Every waiter of this worker renews through one batch: one statement per re-check period, not per waiter.
+  const batches = new WeakMap<Database, PendingRenewals>();
+  const renewals = (db: Database): PendingRenewals => {
+    let b = batches.get(db);
+    if (b === undefined) {
+      b = new PendingRenewals(db, deps.leaseMs, Math.min(1000, recheckMs / 2));
+      batches.set(db, b);
+    }
+    return b;
+  };
 
   /** The fast path: the same pure cycle the scheduler runs, on a snapshot holding only this request. */
   const decide = (snap: LedgerSnapshot): FastPathAnswer => {
@@ -229,7 +239,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         if (outcome === 'aborted')
           throw new CancelledFailure(String(ctx.cancellationSignal.reason ?? 'cancelled'));
         try {
-          r = (await renewPending(db, key, deps.leaseMs)) ?? { ...r, state: 'expired' };
+          r = (await renewals(db).renew(key, outcome === 'notified')) ?? { ...r, state: 'expired' };
         } catch (err) {
           // The ledger is away: keep heartbeating and try again; if the lease lapses meanwhile we ask again.
           ctx.log.warn('could not renew pending request', { key, error: String(err) });

@@ -4,8 +4,8 @@
  * overload with mixed priorities and stage sizes, and 1.5× with background load on half the nodes), each run
  * under every policy in one command: `quartermaster` with the default config, `quartermaster` with
  * `ageSaturationSeconds: 3600` (starvation bound 3,420 s), `firstfit` and `priority`. Writes the tables and the
- * ratios against the targets of issue 7 into BENCHMARKS.md; `--html FILE` also writes the HTML report (Gantt
- * charts and utilisation) of the 3× workload.
+ * ratios against the targets of issue 7 into BENCHMARKS.md; `--html FILE` also writes the execution report
+ * (`src/report`: every policy side by side) of the 3× workload.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -13,16 +13,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { percentile } from './report';
+import type { openDatabase } from '../src/ledger/db';
+import type { registerNode } from '../src/ledger/nodes';
+import type { markRunning, releaseReservation, requestReservation } from '../src/ledger/reservations';
+import type { commitDecisions } from '../src/ledger/commit';
+import type { startEmbeddedPostgres } from '../src/ledger/embedded';
+import type { freePort } from '../src/services/free-port';
 
 type Ledger = {
-  openDatabase: typeof import('../src/ledger/db').openDatabase;
-  registerNode: typeof import('../src/ledger/nodes').registerNode;
-  requestReservation: typeof import('../src/ledger/reservations').requestReservation;
-  releaseReservation: typeof import('../src/ledger/reservations').releaseReservation;
-  markRunning: typeof import('../src/ledger/reservations').markRunning;
-  commitDecisions: typeof import('../src/ledger/commit').commitDecisions;
-  startEmbeddedPostgres: typeof import('../src/ledger/embedded').startEmbeddedPostgres;
-  freePort: typeof import('../src/services/free-port').freePort;
+  openDatabase: typeof openDatabase;
+  registerNode: typeof registerNode;
+  requestReservation: typeof requestReservation;
+  releaseReservation: typeof releaseReservation;
+  markRunning: typeof markRunning;
+  commitDecisions: typeof commitDecisions;
+  startEmbeddedPostgres: typeof startEmbeddedPostgres;
+  freePort: typeof freePort;
 };
 
 function load(root: string): Ledger {

@@ -14,6 +14,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   swf: () => import('./swf.js'),
   admission: () => import('./admission.js'),
   load: () => import('./load.js'),
+  'cycle-db': () => import('./cycle-db.js'),
+  'scheduler-soak': () => import('./scheduler-soak.js'),
   history: () => import('./history.js'),
   sharding: () => import('./sharding.js'),
   'sim-vs-real': () => import('./sim-vs-real.js'),

@@ -8,7 +8,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { QuartermasterActivities } from '../activities';
-import { admissionTaskQueue, QUEUE_REFRESH_MS, SCHEDULER_TICK_MS } from '../src/admission/constants';
+import {
+  admissionTaskQueue,
+  QUEUE_REFRESH_MS,
+  QUIET_QUEUE_REFRESH_MS,
+  SCHEDULER_TICK_MS,
+} from '../src/admission/constants';
 import type { QueueRow } from '../src/admission/types';
 import { schedulerDetails } from '../src/pipeline/scheduler-details';
 import { DESCRIPTIONS, queueQuery, wakeSignal, type SchedulerQueue } from './messages';
@@ -24,9 +29,6 @@ export interface SchedulerWorkflowInput {
 // On the admission queue (a worker with thousands of slots): no amount of queued stage work on the shared
 // queue can starve the cycle, and the scheduler's workflow tasks stay short (a local activity would run the
 // whole cycle inside one workflow task).
-/** A cycle that starts this long after the previous one ended is not under load, ms. */
-const QUIET_GAP_MS = 1000;
-
 function cycleActivities(taskQueue: string) {
   return proxyActivities<QuartermasterActivities>({
     taskQueue: admissionTaskQueue(taskQueue),
@@ -47,6 +49,7 @@ function cycleActivities(taskQueue: string) {
 export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Promise<void> {
   const tickMs = input.tickMs ?? SCHEDULER_TICK_MS;
   let woken = true;
+  let changed = true; // something happened since the queue was last refreshed (not only time passing)
   let cycles = 0;
   let lastCycleAt: string | null = null;
   let entries: QueueRow[] = input.entries ?? [];
@@ -54,6 +57,7 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
     wakeSignal,
     () => {
       woken = true;
+      changed = true;
     },
     { description: DESCRIPTIONS.wake },
   );
@@ -63,15 +67,18 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
 
   const { scheduleCycle } = cycleActivities(workflowInfo().taskQueue);
   let queueAt = -Infinity;
-  let lastEndMs = -Infinity;
   for (;;) {
     await condition(() => woken, tickMs);
     woken = false;
-    // Under load (cycles back to back) the queue is refreshed every QUEUE_REFRESH_MS; a cycle after a pause
-    // (the system is quiet) always refreshes it, so what the query shows is never stale when it is cheap.
-    const withQueue = Date.now() - queueAt >= QUEUE_REFRESH_MS || Date.now() - lastEndMs >= QUIET_GAP_MS;
+    // The queue (wait notes, estimates, shrink offers, the `queue` query's rows) is refreshed at most every
+    // QUEUE_REFRESH_MS while things change, and every QUIET_QUEUE_REFRESH_MS while only time passes: its rows
+    // are the bulk of a cycle's history.
+    const sinceRefresh = Date.now() - queueAt;
+    const withQueue = sinceRefresh >= QUEUE_REFRESH_MS && (changed || sinceRefresh >= QUIET_QUEUE_REFRESH_MS);
+    if (withQueue) changed = false; // a wake during the cycle sets it again
     const report = await scheduleCycle({ withQueue });
-    lastEndMs = Date.now();
+    if (report.granted > 0 || report.expired > 0 || report.rejected > 0 || report.shrinkOffers > 0)
+      changed = true;
     cycles += 1;
     lastCycleAt = new Date().toISOString();
     if (withQueue) {

@@ -64,6 +64,13 @@ export const SCHEDULER_TICK_MS = 5_000;
  */
 export const QUEUE_REFRESH_MS = 5_000;
 
+/**
+ * When nothing changed since the last refresh (no request, release, boost or grant: only time passed), the
+ * queue is refreshed this often instead, ms: a quiet scheduler with 1,000 waiting requests wrote ~800 KiB of
+ * history a minute refreshing an unchanged queue on every tick.
+ */
+export const QUIET_QUEUE_REFRESH_MS = 60_000;
+
 /** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
 export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;
 

@@ -6,6 +6,7 @@ import { registerWorkerCommand } from './commands/worker';
 import { registerMonitorCommands } from './commands/monitor';
 import { registerLedgerCommands } from './commands/ledger';
 import { registerSchedulingCommands } from './commands/scheduling';
+import { registerReportCommand } from './commands/report';
 import { registerSimulateCommands } from './commands/simulate';
 import { registerExecutionCommands } from './commands/executions';
 import { installCliRuntime } from './runtime';
@@ -19,6 +20,7 @@ const USAGE_ERRORS = new Set([
   'DefinitionNotFoundError',
   'InvalidDefinitionError',
   'InvalidDurationError',
+  'RecordsFileError',
 ]);
 
 /** Builds the `qm` program (exported so tests can run commands in-process). */
@@ -44,6 +46,7 @@ export function buildProgram(): Command {
   registerLedgerCommands(program);
   registerMonitorCommands(program);
   registerSimulateCommands(program);
+  registerReportCommand(program);
   registerExecutionCommands(program);
   return program;
 }

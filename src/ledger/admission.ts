@@ -90,29 +90,37 @@ export async function requestAdmission(
 }
 
 /**
- * A waiter's look at its request: renews the lease of a pending one (the waiter is alive) and returns the
- * reservation as it is. One row.
- * @returns the reservation, or undefined for a key never requested.
+ * The waiters' look at their requests: renews the lease of each pending one (its waiter is alive) and
+ * returns the reservations as they are. One statement whatever their number (the admission worker's waiters
+ * share it through `PendingRenewals`, so 1,000 waiting stages cost about one query per re-check period, not
+ * 1,000).
+ * @returns key → reservation as it is now; keys never requested are absent.
  * @throws DatabaseUnavailableError.
  */
-export async function renewPending(
+export async function renewPendingMany(
   db: Database,
-  key: string,
+  keys: readonly string[],
   leaseMs: number,
-): Promise<ReservationRecord | undefined> {
-  checkId('key', key);
+): Promise<Map<string, ReservationRecord>> {
+  for (const key of keys) checkId('key', key);
+  const out = new Map<string, ReservationRecord>();
+  if (keys.length === 0) return out;
   try {
     const { rows } = await db.pool.query<ReservationRow>(
       `UPDATE qm_reservations
           SET lease_expires_at = CASE WHEN state = 'pending'
                                       THEN now() + $2 * interval '1 millisecond' ELSE lease_expires_at END
-        WHERE key = $1
+        WHERE key = ANY($1::text[])
        RETURNING ${RESERVATION_SELECT}`,
-      [key, leaseMs],
+      [keys, leaseMs],
     );
-    return rows[0] === undefined ? undefined : toReservation(rows[0]);
+    for (const row of rows) {
+      const r = toReservation(row);
+      out.set(r.key, r);
+    }
+    return out;
   } catch (err) {
-    throw translateDbError(err, 'renew pending request');
+    throw translateDbError(err, 'renew pending requests');
   }
 }
 

@@ -430,7 +430,7 @@ async function touchLease(
       );
       return { expiredAt: lease };
     }
-    // A pending request's lease is renewed by its waiter (renewPending), never as a held lease.
+    // A pending request's lease is renewed by its waiter (renewPendingMany), never as a held lease.
     if (row.state === 'pending') throw new IllegalTransitionError(row.state, event, key);
     const state = transition(row.state, event, key);
     const leaseExpiresAt = new Date(now.getTime() + leaseMs);

@@ -23,10 +23,14 @@ export interface SchedulerOptions {
   /** Per-factor weights (finite, ≥ 0); missing ones take their defaults. */
   weights?: Partial<ScoreWeights>;
   /**
-   * Seconds of waiting after which the age factor reaches 1 (finite, > 0). The starvation bound scales with
-   * it. 600 made old work outrank fresh high-priority work after ~10 min, which under 3× overload turned the
-   * order nearly FIFO (p95 high-band wait 0.39× FIFO's, weighted completion 0.97×); 3600 keeps priorities
-   * meaningful (0.13×, 0.65×) with a bound of 57 min — see BENCHMARKS.md, "Schedule quality". @default 3600
+   * Seconds of waiting after which the age factor reaches 1 (finite, > 0); also when a waiting request becomes
+   * eligible for the starvation head (see {@link starvationBoundSeconds}). Every hour of waiting is worth
+   * `w.age / (ageSaturationSeconds / 3600)` score: with 8 h, a priority-1 stage catches up with a fresh
+   * priority-10 one after 4 h. 600 and then 3600 were the defaults before; on the NASA log at 3× (BENCHMARKS,
+   * "SWF replay") 3600 left the order among old jobs to size alone (narrow first), which cost 1.5 % of
+   * utilisation against EASY (0.966 vs 0.981); 8 h keeps it within 0.01 (0.972) with bounded slowdown 0.25×
+   * EASY's, and the generated workloads' targets ("Schedule quality") hold. Slurm's equivalent
+   * (`PriorityMaxAge`) defaults to 7 days. @default 28800
    */
   ageSaturationSeconds?: number;
   /** Importance at which the importance factor is 0.5 (`i / (i + h)`; finite, > 0). @default 5 */
@@ -42,8 +46,8 @@ export interface SchedulerOptions {
   /**
    * Stable holds: a request that held capacity in the previous cycle (`ClusterSnapshot.holders`) keeps its
    * hold — it is considered first — until it starts, unless another request's effective score exceeds its
-   * own by more than this margin (score units; a saturated request's effective score is the maximum, see
-   * {@link SchedulerConfig.saturatedScore}). `Infinity`: a hold never changes hands before its holder
+   * own by more than this margin (score units; the starvation head comes right after the holders, see
+   * {@link SchedulerConfig.enforceStarvationBound}). `Infinity`: a hold never changes hands before its holder
    * starts; 0: the top blocked request always holds (the holder may change every cycle). Finite or
    * `Infinity`, ≥ 0. The default, `weights.fit + weights.size` (0.3), means fit and size alone — which move
    * with every grant — never move a hold; priority, importance or age can (one priority step is 0.11).
@@ -80,12 +84,10 @@ export interface SchedulerConfig {
   /** See {@link SchedulerOptions.strictOrder}. */
   readonly strictOrder: boolean;
   /**
-   * The effective score of a request that has waited `ageSaturationSeconds` or more, when the starvation
-   * bound is enforced: `Σ weights`, above any unsaturated request's score, so saturated requests rank first
-   * and, among themselves, oldest first (see {@link starvationBoundSeconds}). `null` when the bound is not
-   * enforced: saturated requests then keep their plain scores.
+   * Whether the starvation bound is enforced: each cycle first considers the oldest request that has waited
+   * `ageSaturationSeconds` (the head; see {@link starvationBoundSeconds}).
    */
-  readonly saturatedScore: number | null;
+  readonly enforceStarvationBound: boolean;
   /**
    * Seconds after which a waiting stage outranks every fresh stage (see {@link starvationBoundSeconds});
    * `Infinity` when the bound is not enforced and the age weight is too small.
@@ -119,18 +121,22 @@ function finite(field: string, value: unknown, min: number, strict: boolean): nu
  * 1. A stage that has waited longer than
  * `T* = ageSaturationSeconds · (w.priority + w.importance + w.fit + w.size) / w.age` seconds scores higher
  * than any stage that has just become ready, whatever their priorities, importances, fits and sizes.
- * 2. Once it has waited `ageSaturationSeconds` (saturated; with the bound enforced) it ranks ahead of every
- * unsaturated request, and among saturated requests the older goes first. So it is preceded only by
- * requests that were ready before it and still wait, plus at most `maxHolds` stable holders that already
- * held capacity: that set never gains a member, so its rank never worsens and improves by one each time one
- * of them starts. Once first, it holds capacity on its node (backfill never delays it), so it starts by
- * the time the grants running there end, as far as their expected ends are true.
+ * 2. Once it has waited `ageSaturationSeconds` (saturated; with the bound enforced), the oldest saturated
+ * request — the head — is considered first in every cycle, after only the (at most `maxHolds`) stable
+ * holders, which already hold and so start in bounded time: granted if it fits, else it holds what it will
+ * need at its projected start on its node, and backfill never delays it (EASY's head reservation), so it
+ * starts by the time the grants running there end, as far as their expected ends are true. Saturated
+ * requests become the head in ready order, and the set of saturated requests older than a given one never
+ * gains a member, so each starts after at most the head times of those older ones. Every other request
+ * keeps its score order (priority, importance, fit, size, age): short, small and high-priority work
+ * backfills around the head. (Until issue 15 every saturated request ranked ahead of every unsaturated one,
+ * oldest first: under a long overload nearly every request is saturated and the order became FIFO.)
  *
  * Proof: every factor is in [0, 1] and importance is strictly below 1, so a fresh stage (age factor 0)
  * scores `< w.priority + w.importance + w.fit + w.size = S`. A stage waiting `t > T*` has age
  * contribution `w.age · min(1, t / ageSaturationSeconds) > S` (because `w.age > S`, so `T* <
  * ageSaturationSeconds`), and its other contributions are ≥ 0. With the defaults:
- * `3600 · (1 + 0.6 + 0.2 + 0.1) / 2 = 3420` seconds (57 min).
+ * `28800 · (1 + 0.6 + 0.2 + 0.1) / 2 = 27360` seconds (7.6 h).
  * @returns seconds; `Infinity` when `w.age ≤ S` (no bound).
  */
 export function starvationBoundSeconds(weights: ScoreWeights, ageSaturationSeconds: number): number {
@@ -168,7 +174,7 @@ export function compileSchedulerConfig(options: SchedulerOptions = {}): Schedule
     age: finite('weights.age', given.age ?? DEFAULT_WEIGHTS.age, 0, false),
     size: finite('weights.size', given.size ?? DEFAULT_WEIGHTS.size, 0, false),
   });
-  const ageSaturationSeconds = finite('ageSaturationSeconds', options.ageSaturationSeconds ?? 3600, 0, true);
+  const ageSaturationSeconds = finite('ageSaturationSeconds', options.ageSaturationSeconds ?? 28800, 0, true);
   const importanceHalfSaturation = finite(
     'importanceHalfSaturation',
     options.importanceHalfSaturation ?? 5,
@@ -214,9 +220,7 @@ export function compileSchedulerConfig(options: SchedulerOptions = {}): Schedule
     maxHolds,
     holdSwitchMargin,
     strictOrder,
-    saturatedScore: enforce
-      ? weights.priority + weights.importance + weights.fit + weights.age + weights.size
-      : null,
+    enforceStarvationBound: enforce,
     starvationBoundSeconds: bound,
   });
 }

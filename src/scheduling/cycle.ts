@@ -95,9 +95,11 @@ function shardFitsOn(
 
 /**
  * Stable holds: moves the previous cycle's holders (`holders`, still pending) to the front of `order`, in
- * their rank order, at most `config.maxHolds` of them — unless some pending request's effective score
- * exceeds the holder's by more than `config.holdSwitchMargin` (then it keeps its plain rank). A holder in
- * front is granted if it fits, else it holds again: a hold stays with its holder until the holder starts.
+ * their rank order, at most `config.maxHolds` of them — unless some pending request's score exceeds the
+ * holder's by more than `config.holdSwitchMargin` (then it keeps its plain rank). A holder in front is
+ * granted if it fits, else it holds again: a hold stays with its holder until the holder starts, even
+ * against the saturated requests (which come next: the holder's start is bounded, it holds).
+ * @returns how many holders were moved to the front.
  */
 function stableHoldersFirst(
   order: number[],
@@ -105,8 +107,8 @@ function stableHoldersFirst(
   pending: readonly PendingRequest[],
   holders: readonly string[] | undefined,
   config: SchedulerConfig,
-): void {
-  if (holders === undefined || holders.length === 0 || config.maxHolds === 0) return;
+): number {
+  if (holders === undefined || holders.length === 0 || config.maxHolds === 0) return 0;
   const wanted = new Set(holders);
   let top = -Infinity;
   for (const e of effective) if (e > top) top = e;
@@ -119,12 +121,13 @@ function stableHoldersFirst(
     )
       first.push(i);
   }
-  if (first.length === 0) return;
+  if (first.length === 0) return 0;
   const moved = new Set(first);
   let at = 0;
   const rest = order.filter((i) => !moved.has(i));
   for (const i of first) order[at++] = i;
   for (const i of rest) order[at++] = i;
+  return first.length;
 }
 
 /**
@@ -142,9 +145,10 @@ function stableHoldersFirst(
  *    time; see {@link placeHold}), so lower-ranked requests only use it as in 3. With `config.strictOrder`
  *    nothing after the first waiting request is placed.
  *
- * Order: effective score (saturated requests first, oldest first; see `starvationBoundSeconds`), then
- * `readySince`, `sequence`, `shardIndex`, key; the previous cycle's holders (`snapshot.holders`) first
- * unless outranked by more than `config.holdSwitchMargin`. A holder's reason describes the capacity when it was considered; other waits'
+ * Order: score, then `readySince`, `sequence`, `shardIndex`, key; the previous cycle's holders
+ * (`snapshot.holders`) first unless outranked by more than `config.holdSwitchMargin`; then, with the
+ * starvation bound, requests that have waited `ageSaturationSeconds`, oldest first, until one of them
+ * holds (or `maxHolds` do); then the rest in score order. A holder's reason describes the capacity when it was considered; other waits'
  *    reasons describe the capacity left after the whole cycle (what will be free once its decisions are
  *    committed).
  *
@@ -204,24 +208,13 @@ export function runCycle(
     );
   }
 
-  // 3. Order (sorting indexes over typed arrays: the comparator runs n log n times). The effective score:
-  // a request that has waited ageSaturationSeconds (with the starvation bound enforced) gets the maximum,
-  // so saturated requests come first, oldest first; the rest by score. Ties: older readySince, then the
-  // arrival sequence, then the shard index; the key only when all of those are equal (never input order).
+  // 3. Order (sorting indexes over typed arrays: the comparator runs n log n times): by score; ties: older
+  // readySince, then the arrival sequence, then the shard index; the key only when all of those are equal
+  // (never input order). The previous cycle's holders go first (stable holds). With the starvation bound,
+  // saturated requests (waited ageSaturationSeconds) are also sorted oldest first: the loop below takes
+  // them first, oldest first, until one of them holds (see `nextIndex`).
   const sequence = model.sequence;
-  const effective = new Float64Array(n);
-  const saturated = config.saturatedScore;
-  const saturationMs = config.ageSaturationSeconds * 1000;
-  for (let i = 0; i < n; i++) {
-    effective[i] =
-      saturated !== null && nowMs - (ready[i] as number) >= saturationMs ? saturated : (scores[i] as number);
-  }
-  const order: number[] = [];
-  for (let i = 0; i < n; i++) order.push(i);
-  order.sort((a, b) => {
-    const sa = effective[a] as number;
-    const sb = effective[b] as number;
-    if (sa !== sb) return sb - sa;
+  const older = (a: number, b: number): number => {
     const ra = ready[a] as number;
     const rb = ready[b] as number;
     if (ra !== rb) return ra - rb;
@@ -234,9 +227,42 @@ export function runCycle(
     const ib = pb.shardIndex ?? -1;
     if (ia !== ib) return ia - ib;
     return pa.key < pb.key ? -1 : pa.key > pb.key ? 1 : 0;
+  };
+  const scoreOrder: number[] = [];
+  for (let i = 0; i < n; i++) scoreOrder.push(i);
+  scoreOrder.sort((a, b) => {
+    const sa = scores[a] as number;
+    const sb = scores[b] as number;
+    return sa !== sb ? sb - sa : older(a, b);
   });
-  stableHoldersFirst(order, effective, pending, snapshot.holders, config);
-
+  const stableFront = stableHoldersFirst(scoreOrder, scores, pending, snapshot.holders, config);
+  const saturatedOrder: number[] = [];
+  if (config.enforceStarvationBound) {
+    const saturationMs = config.ageSaturationSeconds * 1000;
+    for (let i = 0; i < n; i++) if (nowMs - (ready[i] as number) >= saturationMs) saturatedOrder.push(i);
+    saturatedOrder.sort(older);
+  }
+  const order = new Array<number>(n); // rank → index, filled as the loop takes requests
+  const taken = new Uint8Array(n);
+  let nextScore = 0;
+  let nextSaturated = 0;
+  const ageFirstUntil = Math.max(1, config.maxHolds);
+  /**
+   * The request to consider at `rank` (the starvation bound, EASY's head reservation for old work): the
+   * stable holders first; then, while fewer than `max(1, maxHolds)` requests hold, the oldest saturated
+   * request not yet taken (granted if it fits, else it holds, and backfill never delays it); then score
+   * order. So short, small and high-priority work backfills around the oldest blocked saturated request
+   * instead of every saturated request going strictly oldest first.
+   */
+  const nextIndex = (rank: number, holding: number): number => {
+    if (rank >= stableFront && holding < ageFirstUntil) {
+      while (nextSaturated < saturatedOrder.length && taken[saturatedOrder[nextSaturated] as number] === 1)
+        nextSaturated++;
+      if (nextSaturated < saturatedOrder.length) return saturatedOrder[nextSaturated++] as number;
+    }
+    while (taken[scoreOrder[nextScore] as number] === 1) nextScore++;
+    return scoreOrder[nextScore++] as number;
+  };
   // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape for the whole cycle.
   const shapes = model.shapeCount;
   // Within a cycle free capacity only shrinks (grants, shard slices and holds take; a backfill into a hold
@@ -286,7 +312,9 @@ export function runCycle(
 
   let stopped = false; // strict order: a request waits, so nothing after it is placed
   for (let rank = 0; rank < n; rank++) {
-    const i = order[rank] as number;
+    const i = nextIndex(rank, holds.length);
+    taken[i] = 1;
+    order[rank] = i;
     if (stopped) {
       deferred.push(rank);
       continue;

@@ -2,7 +2,7 @@
  * The Workflow Score: `score = Σ weight_k · factor_k`, every factor in [0, 1]. Pure; time is an argument.
  *
  * Starvation bound (see {@link starvationBoundSeconds}): a stage that has waited longer than
- * `ageSaturationSeconds · (w.priority + w.importance + w.fit + w.size) / w.age` seconds — 3420 s with the
+ * `ageSaturationSeconds · (w.priority + w.importance + w.fit + w.size) / w.age` seconds — 27,360 s (7.6 h) with the
  * defaults — outranks every stage that has just become ready, even a priority-10 stage with unbounded
  * importance that fits perfectly and is tiny.
  */

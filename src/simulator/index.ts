@@ -39,7 +39,14 @@ export {
   type Policy,
   type PolicyName,
 } from './policies';
-export { renderHtmlReport } from './html-report';
+export { renderHtmlReport, simulationReportInput, comparisonTable } from './html-report';
+export {
+  toExecutionRecords,
+  runToExecutionRecord,
+  simulationSection,
+  SIMULATION_EPOCH,
+  type SimulationRecords,
+} from './records';
 export { jobsCsv, JOB_CSV_COLUMNS } from './jobs-csv';
 export { generateWorkload, type GenerateOptions } from './generate';
 export { BackgroundMonitor, seriesValueAt } from './background';
@@ -47,7 +54,8 @@ export { EventQueue } from './event-queue';
 export type {
   SimulationTrace,
   StageRecord,
-  ExecutionRecord,
+  RunRecord,
+  NodeSamplePoint,
   PipelineRecord,
   UtilizationPoint,
   SimulationCounters,

@@ -33,7 +33,7 @@ import { BackgroundMonitor } from './background';
 import { InvalidSimulationOptionError } from './errors';
 import { EventQueue } from './event-queue';
 import { policyByName, requestForPolicy, type Policy } from './policies';
-import type { ExecutionRecord, PipelineRecord, SimulationTrace, StageRecord } from './trace';
+import type { PipelineRecord, RunRecord, SimulationTrace, StageRecord } from './trace';
 import type { Workload, WorkloadBoost, WorkloadSubmission } from './workload';
 
 /** Options of {@link simulate}; all optional. */
@@ -125,7 +125,7 @@ interface RunningEntry {
   rate: number;
   lastT: number;
   version: number;
-  readonly exec: ExecutionRecord;
+  readonly exec: RunRecord;
 }
 
 const HOST = new Set<string>(HOST_RESOURCE_NAMES);
@@ -227,8 +227,10 @@ export function simulateSubmissions(
     policy: policy.name,
     capacity,
     nodeIds: nodes.map((n) => n.id),
+    nodeCapacity: Object.fromEntries(nodes.map((n) => [n.id, { ...n.capacity }])),
     stages: [],
     executions: [],
+    nodeSamples: [],
     pipelines: [],
     utilization: [],
     backlogSeconds: 0,
@@ -341,18 +343,31 @@ export function simulateSubmissions(
     expected: number,
     reduced: boolean,
     t: number,
+    requestedAt: number,
   ): void => {
     addGrant(nodeId, granted, 1);
     const rate = cpuRate(granted, desired);
-    const exec: ExecutionRecord = {
+    const exec: RunRecord = {
       key,
       submission: stage.record.submission,
+      workflowId: stage.pipeline.workflowId,
+      definitionName: stage.pipeline.record.name,
       stageId: stage.def.id,
+      handler: stage.def.handler,
       shardIndex,
       nodeId,
       priority: stage.def.priority,
+      importance: importanceAt(stage.pipeline, t),
+      desired: { ...desired },
+      minimum: { ...minimum },
+      granted: { ...granted },
+      requestedAt,
+      grantedAt: t,
       startedAt: t + startLatency,
       completedAt: null,
+      expectedSeconds: Number.isFinite(expected) ? expected : null,
+      // The stage's estimate belongs to its first run only (as `computeMetrics` counts it once per stage).
+      estimatedStartAt: stage.record.startedAt === null ? stage.record.estimatedStartAt : null,
       reduced,
       cpu: granted.cpu ?? 0,
       shrinks: [],
@@ -399,6 +414,7 @@ export function simulateSubmissions(
         stage.workSeconds,
         stage.expectedSeconds,
         false,
+        t,
         t,
       );
       return;
@@ -504,12 +520,35 @@ export function simulateSubmissions(
     if (e.stage.pipeline.boosts.length === 0) e.shown = shown;
     return shown;
   };
+  const lastSampleAt = new Map<string, number>();
+  /** Records a node's usage (background + grants) and the forecast the core is given, once per instant. */
+  const noteSample = (
+    monitor: BackgroundMonitor,
+    granted: Readonly<ResourceVector>,
+    forecast: NonNullable<ReturnType<BackgroundMonitor['forecastUsage']>>,
+    t: number,
+  ): void => {
+    const id = monitor.node.id;
+    if ((lastSampleAt.get(id) ?? -1) >= t) return;
+    lastSampleAt.set(id, t);
+    const used: Record<string, number> = {};
+    const predicted: Record<string, number> = {};
+    for (const [metric, f] of Object.entries(forecast)) {
+      if (f === undefined) continue;
+      used[metric] = monitor.usageAt(metric, t) + (granted[metric] ?? 0);
+      predicted[metric] = f.value;
+    }
+    trace.nodeSamples.push({ t, nodeId: id, used, forecast: predicted, horizonSeconds: horizon });
+  };
   const snapshotAt = (t: number): ClusterSnapshot => {
     for (const m of monitors.values()) m.advance(t);
     return {
       nodes: nodes.map((n) => {
         const granted = clamp(nodeGranted.get(n.id) as ResourceVector);
-        const forecast = monitors.get(n.id)?.forecastUsage(granted);
+        const monitor = monitors.get(n.id);
+        const forecast = monitor?.forecastUsage(granted);
+        if (recordTimeline && monitor !== undefined && forecast !== undefined)
+          noteSample(monitor, granted, forecast, t);
         return {
           id: n.id,
           taskQueue: `qm-${n.id}`,
@@ -606,6 +645,7 @@ export function simulateSubmissions(
           entry.expectedSeconds,
           d.reduced,
           t,
+          r.readySince.getTime() / 1000,
         );
       } else {
         applyShard(d, entry, t);
@@ -634,6 +674,7 @@ export function simulateSubmissions(
       e.rate = cpuRate(e.granted, e.desired);
       e.version++;
       e.exec.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
+      e.exec.granted = { ...e.granted };
       push(e.lastT + e.remaining / e.rate + releaseLatency, {
         kind: 'complete',
         key: e.key,

@@ -2,6 +2,7 @@
  * What a simulation records: one row per stage, per execution (a stage run or a shard run), per pipeline,
  * the utilisation over time and the counters. Times are seconds since the start of the simulation.
  */
+import type { ResourceVector } from '../scheduling/types';
 import type { PolicyName } from './policies';
 
 /** One stage of one submitted pipeline. */
@@ -30,30 +31,75 @@ export interface StageRecord {
   shards: number;
 }
 
-/** One run on a node: a whole stage or one shard. */
-export interface ExecutionRecord {
+/**
+ * One run on a node: a whole stage or one shard (the simulator's own bookkeeping; `toExecutionRecords`
+ * turns runs into the ledger's `ExecutionRecord`s). Times are seconds on the simulation clock.
+ */
+export interface RunRecord {
   /** Reservation key. */
   readonly key: string;
   /** Index of the submission. */
   readonly submission: number;
+  /** The pipeline's simulated workflow id (`s<submission>-<name>`). */
+  readonly workflowId: string;
+  /** The pipeline's definition name. */
+  readonly definitionName: string;
   /** Stage id. */
   readonly stageId: string;
+  /** The stage's handler. */
+  readonly handler: string;
   /** Shard index, `null` for a whole stage. */
   readonly shardIndex: number | null;
   /** Node it ran on; `null` for a stage without resources. */
   readonly nodeId: string | null;
   /** Priority 1–10. */
   readonly priority: number;
+  /** The pipeline's importance (base plus live boosts) when it was granted. */
+  readonly importance: number;
+  /** What it asked for. */
+  readonly desired: ResourceVector;
+  /** The least it accepted. */
+  readonly minimum: ResourceVector;
+  /** Its grant: at start, then after each shrink (so at the end, the final grant). */
+  granted: ResourceVector;
+  /** When its request reached the scheduler (a shard: its stage's request), seconds. */
+  readonly requestedAt: number;
+  /** When it was granted, seconds (its start less the start latency). */
+  readonly grantedAt: number;
   /** Start, seconds. */
   readonly startedAt: number;
   /** End, seconds; `null` while running (only in an unfinished simulation). */
   completedAt: number | null;
+  /** The run time the scheduler was told (its share for a shard), seconds; `null` when told none. */
+  readonly expectedSeconds: number | null;
+  /**
+   * The start the scheduler estimated for its stage while it waited, seconds; set on the stage's first run
+   * (the whole stage, or its first shard to start), else `null`.
+   */
+  readonly estimatedStartAt: number | null;
   /** Whether its grant was reduced (below desired). */
   readonly reduced: boolean;
   /** CPU cores granted at start. */
   readonly cpu: number;
   /** Later shrinks by graceful degradation: when, and the CPU after. */
   readonly shrinks: Array<{ readonly at: number; readonly cpu: number }>;
+}
+
+/**
+ * A node's measured usage and forecast at one instant of the simulation (nodes with background load only:
+ * they alone have a simulated monitor). Used = background + granted (a stage uses exactly its grant).
+ */
+export interface NodeSamplePoint {
+  /** Seconds. */
+  readonly t: number;
+  /** Node id. */
+  readonly nodeId: string;
+  /** Resource → usage at `t`. */
+  readonly used: Readonly<Record<string, number>>;
+  /** Resource → the forecast made at `t` for `t + horizonSeconds`. */
+  readonly forecast: Readonly<Record<string, number>>;
+  /** The forecast's horizon, seconds. */
+  readonly horizonSeconds: number;
 }
 
 /** One submitted pipeline. */
@@ -114,10 +160,14 @@ export interface SimulationTrace {
   readonly capacity: Readonly<Record<string, number>>;
   /** Node ids, in workload order. */
   readonly nodeIds: readonly string[];
+  /** Node id → host capacity. */
+  readonly nodeCapacity: Readonly<Record<string, Readonly<ResourceVector>>>;
   /** Per stage, in submission then definition order. */
   readonly stages: StageRecord[];
   /** Per execution, in start order (empty when not recorded). */
-  readonly executions: ExecutionRecord[];
+  readonly executions: RunRecord[];
+  /** Usage and forecast samples of nodes with background load (empty when not recorded). */
+  readonly nodeSamples: NodeSamplePoint[];
   /** Per pipeline, in submission order. */
   readonly pipelines: PipelineRecord[];
   /** Utilisation steps (empty when not recorded). */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { QueueRow } from '../../admission/types';
-import { formatSeconds, parseDuration } from '../../execution/duration';
+import { formatSeconds } from '../../execution/duration';
+import { parseDuration } from '../duration';
 import type { ExecutionRecord } from '../../execution/record';
 import type { Database } from '../../ledger/db';
 import {

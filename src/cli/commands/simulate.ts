@@ -11,12 +11,14 @@ import {
   renderHtmlReport,
   replaySwf,
   simulate,
+  toExecutionRecords,
   type PolicyName,
   type SimulationMetrics,
   type SimulationTrace,
   type SwfEstimates,
   type Workload,
 } from '../../simulator';
+import { serializeRecordsFile } from '../../report/records-file';
 import { UsageError } from '../context';
 import { printJson, printTable } from '../output';
 
@@ -36,6 +38,8 @@ export interface SimulateCommandOptions {
   releaseLatencySeconds?: number;
   /** Also write one CSV row per stage (`job,pipeline,stage,priority,submit,start,end,procs,run`) here. */
   jobsOut?: string;
+  /** Also write the chosen policy's execution records (JSON, for `qm report --records`) here. */
+  recordsOut?: string;
 }
 
 const USAGE_ERROR_NAMES = new Set(['InvalidWorkloadError', 'WorkloadReadError', 'UnknownPolicyError']);
@@ -139,6 +143,13 @@ export function simulateCommand(file: string, options: SimulateCommandOptions = 
     writeFileSync(options.html, renderHtmlReport(traces, `Simulation of ${file}`));
   }
   if (options.jobsOut !== undefined) writeFileSync(options.jobsOut, jobsCsv(chosen));
+  if (options.recordsOut !== undefined) {
+    const data = toExecutionRecords(chosen);
+    writeFileSync(
+      options.recordsOut,
+      serializeRecordsFile({ title: `Simulation of ${file} (policy ${policy})`, simulated: true, ...data }),
+    );
+  }
   if (options.json === true) printJson(metrics);
   else printSummary(metrics);
   if (options.html !== undefined && options.json !== true)
@@ -160,6 +171,7 @@ interface SimulateCliOptions {
   window?: string;
   shardableFraction?: number;
   jobsOut?: string;
+  recordsOut?: string;
   estimates?: string;
 }
 
@@ -309,6 +321,10 @@ export function registerSimulateCommands(program: Command): void {
       'seconds from a stage ending to its capacity returning and its dependents becoming ready',
       number('--release-latency'),
     )
+    .option(
+      '--records-out <file>',
+      "also write the chosen policy's execution records as JSON (render them with qm report --records)",
+    )
     .option('--swf <file>', 'replay a Standard Workload Format log (.swf or .swf.gz) instead of a workload')
     .option('--priority-map <map>', 'SWF: group:2=8,queue:0=7,default=4 (first match wins)')
     .option(
@@ -332,6 +348,8 @@ export function registerSimulateCommands(program: Command): void {
     )
     .action((file: string | undefined, opts: SimulateCliOptions) => {
       if (opts.swf !== undefined) {
+        if (opts.recordsOut !== undefined)
+          throw new UsageError('--records-out needs a workload file (SWF replays record no executions)');
         simulateSwfCommand(opts.swf, {
           policy: opts.policy,
           ...(opts.json === true ? { json: true } : {}),
@@ -354,6 +372,7 @@ export function registerSimulateCommands(program: Command): void {
         ...(opts.startLatency === undefined ? {} : { startLatencySeconds: opts.startLatency }),
         ...(opts.releaseLatency === undefined ? {} : { releaseLatencySeconds: opts.releaseLatency }),
         ...(opts.jobsOut === undefined ? {} : { jobsOut: opts.jobsOut }),
+        ...(opts.recordsOut === undefined ? {} : { recordsOut: opts.recordsOut }),
       });
     });
 }

@@ -187,7 +187,8 @@ test('qm history with a bad --since exits 2 with a clear message, before connect
   } finally {
     process.stderr.write = write;
   }
-  expect(err).toContain('--since "1 fortnight" is not a duration');
+  expect(err).toContain('--since must be a positive number followed by s, m, h or d');
+  expect(err).toContain('"1 fortnight"');
 });
 
 test('a stage that ran 3 times learns its run time and is backfilled into a hold it fits; one without history waits', async () => {

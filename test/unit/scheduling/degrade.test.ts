@@ -33,7 +33,7 @@ describe('degrade', () => {
   });
 
   it('age lifts a blocked low-priority request above fresh grants', () => {
-    const s = snap([n1], [req('old', { cpu: 2 }, { priority: 1, readySince: ago(3600) })], {
+    const s = snap([n1], [req('old', { cpu: 2 }, { priority: 1, readySince: ago(28_800) })], {
       running: [running('r', 'n1', { cpu: 8 }, { priority: 10, minimum: { cpu: 4 }, desired: { cpu: 8 } })],
     });
     expect(degrade({ snapshot: s, requestKey: 'old', now: NOW })?.offers).toEqual([

@@ -1,6 +1,6 @@
 /**
  * EASY semantics of the hold (shadow time + extra capacity, per node and per resource), arrival-order ties,
- * strict order, stable holds and the saturated (oldest-first) order. Every expected number is worked out by
+ * strict order, stable holds and the starvation head (the oldest saturated request first). Every expected number is worked out by
  * hand in the comments.
  */
 import {
@@ -195,9 +195,9 @@ describe('stable holds', () => {
   });
 });
 
-describe('the starvation bound between old requests (saturated: oldest first)', () => {
+describe('the starvation bound between old requests (the oldest saturated request first)', () => {
   const n = node('n1', { cpu: 1 }, { granted: { cpu: 1 } });
-  const config = compileSchedulerConfig({ holdSwitchMargin: 0 });
+  const config = compileSchedulerConfig({ holdSwitchMargin: 0, ageSaturationSeconds: 3600 });
 
   it('two saturated requests: the older goes first, whatever priority, size or fit say', () => {
     const oldLow = req('oldLow', { cpu: 1, memoryMb: 1 }, { priority: 1, readySince: ago(5000) });
@@ -214,54 +214,73 @@ describe('the starvation bound between old requests (saturated: oldest first)', 
     expect(ranks(runCycle(snap([n], [nearly, oldLow]), NOW, config))).toEqual(['oldLow', 'nearly']);
   });
 
-  it('many saturated requests are ranked by age alone', () => {
-    const pendings: PendingRequest[] = [];
-    for (let k = 0; k < 40; k++) {
-      pendings.push(
-        req(
-          `r${k}`,
-          { cpu: 1 + (k % 3) },
-          {
-            priority: 1 + ((k * 7) % 10),
-            importance: (k * 13) % 5,
-            readySince: ago(4000 + ((k * 37) % 40) * 100),
-          },
-        ),
-      );
-    }
+  it('only the oldest saturated request goes first (the head); the other saturated keep their score order', () => {
+    // All saturated, same shape, no importance: after the head (the oldest), priority decides.
+    const pendings = [
+      req('p3', { cpu: 1 }, { priority: 3, readySince: ago(9000) }),
+      req('p9', { cpu: 1 }, { priority: 9, readySince: ago(5000) }),
+      req('p1', { cpu: 1 }, { priority: 1, readySince: ago(8000) }),
+      req('p6', { cpu: 1 }, { priority: 6, readySince: ago(4000) }),
+      req('fresh10', { cpu: 1 }, { priority: 10, readySince: ago(10) }),
+    ];
     const out = runCycle(snap([node('n1', { cpu: 4 }, { granted: { cpu: 4 } })], pendings), NOW, config);
-    const byAge = [...pendings]
-      .sort((a, b) => a.readySince.getTime() - b.readySince.getTime())
-      .map((p) => p.key);
-    expect(ranks(out)).toEqual(byAge);
+    // Scores after the head: p9 (0.89 + age 2) > p1 … no: p1 and p6 are saturated too (age factor 1), so
+    // p9 (priority 0.89) > p6 (0.56) > p1 (0) among the saturated; fresh10 (priority 1, age ~0) scores
+    // below every saturated one (their age contribution is 2).
+    expect(ranks(out)).toEqual(['p3', 'p9', 'p6', 'p1', 'fresh10']);
   });
 
-  it('once saturated, a request’s rank never worsens as new requests keep arriving', () => {
-    // One cpu, always busy: every 100 s one request starts (the oldest-ranked), and two fresh ones of
-    // every priority arrive. Track `victim`, a priority-1 wide request that was ready at 0.
+  it('the head is the oldest saturated request whatever its score, and it holds', () => {
+    const wide = req('wide', { cpu: 4 }, { priority: 1, readySince: ago(7200) });
+    const narrow = req('narrow', { cpu: 1 }, { priority: 10, readySince: ago(4000) });
+    const busy = node('n1', { cpu: 4 }, { granted: { cpu: 4 } });
+    const out = runCycle(snap([busy], [narrow, wide]), NOW, config);
+    expect(ranks(out)).toEqual(['wide', 'narrow']);
+    expect(out.holds.map((h) => h.key)).toEqual(['wide']);
+  });
+
+  it('no request starves when every waiting request is saturated (a long overload)', () => {
+    // Saturation after 100 s, one start per 100 s step, two fresh priority-10 requests every step: all
+    // saturate one step later, so score order alone (priority) would never start the priority-1 victim.
+    const fast = compileSchedulerConfig({ ageSaturationSeconds: 100, holdSwitchMargin: 0 });
     const cpu = node('n1', { cpu: 2 }, { granted: { cpu: 2 } });
-    let pendings: PendingRequest[] = [req('victim', { cpu: 2 }, { priority: 1, readySince: new Date(0) })];
-    let last = Infinity;
+    let pendings: PendingRequest[] = [
+      req('old', { cpu: 1 }, { priority: 5, readySince: new Date(0), sequence: -2 }),
+      req('victim', { cpu: 2 }, { priority: 1, readySince: new Date(1), sequence: -1 }),
+    ];
     let seq = 0;
-    let started = false;
-    for (let step = 0; step < 200 && !started; step++) {
+    const startedAt = new Map<string, number>();
+    for (let step = 1; step <= 50; step++) {
       const now = new Date(step * 100_000);
       pendings.push(
-        req(`hi${step}`, { cpu: 1 }, { priority: 10, readySince: now, sequence: seq++ }),
-        req(`lo${step}`, { cpu: 1 }, { priority: 2, readySince: now, sequence: seq++ }),
+        req(`hi${step}a`, { cpu: 1 }, { priority: 10, readySince: now, sequence: seq++ }),
+        req(`hi${step}b`, { cpu: 1 }, { priority: 10, readySince: now, sequence: seq++ }),
       );
-      const out = runCycle(snap([cpu], pendings), now, config);
-      const rank = ranks(out).indexOf('victim');
-      if (step * 100 >= 3600) {
-        expect(rank).toBeLessThanOrEqual(last);
-        last = rank;
-      }
-      // The scheduler starts the top request (capacity for one per step).
-      const top = out.queue[0]?.key as string;
-      if (top === 'victim') started = true;
+      const top = ranks(runCycle(snap([cpu], pendings), now, fast))[0] as string;
+      startedAt.set(top, step);
       pendings = pendings.filter((p) => p.key !== top);
     }
-    expect(started).toBe(true);
+    // `old` is the head at step 1, `victim` at step 2: each started as soon as it was the oldest.
+    expect(startedAt.get('old')).toBe(1);
+    expect(startedAt.get('victim')).toBe(2);
+    // Without the bound the victim never starts (score order: priority 10 first).
+    const unbounded = compileSchedulerConfig({
+      ageSaturationSeconds: 100,
+      holdSwitchMargin: 0,
+      enforceStarvationBound: false,
+    });
+    const out = runCycle(
+      snap(
+        [cpu],
+        [
+          req('victim', { cpu: 2 }, { priority: 1, readySince: new Date(0) }),
+          req('h', { cpu: 1 }, { priority: 10, readySince: new Date(1000) }),
+        ],
+      ),
+      new Date(200_000),
+      unbounded,
+    );
+    expect(ranks(out)[0]).toBe('h');
   });
 
   it('strict priority (bound not enforced) keeps priority order after saturation', () => {

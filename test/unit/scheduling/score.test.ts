@@ -64,9 +64,10 @@ describe('computeScore', () => {
 });
 
 describe('starvation bound', () => {
-  it('is 3420 s with the defaults (570 s at ageSaturationSeconds 600)', () => {
-    expect(DEFAULT_SCHEDULER_CONFIG.ageSaturationSeconds).toBe(3600);
-    expect(DEFAULT_SCHEDULER_CONFIG.starvationBoundSeconds).toBeCloseTo(3420, 9);
+  it('is 27360 s with the defaults (3420 s at ageSaturationSeconds 3600, 570 s at 600)', () => {
+    expect(DEFAULT_SCHEDULER_CONFIG.ageSaturationSeconds).toBe(28800);
+    expect(DEFAULT_SCHEDULER_CONFIG.starvationBoundSeconds).toBeCloseTo(27360, 9);
+    expect(starvationBoundSeconds(DEFAULT_SCHEDULER_CONFIG.weights, 3600)).toBeCloseTo(3420, 9);
     expect(starvationBoundSeconds(DEFAULT_SCHEDULER_CONFIG.weights, 600)).toBeCloseTo(570, 9);
   });
 

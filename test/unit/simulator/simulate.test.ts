@@ -321,9 +321,11 @@ describe('shards keep their stage’s place', () => {
 });
 
 describe('the starvation bound between old requests, in the simulator', () => {
-  it('saturated requests start oldest first, whatever their priorities; a fresh priority 10 comes after', () => {
+  it('saturated requests start oldest first, after the stable holder; a fresh priority 10 comes after', () => {
     // One core, busy 0–5000. r1…r5 (priorities 1, 10, 3, 8, 2) arrive at 1…5 and have all waited past
-    // ageSaturationSeconds (3600) when it frees; `hi` (priority 10) arrives at 4999.
+    // ageSaturationSeconds (3600 here) when it frees; `hi` (priority 10) arrives at 4999. r2 (the top score
+    // when it arrived) has held the core since t=2 and keeps its hold (stable holds), so it starts first;
+    // then the saturated requests oldest first, each the oldest blocked one holding in its turn.
     const w = workload({ cpu: 1 }, [
       job(0, 'block', 5, { cpu: 1 }, 5000),
       job(1, 'r1', 1, { cpu: 1 }, 10),
@@ -334,8 +336,11 @@ describe('the starvation bound between old requests, in the simulator', () => {
       job(4999, 'hi', 10, { cpu: 1 }, 10),
     ]);
     const starts = Object.fromEntries(
-      simulate(w, { policy: 'quartermaster' }).stages.map((s) => [s.pipeline, s.startedAt]),
+      simulate(w, { policy: 'quartermaster', scheduler: { ageSaturationSeconds: 3600 } }).stages.map((s) => [
+        s.pipeline,
+        s.startedAt,
+      ]),
     );
-    expect(starts).toEqual({ block: 0, r1: 5000, r2: 5010, r3: 5020, r4: 5030, r5: 5040, hi: 5050 });
+    expect(starts).toEqual({ block: 0, r2: 5000, r1: 5010, r3: 5020, r4: 5030, r5: 5040, hi: 5050 });
   });
 });
