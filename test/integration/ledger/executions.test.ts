@@ -302,6 +302,22 @@ describe('one record per attempt, written by the statement that ends the reserva
   });
 });
 
+test.each<[Partial<ReservationRequest>, string]>([
+  [{ attempt: 0 }, 'request.attempt'],
+  [{ attempt: 1.5 }, 'request.attempt'],
+  [{ definitionVersion: 0 }, 'request.definitionVersion'],
+  [{ definitionName: ' ' }, 'request.definitionName'],
+  [{ handler: '' }, 'request.handler'],
+])('a request with %j is refused (typed, nothing written)', async (bad, path) => {
+  const r = request({ workflowId: 'refused', ...bad });
+  expect(await errorOf(requestReservation(db, r, at(0)))).toMatchObject({
+    name: 'InvalidLedgerArgumentError',
+    path,
+  });
+  const { rows } = await db.pool.query(`SELECT 1 FROM qm_reservations WHERE workflow_id = 'refused'`);
+  expect(rows).toEqual([]);
+});
+
 describe('learned run times', () => {
   test('from the 3rd completed run: the p90 of CPU-normalised run times, equal to the pure twin', async () => {
     const key = { definitionName: 'learn', handler: 'h.learn', minimum: { cpu: 1 } };
