@@ -19,7 +19,11 @@ import {
 import type { Database } from '../src/ledger/db';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { getNode } from '../src/ledger/nodes';
-import { releaseReservation as ledgerRelease, type ReservationRequest } from '../src/ledger/reservations';
+import {
+  releaseReservation as ledgerRelease,
+  type ReleaseOutcome,
+  type ReservationRequest,
+} from '../src/ledger/reservations';
 import type { LedgerSnapshot } from '../src/ledger/snapshot';
 import type { ReservationRecord } from '../src/ledger/types';
 import type { SchedulerConfig } from '../src/scheduling/config';
@@ -31,6 +35,14 @@ import { wakeScheduler, type SchedulerAddress } from './wake';
 import { PendingRenewals } from '../src/ledger/renewal-batch';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
 import { capacityCeiling } from '../src/ledger/capacity-ceiling';
+
+/** Input of the `releaseReservation` activity. */
+export interface ReleaseReservationInput {
+  /** The reservation to release. */
+  key: string;
+  /** How the attempt ended, for its execution record. @default see `releaseReservation` */
+  outcome?: ReleaseOutcome;
+}
 
 /** What the admission activities need. */
 export interface AdmissionActivityDependencies {
@@ -112,7 +124,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const ctx = Context.current();
     const db = await deps.ledger.get();
     const listener = db.decisions;
-    const { shard, attempt: _attempt, waitForLargerNodes, readySince, ...fields } = req;
+    const { shard, waitForLargerNodes, readySince, ...fields } = req;
     // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
     const problem = unsatisfiableResource(
       {
@@ -196,7 +208,8 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
           r = { ...r, state: 'expired' };
         }
         if (r.state === 'pending' && r.shardOrder !== null) {
-          await ledgerRelease(db, key);
+          // Withdrawn to become its shards: no attempt of its own (each shard's attempts are recorded).
+          await ledgerRelease(db, key, undefined, { record: false });
           return {
             kind: 'shard',
             key,
@@ -235,7 +248,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     } catch (err) {
       if (ctx.cancellationSignal.aborted || err instanceof CancelledFailure) {
         // Withdraw: a pending request of a cancelled (or terminated) requester must not linger.
-        await ledgerRelease(db, key).catch(() => undefined);
+        await ledgerRelease(db, key, undefined, { outcome: 'cancelled' }).catch(() => undefined);
       }
       throw err;
     } finally {
@@ -253,10 +266,16 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     if (withdrawn.length > 0) await wake(db, true);
   }
 
-  /** Releases a reservation (idempotent); its capacity returns at once, so a waiting queue is woken. */
-  async function releaseReservation(key: string): Promise<void> {
+  /**
+   * Releases a reservation (idempotent) and records how its attempt ended (execution data); its capacity
+   * returns at once, so a waiting queue is woken. A bare key (what workflows of earlier versions send)
+   * records `completed` when the stage had started, `cancelled` when not.
+   * @throws InvalidLedgerArgumentError (non-retryable) for an unknown outcome; DatabaseUnavailableError.
+   */
+  async function releaseReservation(input: string | ReleaseReservationInput): Promise<void> {
     const db = await deps.ledger.get();
-    const { changed } = await ledgerRelease(db, key);
+    const { key, outcome } = typeof input === 'string' ? { key: input, outcome: undefined } : input;
+    const { changed } = await ledgerRelease(db, key, undefined, outcome === undefined ? {} : { outcome });
     if (changed) await wake(db, true);
   }
 

@@ -8,6 +8,7 @@ import { createSchedulerActivities } from './scheduler';
 
 export type { RunStageInput, RunStageResult, RunStageFailureDetails } from './run-stage';
 export type { ReassembleInput, ShardResultInput } from './reassemble';
+export type { ReleaseReservationInput } from './admission';
 
 /** What the activities depend on, injected once per worker. */
 export interface ActivityDependencies {
@@ -22,6 +23,8 @@ export interface ActivityDependencies {
     taskQueue: string;
     leaseMs: number;
     staleAfterMs: number;
+    /** Execution records are kept this long, days. @default 30 */
+    executionRetentionDays?: number;
   };
 }
 
@@ -46,6 +49,9 @@ export function createActivities(deps: ActivityDependencies) {
       schedulerTaskQueue: deps.scheduler.taskQueue,
       leaseMs: deps.scheduler.leaseMs,
       staleAfterMs: deps.scheduler.staleAfterMs,
+      ...(deps.scheduler.executionRetentionDays === undefined
+        ? {}
+        : { executionRetentionDays: deps.scheduler.executionRetentionDays }),
     }),
   };
 }

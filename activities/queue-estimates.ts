@@ -14,8 +14,10 @@ export const DEFAULT_ESTIMATE_LIMIT = 500;
  * were committed, so this cycle's grants already hold their capacity. A running reservation is expected to
  * end at `grantedAt + expectedSeconds` (stretched by its CPU share when reduced); a waiting one to run
  * `expectedSeconds` at its minimum (stretched likewise). Without `expectedSeconds` the projection is
- * conservative: a grant never ends, a waiting request holds what it takes for ever. Grant and shard rows
- * are returned unchanged. Pure.
+ * conservative: a grant never ends, a waiting request holds what it takes for ever. A stage that declares no
+ * `expectedSeconds` runs its learned one when its stage key has enough history (the snapshot fills it in);
+ * each waiting row says which it assumed (`expectedSeconds`, `expectedSource`, `expectedSamples`). Grant and
+ * shard rows are returned unchanged. Pure.
  * @param limit - waiting rows estimated, in rank order (the rest get `null`). @default 500
  */
 export function queueWithEstimates(
@@ -26,8 +28,10 @@ export function queueWithEstimates(
 ): QueueRow[] {
   const order = queue.filter((e) => e.decision === 'wait').map((e) => e.key);
   if (order.length === 0) return [...queue];
+  const cluster = toClusterSnapshot(after);
+  const pending = new Map(cluster.pending.map((p) => [p.key, p]));
   const starts = estimateStarts({
-    snapshot: toClusterSnapshot(after),
+    snapshot: cluster,
     now: after.now,
     order,
     config,
@@ -37,6 +41,17 @@ export function queueWithEstimates(
     if (e.decision !== 'wait') return e;
     // A key missing from `after` (granted or withdrawn since the cycle) has no estimate to give.
     const start = starts.get(e.key) ?? null;
-    return { ...e, estimatedStartAt: start === null ? null : start.toISOString() };
+    const p = pending.get(e.key);
+    return {
+      ...e,
+      estimatedStartAt: start === null ? null : start.toISOString(),
+      ...(p?.expectedSeconds === undefined
+        ? {}
+        : {
+            expectedSeconds: p.expectedSeconds,
+            expectedSource: p.expectedSource ?? 'declared',
+            ...(p.expectedSamples === undefined ? {} : { expectedSamples: p.expectedSamples }),
+          }),
+    };
   });
 }

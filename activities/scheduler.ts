@@ -4,6 +4,11 @@ import { commitDecisions, type ShardOrderNote, type WaitNote } from '../src/ledg
 import { beginCycle, expireLapsed, recordHolders, wakePending } from '../src/ledger/admission';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { expireShrinkOffers } from '../src/ledger/shrink';
+import {
+  DEFAULT_EXECUTION_RETENTION_DAYS,
+  pruneExecutions,
+  recordEstimatedStarts,
+} from '../src/ledger/executions';
 import { snapshot, type LedgerSnapshot } from '../src/ledger/snapshot';
 import { SHRINK_DECLINE_COOLDOWN_MS, SHRINK_OFFER_TTL_MS } from '../src/admission/constants';
 import type { CycleReport, QueueRow } from '../src/admission/types';
@@ -37,7 +42,15 @@ export interface SchedulerActivityDependencies {
   shrinkOfferTtlMs?: number;
   /** A stage that declined a shrink offer is not asked again for this long, ms. @default SHRINK_DECLINE_COOLDOWN_MS */
   shrinkCooldownMs?: number;
+  /**
+   * Execution records that ended longer ago than this are pruned, days (a full cycle deletes one bounded
+   * batch at most every {@link PRUNE_EVERY_MS}). @default DEFAULT_EXECUTION_RETENTION_DAYS (30)
+   */
+  executionRetentionDays?: number;
 }
+
+/** How often a scheduler worker prunes old execution records (one batch of PRUNE_BATCH_ROWS), ms. */
+export const PRUNE_EVERY_MS = 60_000;
 
 /** Input of `scheduleCycle`. */
 export interface ScheduleCycleInput {
@@ -59,6 +72,8 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
   const shrinkOfferTtlMs = deps.shrinkOfferTtlMs ?? SHRINK_OFFER_TTL_MS;
   const shrinkCooldownMs = deps.shrinkCooldownMs ?? SHRINK_DECLINE_COOLDOWN_MS;
   const scheduler = { workflowId: deps.schedulerWorkflowId, taskQueue: deps.schedulerTaskQueue };
+  const retentionDays = deps.executionRetentionDays ?? DEFAULT_EXECUTION_RETENTION_DAYS;
+  let lastPruneAt = -Infinity;
   const admission = createAdmissionActivities({
     ledger: deps.ledger,
     config: deps.config,
@@ -153,8 +168,25 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     if (after !== undefined && rows.some((e) => e.decision === 'wait')) {
       try {
         rows = queueWithEstimates(rows, after, deps.config);
+        // Kept on each waiting row, so its attempt's record can say how good the estimate was.
+        await recordEstimatedStarts(
+          db,
+          rows
+            .filter((e) => e.decision === 'wait' && typeof e.estimatedStartAt === 'string')
+            .map((e) => ({ key: e.key, at: new Date(e.estimatedStartAt as string) })),
+        );
       } catch (err) {
         Context.current().log.warn('start-time estimates skipped', { error: String(err) });
+      }
+    }
+    // Retention: one bounded batch of old execution records, at most once a minute per worker.
+    if (performance.now() - lastPruneAt >= PRUNE_EVERY_MS) {
+      lastPruneAt = performance.now();
+      try {
+        const pruned = await pruneExecutions(db, { retentionDays });
+        if (pruned > 0) log.info('old execution records pruned', { pruned, retentionDays });
+      } catch (err) {
+        log.warn('execution records not pruned', { error: String(err) });
       }
     }
     let shrinkOffers = 0;

@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   sharding: () => import('./sharding.js'),
   'sim-vs-real': () => import('./sim-vs-real.js'),
   metrics: () => import('./metrics-overhead.js'),
+  release: () => import('./release-record.js'),
 };
 
 async function main(): Promise<void> {

@@ -4,7 +4,8 @@ import { createActivities } from '../activities';
 import { DEFAULT_TASK_QUEUE } from './config';
 import { HandlerRegistry } from './handlers/registry';
 import type { StageHandlerDefinition } from './handlers/types';
-import { DatabaseNotConfiguredError } from './ledger/errors';
+import { DatabaseNotConfiguredError, InvalidLedgerArgumentError } from './ledger/errors';
+import { DEFAULT_EXECUTION_RETENTION_DAYS } from './ledger/executions';
 import { lazyDatabase, type LazyDatabase } from './ledger/lazy';
 import { DEFAULT_STALE_AFTER_MS } from './ledger/types';
 import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID } from './admission/constants';
@@ -32,6 +33,11 @@ export interface QuartermasterPluginOptions {
   /** A node silent for longer is stale: nothing new is granted on it, ms. @default 30000 */
   staleAfterMs?: number;
   /**
+   * How long execution records (`qm history`, learned run times, estimate accuracy) are kept, days (finite,
+   * > 0); older ones are pruned in small batches by the scheduler. @default process.env.QM_EXECUTION_RETENTION_DAYS ?? 30
+   */
+  executionRetentionDays?: number;
+  /**
    * Count into these metrics (activities, ledger transactions). Logs per cycle and per grant are written
    * either way. @default none: no metrics
    */
@@ -57,6 +63,23 @@ function ledgerFor(
 }
 
 /**
+ * The execution-record retention: the option, else `QM_EXECUTION_RETENTION_DAYS`, else 30 days.
+ * @throws InvalidLedgerArgumentError naming the option (or the variable) and the bad value.
+ */
+function retentionDays(option: number | undefined): number {
+  const text = process.env.QM_EXECUTION_RETENTION_DAYS;
+  const [path, value] =
+    option !== undefined
+      ? ['executionRetentionDays', option]
+      : text !== undefined && text !== ''
+        ? ['QM_EXECUTION_RETENTION_DAYS', Number(text)]
+        : ['executionRetentionDays', DEFAULT_EXECUTION_RETENTION_DAYS];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new InvalidLedgerArgumentError(path, option ?? text, 'a finite number of days > 0');
+  return value;
+}
+
+/**
  * The Temporal plugin that wires Quartermaster into a Worker (its activities; its workflows on the shared
  * task queue when the worker sets neither `workflowsPath` nor `workflowBundle`) and a Client. `qm worker`
  * uses it too.
@@ -69,7 +92,7 @@ function ledgerFor(
  * // A worker with its own workflows: `export * from 'quartermaster/workflows'` in its workflows index.
  *
  * @throws DuplicateHandlerError when two handlers share a name; InvalidSchedulerOptionError for bad
- *   scheduler options (both at construction).
+ *   scheduler options; InvalidLedgerArgumentError for a bad `executionRetentionDays` (all at construction).
  */
 export class QuartermasterPlugin extends SimplePlugin {
   /** The handler registry the activities use. */
@@ -100,6 +123,7 @@ export class QuartermasterPlugin extends SimplePlugin {
         taskQueue,
         leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
         staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
+        executionRetentionDays: retentionDays(options.executionRetentionDays),
       },
     });
     // Watches the activities from outside (metrics, a log line per cycle and per grant).

@@ -19,6 +19,7 @@ import { NonceBook } from '../src/boosts/capability';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
+import { definitionVersionFromMemo } from '../src/pipeline/definition-version';
 import { validatePipelineArgs } from '../src/pipeline/workflow-args';
 import type { PipelineInput, PipelineResult } from '../src/pipeline/types';
 import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../src/search-attributes';
@@ -232,6 +233,13 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   publish();
 
   const inFlight = new Map<string, Promise<void>>();
+  // Recorded with every attempt (execution data): the definition's name and, when started from the registry,
+  // its version (the memo `startPipeline` wrote; it carries over continue-as-new).
+  const definitionVersion = definitionVersionFromMemo(workflowInfo().memo);
+  const definitionRef = {
+    name: definition.name,
+    ...(definitionVersion === undefined ? {} : { version: definitionVersion }),
+  };
 
   const runSharded = async (
     stage: StageDefinition,
@@ -290,6 +298,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
         input: stage.input as JsonValue,
         deps: run.depsOutputs(stage),
         pipelineInput,
+        definition: definitionRef,
       },
       () => book.importance(new Date()),
       {

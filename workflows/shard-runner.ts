@@ -22,6 +22,7 @@ import { SHARD_RESULT_TOO_LARGE, shardResultsProblem } from '../src/sharding/res
 import { shardShare } from '../src/sharding/slices';
 import { ShardTracker, type ShardCoverage, type ShardState } from '../src/sharding/tracker';
 import { shardWorkflow } from './shard-workflow';
+import { DEFINITION_VERSION_MEMO, definitionVersionFromMemo } from '../src/pipeline/definition-version';
 
 const reducers = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '5m',
@@ -109,6 +110,7 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
   const allow = spec.partial === 'allow';
   const parentId = workflowInfo().workflowId;
   const pipelineName = workflowInfo().typedSearchAttributes.get(qmPipelineKey);
+  const definitionVersion = definitionVersionFromMemo(workflowInfo().memo);
   const tasks = shardTasks(stage, args.input, args.count);
   const tracker = new ShardTracker(tasks);
   // Items of a `by: "items"` stage (the last slice ends at the array's length); undefined for `by: "count"`.
@@ -163,6 +165,10 @@ export async function runShardedStage(args: ShardedStageArgs): Promise<ShardedOu
           },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // The registered definition version, for the shard's execution records.
+        ...(definitionVersion === undefined
+          ? {}
+          : { memo: { [DEFINITION_VERSION_MEMO]: definitionVersion } }),
         staticSummary: summary(stage, task),
         // "All shards of pipeline x" is a Web UI filter: QmPipeline = "x" AND QmStage = "total".
         typedSearchAttributes: shardSearchAttributes(pipelineName, stage.id, task.index),

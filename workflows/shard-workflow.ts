@@ -5,7 +5,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { qmStateKey } from '../src/search-attributes';
+import { qmPipelineKey, qmStateKey } from '../src/search-attributes';
+import { definitionVersionFromMemo } from '../src/pipeline/definition-version';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
 import { pipelineArgsFailure } from '../src/pipeline/workflow-args';
@@ -72,6 +73,10 @@ export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWork
   }
   const { stage, shard } = args;
   const parent = getExternalWorkflowHandle(workflowInfo().parent?.workflowId ?? args.parentWorkflowId);
+  // The pipeline's definition, for the shard's execution records: its name is the QmPipeline search attribute
+  // the parent started it with, its registered version the memo the parent passed on.
+  const pipelineName = workflowInfo().typedSearchAttributes.get(qmPipelineKey);
+  const definitionVersion = definitionVersionFromMemo(workflowInfo().memo);
   const outcome = await runStageWithAdmission(
     stage,
     {
@@ -82,6 +87,14 @@ export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWork
       deps: args.deps,
       pipelineInput: args.pipelineInput,
       shard,
+      ...(pipelineName === undefined
+        ? {}
+        : {
+            definition: {
+              name: pipelineName,
+              ...(definitionVersion === undefined ? {} : { version: definitionVersion }),
+            },
+          }),
     },
     () => args.importance,
     {

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type {
   QuartermasterActivities,
+  ReleaseReservationInput,
   RunStageFailureDetails,
   RunStageInput,
   RunStageResult,
@@ -71,6 +72,20 @@ export interface Admission {
   reservationKey?: string;
   reduced: boolean;
 }
+
+/** The pipeline definition a stage belongs to, for its execution records (and its learned run time's key). */
+export interface DefinitionRef {
+  /** The definition's name. */
+  name: string;
+  /** Its registered version, when the pipeline was started from the registry. */
+  version?: number;
+}
+
+/** What a stage runs with, besides its allocation and attempt: `runStage`'s input, plus its definition. */
+export type StageBase = Omit<RunStageInput, 'allocation' | 'attempt' | 'reservationKey'> & {
+  /** The pipeline definition, recorded with each attempt. @default unknown */
+  definition?: DefinitionRef;
+};
 
 /** Callbacks through which the runner reports progress to the pipeline's state. */
 export interface StageRunnerHooks {
@@ -148,6 +163,7 @@ function admissionFailure(err: unknown): string {
  */
 async function admit(
   stage: StageDefinition,
+  definition: DefinitionRef | undefined,
   attempt: number,
   renewal: number,
   importance: number,
@@ -180,6 +196,9 @@ async function admit(
       ...(avoidNode === undefined ? {} : { avoidNode }),
       ...(stage.resources?.waitForLargerNodes === true ? { waitForLargerNodes: true } : {}),
       ...(readySince === undefined ? {} : { readySince }),
+      handler: stage.handler,
+      ...(definition === undefined ? {} : { definitionName: definition.name }),
+      ...(definition?.version === undefined ? {} : { definitionVersion: definition.version }),
     });
   } catch (err) {
     // Cancelled while waiting: withdraw this attempt's requests (and renewals) now, whatever the activity
@@ -210,12 +229,13 @@ async function admit(
  */
 export async function runStageWithAdmission(
   stage: StageDefinition,
-  base: Omit<RunStageInput, 'allocation' | 'attempt' | 'reservationKey'>,
+  stageBase: StageBase,
   importance: () => number,
   hooks: StageRunnerHooks,
   shardSpec?: ShardRequestSpec,
   readySince?: string,
 ): Promise<StageOutcome> {
+  const { definition, ...base } = stageBase;
   const retry = stage.retry ?? {};
   const maxAttempts = retry.maximumAttempts ?? 3;
   let delayMs = (retry.initialIntervalSeconds ?? 1) * 1000;
@@ -237,6 +257,7 @@ export async function runStageWithAdmission(
     try {
       const a = await admit(
         stage,
+        definition,
         attempt,
         renewal,
         importance(),
@@ -267,6 +288,8 @@ export async function runStageWithAdmission(
             retry: { maximumAttempts: 1 },
           });
     let failure: AttemptFailure;
+    // How this attempt ended, for its execution record (written by the release).
+    let ended: NonNullable<ReleaseReservationInput['outcome']> = 'failed';
     try {
       const result = await runOn.runStage({
         ...base,
@@ -274,14 +297,22 @@ export async function runStageWithAdmission(
         attempt,
         ...(admitted.reservationKey ? { reservationKey: admitted.reservationKey } : {}),
       });
+      ended = 'completed';
       return { kind: 'completed', result, admission: admitted };
     } catch (err) {
-      if (isCancellation(err)) throw err;
+      if (isCancellation(err)) {
+        ended = 'cancelled';
+        throw err;
+      }
       failure = classify(err, admitted.nodeId);
+      // Nothing ran: the same attempt asks again, and its next request's record replaces this one. A handler
+      // that failed because its workflow was cancelled (it threw on its abort) was cancelled, not failed.
+      if (failure.kind === 'not-started' || CancellationScope.current().consideredCancelled)
+        ended = 'cancelled';
     } finally {
       if (admitted.reservationKey) {
-        const key = admitted.reservationKey;
-        await CancellationScope.nonCancellable(() => ledger.releaseReservation(key));
+        const release: ReleaseReservationInput = { key: admitted.reservationKey, outcome: ended };
+        await CancellationScope.nonCancellable(() => ledger.releaseReservation(release));
       }
     }
     avoidNode = failure.kind === 'failed' ? undefined : failure.avoidNode;

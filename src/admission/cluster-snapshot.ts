@@ -67,7 +67,22 @@ export function boostFor(workflowId: string, totals: ReadonlyMap<string, number>
   return sum;
 }
 
+/**
+ * A reservation's expected run time at its desired allocation: the one its stage declared, else its stage
+ * key's learned one (the snapshot reads it only for requests that declare none and keys with enough runs);
+ * undefined when neither is known.
+ */
+export function expectedRun(
+  r: Pick<ReservationRecord, 'expectedSeconds' | 'learned'>,
+): { seconds: number; source: 'declared' | 'learned'; samples?: number } | undefined {
+  if (r.expectedSeconds !== null) return { seconds: r.expectedSeconds, source: 'declared' };
+  if (r.learned !== undefined && r.learned.seconds > 0)
+    return { seconds: r.learned.seconds, source: 'learned', samples: r.learned.samples };
+  return undefined;
+}
+
 function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): PendingRequest {
+  const expected = expectedRun(r);
   return {
     key: r.key,
     workflowId: r.workflowId,
@@ -81,24 +96,34 @@ function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): Pend
     ...(r.avoidNode === null ? {} : { avoidNodeId: r.avoidNode }),
     ...(r.seq === null ? {} : { sequence: r.seq }),
     ...(r.shardSpec ? { shard: r.shardSpec } : {}),
-    ...(r.expectedSeconds === null ? {} : { expectedSeconds: r.expectedSeconds }),
+    ...(expected === undefined
+      ? {}
+      : {
+          expectedSeconds: expected.seconds,
+          expectedSource: expected.source,
+          ...(expected.samples === undefined ? {} : { expectedSamples: expected.samples }),
+        }),
   };
 }
 
 /**
- * When an active reservation is expected to release: granted at + its `expectedSeconds`, stretched by its
- * CPU share when reduced; undefined when either is unknown.
+ * When an active reservation is expected to release: granted at + its expected run time (declared, else
+ * learned: {@link expectedRun}), stretched by its CPU share when reduced; undefined when either is unknown.
+ * An end already past (an overrun) is left as it is: the core counts it as "now" (`runningReleases`), for a
+ * learned time as for a declared one.
  */
 function expectedEndAt(r: ReservationRecord): Date | undefined {
-  if (r.expectedSeconds === null || r.grantedAt === null) return undefined;
-  const seconds = expectedRunSeconds(r.expectedSeconds, r.granted ?? r.desired, r.desired);
+  const expected = expectedRun(r);
+  if (expected === undefined || r.grantedAt === null) return undefined;
+  const seconds = expectedRunSeconds(expected.seconds, r.granted ?? r.desired, r.desired);
   return new Date(r.grantedAt.getTime() + seconds * 1000);
 }
 
 /**
  * Maps a ledger snapshot onto the pure core's {@link ClusterSnapshot}: node capacity, grants, staleness and
  * their published forecast; pools; pending requests with importance = declared + active boosts and their
- * expected run time and arrival sequence; active grants with their expected end (for backfill and start
+ * expected run time (declared, else learned from the stage key's history, marked `expectedSource`) and
+ * arrival sequence; active grants with their expected end (for backfill and start
  * estimates); the previous cycle's holders when given (stable holds).
  * @param maxForecastAgeMs forecasts older than this are ignored (the node's monitor stopped). @default 30000
  */
@@ -136,7 +161,9 @@ export function toClusterSnapshot(
           desired: r.desired,
           priority: r.priority,
           importance: r.importance + boostFor(r.workflowId, boosts),
-          ...(endAt === undefined ? {} : { expectedEndAt: endAt }),
+          ...(endAt === undefined
+            ? {}
+            : { expectedEndAt: endAt, expectedSource: expectedRun(r)?.source ?? 'declared' }),
         };
       }),
   };

@@ -37,6 +37,12 @@ export interface AdmissionRequest {
    * stage that waited and was then split keeps its place. @default now (the database's clock)
    */
   readySince?: string;
+  /** The pipeline's definition name (execution data; keys the stage's learned run time). @default unknown */
+  definitionName?: string;
+  /** The definition's registered version, when the pipeline was started from the registry. @default unknown */
+  definitionVersion?: number;
+  /** The stage's handler (execution data; part of the learned run time's key). @default unknown */
+  handler?: string;
 }
 
 /**
@@ -80,6 +86,15 @@ export type QueueRow = RankedEntry & {
    * without `expectedSeconds`). Absent on grant and shard rows.
    */
   estimatedStartAt?: string | null;
+  /**
+   * Waiting rows: the run time the estimate assumed for this request at its desired allocation, seconds
+   * (declared, or learned from its stage key's history); absent when unknown.
+   */
+  expectedSeconds?: number;
+  /** Where `expectedSeconds` comes from. */
+  expectedSource?: 'declared' | 'learned';
+  /** For a learned `expectedSeconds`: how many completed runs it is made of. */
+  expectedSamples?: number;
 };
 
 /** Result of one `scheduleCycle` activity. */

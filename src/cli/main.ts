@@ -8,6 +8,7 @@ import { registerLedgerCommands } from './commands/ledger';
 import { registerSchedulingCommands } from './commands/scheduling';
 import { registerReportCommand } from './commands/report';
 import { registerSimulateCommands } from './commands/simulate';
+import { registerExecutionCommands } from './commands/executions';
 import { installCliRuntime } from './runtime';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or invalid input, 3 a service (Temporal, PostgreSQL) unreachable. */
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerMonitorCommands(program);
   registerSimulateCommands(program);
   registerReportCommand(program);
+  registerExecutionCommands(program);
   return program;
 }
 

@@ -1,11 +1,9 @@
 /**
- * Where `qm report` reads executions from the ledger: one function, {@link loadExecutions}. Today it is
- * {@link listEndedReservations} (records derived from the reservations that ended); the ledger's execution
- * table (execution records, issue 17 part 1) provides `listExecutions` with this same signature, and
- * `loadExecutions` then points at it.
+ * Where `qm report` reads executions from the ledger: one function, {@link loadExecutions}, over the
+ * ledger's execution records (`listExecutions`, one record per stage attempt, written when it ends).
  */
 import type { Database } from '../ledger/db';
-import { listEndedReservations } from '../ledger/reservation-history';
+import { listExecutions } from '../ledger/executions';
 import type { ExecutionRecord } from './record';
 
 /** Which executions to load. */
@@ -14,7 +12,7 @@ export interface ExecutionQuery {
   readonly since?: Date;
   /** Only executions of pipelines of this definition name. @default all */
   readonly pipeline?: string;
-  /** At most this many (the most recent). @default the source's own (10000 for reservations) */
+  /** At most this many (the most recent). @default 10000 */
   readonly limit?: number;
 }
 
@@ -22,7 +20,15 @@ export interface ExecutionQuery {
 export type ExecutionSource = (db: Database, query: ExecutionQuery) => Promise<ExecutionRecord[]>;
 
 /**
- * The executions `qm report` draws.
- * @throws DatabaseUnavailableError when the database cannot be reached.
+ * The executions `qm report` draws: the most recent `limit` records that ended since `since`, oldest first.
+ * @throws InvalidLedgerArgumentError for a bad query (see `listExecutions`); DatabaseUnavailableError when
+ *   the database cannot be reached.
  */
-export const loadExecutions: ExecutionSource = listEndedReservations;
+export const loadExecutions: ExecutionSource = async (db, query) =>
+  (
+    await listExecutions(db, {
+      ...(query.since === undefined ? {} : { since: query.since }),
+      ...(query.pipeline === undefined ? {} : { pipeline: query.pipeline }),
+      limit: query.limit ?? 10_000,
+    })
+  ).reverse();

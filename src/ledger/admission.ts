@@ -3,6 +3,7 @@ import { inTransaction } from './db';
 import { decisionChannel } from './channels';
 import { commitDecisionsIn, type GrantDecision } from './commit';
 import { databaseNow } from './clock';
+import { recordingEnded } from './executions';
 import { translateDbError } from './errors';
 import { checkRequest, insertRequestIn, RESERVATION_SELECT, type ReservationRequest } from './reservations';
 import { toReservation, type ReservationRow } from './rows';
@@ -246,21 +247,22 @@ export async function wakePending(db: Database): Promise<boolean> {
 /**
  * Expires every live reservation whose lease ended (on the database's clock, or at `now` when given):
  * granted and running ones return their capacity; pending ones leave the queue (their requester is gone).
- * Their waiters, if any are alive, are told on the decision channel.
+ * Their waiters, if any are alive, are told on the decision channel. Each is recorded `expired` (execution
+ * data) by the same statement: an attempt whose worker died is never lost.
  * @returns the keys expired, sorted.
  * @throws DatabaseUnavailableError.
  */
 export async function expireLapsed(db: Database, now?: Date): Promise<string[]> {
   try {
     const { rows } = await db.pool.query<{ key: string }>(
-      `WITH t AS (SELECT coalesce($1::timestamptz, now()) AS at),
-            expired AS (
-              UPDATE qm_reservations r
-                 SET state = 'expired', ended_at = t.at, updated_at = t.at
-                FROM t
-               WHERE r.state IN ('pending', 'granted', 'running') AND r.lease_expires_at <= t.at
-              RETURNING r.key)
-       SELECT key, pg_notify($2, key) FROM expired`,
+      recordingEnded(
+        `UPDATE qm_reservations r
+            SET state = 'expired', ended_at = t.at, updated_at = t.at
+           FROM (SELECT coalesce($1::timestamptz, now()) AS at) t
+          WHERE r.state IN ('pending', 'granted', 'running') AND r.lease_expires_at <= t.at
+         RETURNING r.*, 'expired'::text AS outcome`,
+        'SELECT key, pg_notify($2, key) FROM ended',
+      ),
       [now ?? null, decisionChannel(db.schema)],
     );
     return rows.map((r) => r.key).sort();
@@ -272,7 +274,8 @@ export async function expireLapsed(db: Database, now?: Date): Promise<string[]> 
 /**
  * Withdraws every request of one stage attempt that has not started running (`baseKey` and its renewals
  * `baseKey~n`): the workflow was cancelled while waiting. A pending or granted row becomes `released` (its
- * waiter then stops instead of asking again); a running one is left to its handler.
+ * waiter then stops instead of asking again); a running one is left to its handler. Each is recorded
+ * `cancelled` (execution data) by the same statement.
  * @returns the keys withdrawn.
  * @throws DatabaseUnavailableError.
  */
@@ -280,11 +283,12 @@ export async function withdrawAttempt(db: Database, baseKey: string): Promise<st
   checkId('baseKey', baseKey);
   try {
     const { rows } = await db.pool.query<{ key: string }>(
-      `WITH w AS (
-         UPDATE qm_reservations SET state = 'released', ended_at = now(), updated_at = now()
+      recordingEnded(
+        `UPDATE qm_reservations SET state = 'released', ended_at = now(), updated_at = now()
           WHERE (key = $1 OR left(key, length($1) + 1) = $1 || '~') AND state IN ('pending', 'granted')
-         RETURNING key)
-       SELECT key, pg_notify($2, key) FROM w`,
+         RETURNING *, 'cancelled'::text AS outcome`,
+        'SELECT key, pg_notify($2, key) FROM ended',
+      ),
       [baseKey, decisionChannel(db.schema)],
     );
     return rows.map((r) => r.key).sort();

@@ -119,6 +119,34 @@ export async function inTransaction<T>(
   }
 }
 
+/**
+ * Runs `fn`, which issues a single statement on the pool (autocommit: one round trip, atomic on its own),
+ * and reports it to the observer as {@link inTransaction} does, under `operation`.
+ * @throws DatabaseUnavailableError when the connection fails; otherwise whatever `fn` throws.
+ */
+export async function inStatement<T>(
+  db: Database,
+  operation: string,
+  fn: (pool: pg.Pool) => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const report = (outcome: TransactionEvent['outcome'], result?: unknown): void => {
+    try {
+      db.observer?.({ operation, seconds: (performance.now() - started) / 1000, outcome, result });
+    } catch {
+      // An observer is bookkeeping: it never fails the statement it watched.
+    }
+  };
+  try {
+    const result = await fn(db.pool);
+    report('committed', result);
+    return result;
+  } catch (err) {
+    report('rolled-back');
+    throw translateDbError(err, operation);
+  }
+}
+
 async function runInTransaction<T>(
   db: Database,
   operation: string,

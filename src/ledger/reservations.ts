@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Database } from './db';
-import { inTransaction } from './db';
+import { inStatement, inTransaction } from './db';
 import { databaseNow } from './clock';
 import {
   IllegalTransitionError,
@@ -10,9 +10,11 @@ import {
   UnknownPoolError,
   UnknownReservationError,
 } from './errors';
+import { recordingEnded } from './executions';
 import { toReservation, type ReservationRow } from './rows';
+import type { ExecutionOutcome } from '../execution/record';
 import { named } from './transaction';
-import { transition, type ReservationEvent } from '../admission/lifecycle';
+import { transition, TRANSITIONS, type ReservationEvent } from '../admission/lifecycle';
 import { DEFAULT_LEASE_MS } from '../admission/constants';
 import {
   isHostResource,
@@ -63,6 +65,17 @@ export interface ReservationRequest {
    * the database's now. @default now
    */
   requestedAt?: Date;
+  /**
+   * The requesting pipeline's definition name, recorded with the attempt (execution data) and keying its
+   * learned run time. @default null (a request made through the ledger API alone: never learned from)
+   */
+  definitionName?: string;
+  /** The definition's registered version, when the pipeline was started from the registry. @default null */
+  definitionVersion?: number;
+  /** The handler the stage runs (execution data; part of the learned run time's key). @default null */
+  handler?: string;
+  /** The stage's attempt number (integer ≥ 1); renewals of one attempt share it. @default 1 */
+  attempt?: number;
 }
 
 /** Result of {@link requestReservation}. */
@@ -97,6 +110,26 @@ export interface Allocation {
   offer: ShrinkOfferRecord | null;
 }
 
+/**
+ * How a released attempt ended, as its record says: `completed` or `failed` (its handler's outcome),
+ * `cancelled` (its workflow was cancelled, or it never ran).
+ */
+export type ReleaseOutcome = Exclude<ExecutionOutcome, 'expired'>;
+
+/** Options of {@link releaseReservation}. */
+export interface ReleaseOptions {
+  /**
+   * How the attempt ended, for its execution record. @default `completed` when it had started running,
+   * `cancelled` when it had not (a caller that does not say, e.g. an older workflow)
+   */
+  outcome?: ReleaseOutcome;
+  /**
+   * Write no execution record: the request is no attempt of its own (withdrawn to be split into shards; the
+   * shards' attempts are recorded). @default true
+   */
+  record?: boolean;
+}
+
 /** Result of {@link releaseReservation}. */
 export interface ReleaseResult {
   /** Reservation key. */
@@ -109,7 +142,8 @@ export interface ReleaseResult {
 
 const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
   granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason,
-  shard_spec, expected_seconds, shard_order, avoid_node, seq`;
+  shard_spec, expected_seconds, shard_order, avoid_node, seq, started_at, definition_name, definition_version, handler, attempt,
+  shrinks, estimated_start_at`;
 
 /** Columns of a reservation, for other ledger modules' SELECTs. */
 export const RESERVATION_SELECT = RESERVATION_COLUMNS;
@@ -137,7 +171,15 @@ function checkShardSpec(spec: ShardSpecRecord): ShardSpecRecord {
 export type CheckedRequest = Required<
   Omit<
     ReservationRequest,
-    'runId' | 'shardIndex' | 'shardSpec' | 'expectedSeconds' | 'avoidNode' | 'requestedAt'
+    | 'runId'
+    | 'shardIndex'
+    | 'shardSpec'
+    | 'expectedSeconds'
+    | 'avoidNode'
+    | 'requestedAt'
+    | 'definitionName'
+    | 'definitionVersion'
+    | 'handler'
   >
 > & {
   runId: string | null;
@@ -146,6 +188,9 @@ export type CheckedRequest = Required<
   expectedSeconds: number | null;
   avoidNode: string | null;
   requestedAt: Date | null;
+  definitionName: string | null;
+  definitionVersion: number | null;
+  handler: string | null;
 };
 
 function checkRequestedAt(at: unknown): Date | null {
@@ -194,6 +239,18 @@ export function checkRequest(input: ReservationRequest): CheckedRequest {
       );
     }
   }
+  const attempt = input.attempt ?? 1;
+  if (!Number.isInteger(attempt) || attempt < 1)
+    throw new InvalidLedgerArgumentError('request.attempt', attempt, 'an integer >= 1');
+  if (
+    input.definitionVersion !== undefined &&
+    (!Number.isInteger(input.definitionVersion) || input.definitionVersion < 1)
+  )
+    throw new InvalidLedgerArgumentError(
+      'request.definitionVersion',
+      input.definitionVersion,
+      'an integer >= 1',
+    );
   const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
   if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0)
     throw new InvalidLedgerArgumentError('request.leaseMs', leaseMs, 'a finite number > 0');
@@ -212,6 +269,11 @@ export function checkRequest(input: ReservationRequest): CheckedRequest {
     importance,
     desired,
     minimum,
+    attempt,
+    definitionName:
+      input.definitionName === undefined ? null : checkId('request.definitionName', input.definitionName),
+    definitionVersion: input.definitionVersion ?? null,
+    handler: input.handler === undefined ? null : checkId('request.handler', input.handler),
   };
 }
 
@@ -255,9 +317,10 @@ export async function insertRequestIn(
       'qm-request-insert',
       `INSERT INTO qm_reservations
             (key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
-             state, requested_at, updated_at, shard_spec, expected_seconds, lease_expires_at, avoid_node)
+             state, requested_at, updated_at, shard_spec, expected_seconds, lease_expires_at, avoid_node,
+             definition_name, definition_version, handler, attempt)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', least(coalesce($15::timestamptz, t.at), t.at), t.at,
-            $11, $12, t.at + $13 * interval '1 millisecond', $14
+            $11, $12, t.at + $13 * interval '1 millisecond', $14, $16, $17, $18, $19
        FROM (SELECT coalesce($10::timestamptz, now()) AS at) t
      ON CONFLICT (key) DO NOTHING
      RETURNING ${RESERVATION_COLUMNS}`,
@@ -277,6 +340,10 @@ export async function insertRequestIn(
         r.leaseMs,
         r.avoidNode,
         r.requestedAt,
+        r.definitionName,
+        r.definitionVersion,
+        r.handler,
+        r.attempt,
       ],
     ),
   );
@@ -352,8 +419,13 @@ async function touchLease(
       lease !== null &&
       lease.getTime() <= now.getTime()
     ) {
+      // Recorded by the same statement (execution data): its worker stopped renewing.
       await client.query(
-        `UPDATE qm_reservations SET state = 'expired', ended_at = $2, updated_at = $2 WHERE key = $1`,
+        recordingEnded(
+          `UPDATE qm_reservations SET state = 'expired', ended_at = $2, updated_at = $2 WHERE key = $1
+           RETURNING *, 'expired'::text AS outcome`,
+          'SELECT 1',
+        ),
         [key, now],
       );
       return { expiredAt: lease };
@@ -426,32 +498,67 @@ export async function markRunning(
   return touchLease(db, 'start reservation', key, 'start', leaseMs, now);
 }
 
+const RELEASE_OUTCOMES: readonly ReleaseOutcome[] = ['completed', 'failed', 'cancelled'];
+
+/** The states a release ends (the lifecycle's moves on `release` that change the state). */
+const RELEASABLE: readonly ReservationState[] = (Object.keys(TRANSITIONS) as ReservationState[]).filter(
+  (from) => {
+    const to = TRANSITIONS[from].release;
+    return to !== undefined && to !== from;
+  },
+);
+
 /**
- * Releases a reservation: its capacity returns at once. Idempotent: releasing an ended reservation
- * (released, expired, cancelled) changes nothing and reports `changed: false`. A pending one is withdrawn.
- * @throws UnknownReservationError for a key never requested; DatabaseUnavailableError.
+ * Releases a reservation: its capacity returns at once. The same statement records the attempt (execution
+ * data: `options.outcome`, see {@link ReleaseOptions}) and, when it completed, refreshes its stage key's
+ * learned run time: one round trip in all (a retried release costs a second one, to read the state it has).
+ * Idempotent: releasing an ended reservation (released, expired, cancelled) changes and records nothing and
+ * reports `changed: false`. A pending one is withdrawn.
+ * @throws UnknownReservationError for a key never requested; InvalidLedgerArgumentError for an unknown
+ *   `options.outcome`; DatabaseUnavailableError.
  */
-export async function releaseReservation(db: Database, key: string, now?: Date): Promise<ReleaseResult> {
+export async function releaseReservation(
+  db: Database,
+  key: string,
+  now?: Date,
+  options: ReleaseOptions = {},
+): Promise<ReleaseResult> {
   checkId('key', key);
-  return inTransaction(db, 'release reservation', async (client) => {
-    const row = await lockReservation(client, key);
-    const state = transition(row.state, 'release', key);
-    if (state === row.state) return { key, state, changed: false };
-    await client.query(
+  if (options.outcome !== undefined && !RELEASE_OUTCOMES.includes(options.outcome))
+    throw new InvalidLedgerArgumentError('outcome', options.outcome, `one of ${RELEASE_OUTCOMES.join(', ')}`);
+  return inStatement(db, 'release reservation', async (pool) => {
+    // One statement: end it when it is live (the row lock orders it against any concurrent change), record it.
+    const { rows } = await pool.query<{ changed: boolean }>(
       named(
-        'qm-release-update',
-        `UPDATE qm_reservations SET state = $2, ended_at = coalesce($3::timestamptz, now()),
-                updated_at = coalesce($3::timestamptz, now()) WHERE key = $1`,
-        [key, state, now ?? null],
+        'qm-release',
+        recordingEnded(
+          `UPDATE qm_reservations
+              SET state = 'released', ended_at = coalesce($2::timestamptz, now()),
+                  updated_at = coalesce($2::timestamptz, now())
+            WHERE key = $1 AND state = ANY($5::text[])
+           RETURNING *, CASE WHEN $4::boolean
+                             THEN coalesce($3::text, CASE WHEN started_at IS NULL THEN 'cancelled'
+                                                          ELSE 'completed' END) END AS outcome`,
+          'SELECT EXISTS (SELECT 1 FROM ended) AS changed',
+        ),
+        [key, now ?? null, options.outcome ?? null, options.record !== false, RELEASABLE],
       ),
     );
-    return { key, state, changed: true };
+    if (rows[0]?.changed === true) return { key, state: 'released' as const, changed: true };
+    // Nothing was live: a retried release (or a key never requested).
+    const current = await pool.query<{ state: ReservationState }>(
+      'SELECT state FROM qm_reservations WHERE key = $1',
+      [key],
+    );
+    const state = current.rows[0]?.state;
+    if (state === undefined) throw new UnknownReservationError(key);
+    return { key, state, changed: false };
   });
 }
 
 /**
  * Cancels every pending, granted or running reservation of `workflowId` (the workflow was cancelled or
- * terminated); held capacity returns at once.
+ * terminated); held capacity returns at once. Each is recorded `cancelled` by the same statement.
  * @returns the keys cancelled, sorted (empty on a retry).
  * @throws DatabaseUnavailableError.
  */
@@ -463,10 +570,13 @@ export async function cancelWorkflowReservations(
   checkId('workflowId', workflowId);
   try {
     const { rows } = await db.pool.query<{ key: string }>(
-      `UPDATE qm_reservations
-          SET state = 'cancelled', ended_at = $2, updated_at = $2
-        WHERE workflow_id = $1 AND state IN ('pending', 'granted', 'running')
-       RETURNING key`,
+      recordingEnded(
+        `UPDATE qm_reservations
+            SET state = 'cancelled', ended_at = $2, updated_at = $2
+          WHERE workflow_id = $1 AND state IN ('pending', 'granted', 'running')
+         RETURNING *, 'cancelled'::text AS outcome`,
+        'SELECT key FROM ended',
+      ),
       [workflowId, now],
     );
     return rows.map((r) => r.key).sort();

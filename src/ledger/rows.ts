@@ -46,6 +46,16 @@ export interface ReservationRow {
   shard_order?: ShardOrder | null;
   avoid_node?: string | null;
   seq?: string | number | null;
+  started_at?: Date | null;
+  definition_name?: string | null;
+  definition_version?: number | null;
+  handler?: string | null;
+  attempt?: number;
+  shrinks?: number;
+  estimated_start_at?: Date | null;
+  /** Joined by a snapshot: the stage key's learned run time (`qm_run_estimates`). */
+  learned_seconds?: number | null;
+  learned_samples?: number | null;
 }
 
 /** Maps a node row to its record. */
@@ -90,6 +100,19 @@ export function toReservation(row: ReservationRow): ReservationRecord {
     shardOrder: row.shard_order ?? null,
     avoidNode: row.avoid_node ?? null,
     seq: row.seq === undefined || row.seq === null ? null : Number(row.seq),
+    startedAt: row.started_at ?? null,
+    definitionName: row.definition_name ?? null,
+    definitionVersion: row.definition_version ?? null,
+    handler: row.handler ?? null,
+    attempt: row.attempt ?? 1,
+    shrinks: row.shrinks ?? 0,
+    estimatedStartAt: row.estimated_start_at ?? null,
+    ...(row.learned_seconds === undefined ||
+    row.learned_seconds === null ||
+    row.learned_samples === undefined ||
+    row.learned_samples === null
+      ? {}
+      : { learned: { seconds: row.learned_seconds, samples: row.learned_samples } }),
   };
 }
 

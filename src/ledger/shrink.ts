@@ -351,7 +351,8 @@ export async function acceptShrink(db: Database, ref: OfferRef, now: Date): Prom
       named(
         'qm-accept-shrink',
         `UPDATE qm_reservations
-            SET granted = offer_to, offer_to = NULL, offer_for = NULL, offered_at = NULL, updated_at = $2
+            SET granted = offer_to, offer_to = NULL, offer_for = NULL, offered_at = NULL, updated_at = $2,
+                shrinks = shrinks + 1
           WHERE key = $1`,
         [ref.key, now],
       ),

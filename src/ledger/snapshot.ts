@@ -16,6 +16,7 @@ import { EPSILON, subtractVectors } from './vectors';
 import type { PoolRecord } from './pools';
 import type { Boost } from './boosts';
 import { BOOST_SELECT, toBoost, type BoostRow } from './boosts';
+import { LEARNED_MIN_SAMPLES } from '../execution/learned';
 
 /** A node as the scheduler sees it. */
 export interface NodeState extends NodeRecord {
@@ -40,7 +41,10 @@ export interface LedgerSnapshot {
   nodes: NodeState[];
   /** Custom pools by name. */
   pools: PoolRecord[];
-  /** Pending requests, oldest first. */
+  /**
+   * Pending requests, oldest first; one that declares no `expectedSeconds` carries its stage key's learned
+   * run time (`learned`) when there is one.
+   */
   pending: ReservationRecord[];
   /** Granted and running reservations (candidates for a smaller allocation), by key. */
   active: ReservationRecord[];
@@ -58,6 +62,16 @@ export interface SnapshotOptions {
    */
   onlyPending?: string;
 }
+
+/**
+ * The learned run time of a reservation that declares none (an unsharded request of a known stage key with
+ * at least LEARNED_MIN_SAMPLES completed runs): one primary-key probe per row.
+ */
+const LEARNED_JOIN = `LEFT JOIN LATERAL (
+    SELECT e.seconds AS learned_seconds, e.samples AS learned_samples FROM qm_run_estimates e
+     WHERE qm_reservations.expected_seconds IS NULL AND qm_reservations.shard_index IS NULL
+       AND e.definition_name = qm_reservations.definition_name AND e.stage_id = qm_reservations.stage_id
+       AND e.handler = qm_reservations.handler AND e.samples >= ${LEARNED_MIN_SAMPLES}) l ON true`;
 
 /**
  * Reads the ledger for a scheduling cycle in one REPEATABLE READ, read-only transaction, so nodes, pools,
@@ -99,12 +113,13 @@ export async function snapshotIn(
   const reservations =
     options.onlyPending === undefined
       ? await client.query<ReservationRow>(
-          `SELECT ${RESERVATION_SELECT} FROM qm_reservations
+          `SELECT ${RESERVATION_SELECT}, l.learned_seconds, l.learned_samples FROM qm_reservations ${LEARNED_JOIN}
             WHERE state IN ('pending', 'granted', 'running')
             ORDER BY requested_at, key`,
         )
       : await client.query<ReservationRow>(
-          `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE key = $1 AND state = 'pending'`,
+          `SELECT ${RESERVATION_SELECT}, l.learned_seconds, l.learned_samples FROM qm_reservations ${LEARNED_JOIN}
+            WHERE key = $1 AND state = 'pending'`,
           [options.onlyPending],
         );
   const boosts = await client.query<BoostRow>(

@@ -109,6 +109,33 @@ export interface ReservationRecord {
   avoidNode: string | null;
   /** Arrival sequence (migration 007): ties between equal scores go to the earlier request. */
   seq: number | null;
+  /** When its stage started running on the node (migration 002); null until then. */
+  startedAt: Date | null;
+  /** The requesting pipeline's definition name (migration 008); null for a request made through the API alone. */
+  definitionName: string | null;
+  /** That definition's registered version (migration 008); null when not started from the registry. */
+  definitionVersion: number | null;
+  /** The stage's handler (migration 008); null when the request did not say. */
+  handler: string | null;
+  /** The stage's attempt number, ≥ 1 (migration 008). */
+  attempt: number;
+  /** How many shrink offers it accepted (migration 008). */
+  shrinks: number;
+  /** The start the scheduler last estimated for it while it waited (migration 008); null when none. */
+  estimatedStartAt: Date | null;
+  /**
+   * Its stage key's learned run time, read by a snapshot for a request that declares no `expectedSeconds`
+   * (absent elsewhere, and when the key has fewer runs than `LEARNED_MIN_SAMPLES`).
+   */
+  learned?: LearnedRunTime;
+}
+
+/** A stage key's learned run time as a snapshot reads it (`qm_run_estimates`). */
+export interface LearnedRunTime {
+  /** Seconds at the stage's desired allocation. */
+  seconds: number;
+  /** Completed runs it is made of. */
+  samples: number;
 }
 
 /** The scheduler's decision to split a pending request, stored on its row for the waiting requester. */

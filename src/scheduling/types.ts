@@ -111,6 +111,14 @@ export interface PendingRequest {
    * estimates assume it keeps what it takes.
    */
   readonly expectedSeconds?: number;
+  /**
+   * Where `expectedSeconds` comes from: `declared` by the stage, or `learned` from its stage key's history
+   * (the ledger's snapshot fills a learned one in for a stage that declares none). Informational only: the
+   * core treats both alike (backfill, holds, start estimates). @default 'declared' when `expectedSeconds` is set
+   */
+  readonly expectedSource?: 'declared' | 'learned';
+  /** For a learned `expectedSeconds`: how many completed runs it is made of. */
+  readonly expectedSamples?: number;
 }
 
 /** A granted or running reservation: a candidate for graceful degradation. */
@@ -134,6 +142,8 @@ export interface RunningGrant {
    * no projection counts on it releasing.
    */
   readonly expectedEndAt?: Date;
+  /** Whether `expectedEndAt` comes from a declared or a learned run time (informational). */
+  readonly expectedSource?: 'declared' | 'learned';
 }
 
 /** Everything one cycle needs, read consistently at one instant. Never mutated by the core. */

@@ -33,6 +33,13 @@ export function reservationRecord(
     shardOrder: null,
     avoidNode: null,
     seq: null,
+    startedAt: null,
+    definitionName: null,
+    definitionVersion: null,
+    handler: null,
+    attempt: 1,
+    shrinks: 0,
+    estimatedStartAt: null,
     ...extra,
   };
 }

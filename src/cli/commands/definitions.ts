@@ -67,14 +67,26 @@ export async function registerCommand(
  * given version). @throws UsageError, DefinitionNotFoundError, DefinitionProblemsError.
  */
 export async function resolveDefinition(fileOrName: string, isFile: boolean): Promise<PipelineDefinition> {
-  if (isFile) return loadValidDefinition(fileOrName);
+  return (await resolveDefinitionVersion(fileOrName, isFile)).definition;
+}
+
+/**
+ * {@link resolveDefinition}, with the registered version it came from (absent for a file), which
+ * `qm submit` passes on so execution records name it.
+ * @throws UsageError, DefinitionNotFoundError, DefinitionProblemsError.
+ */
+export async function resolveDefinitionVersion(
+  fileOrName: string,
+  isFile: boolean,
+): Promise<{ definition: PipelineDefinition; version?: number }> {
+  if (isFile) return { definition: loadValidDefinition(fileOrName) };
   const match = /^([^@]+)(?:@(\d+))?$/.exec(fileOrName);
   if (match === null) throw new UsageError(`"${fileOrName}" is neither a file nor a definition name`);
   const [, name, version] = match;
   const stored = await withDatabase((db) =>
     getDefinition(db, name as string, version === undefined ? undefined : Number(version)),
   );
-  return stored.definition as PipelineDefinition;
+  return { definition: stored.definition as PipelineDefinition, version: stored.version };
 }
 
 /** Adds `validate` and `register`. */

@@ -16,7 +16,7 @@ import {
 } from '../status-view';
 import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../../admission/constants';
 import type { SchedulerQueue } from '../../../workflows/messages';
-import { resolveDefinition } from './definitions';
+import { resolveDefinitionVersion } from './definitions';
 
 /** Options of `qm submit`. */
 export interface SubmitOptions {
@@ -54,7 +54,7 @@ export async function submitCommand(
   options: SubmitOptions,
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<PipelineResult | undefined> {
-  const definition = await resolveDefinition(fileOrName, isDefinitionFile(fileOrName));
+  const { definition, version } = await resolveDefinitionVersion(fileOrName, isDefinitionFile(fileOrName));
   const input = parseInput(options.input);
   const importance = parseImportance(options.importance);
   return withClient(async (client) => {
@@ -63,6 +63,7 @@ export async function submitCommand(
       importance,
       workflowId: options.id,
       taskQueue: options.taskQueue,
+      ...(version === undefined ? {} : { definitionVersion: version }),
     });
     log(`started ${definition.name} as workflow ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
     if (!options.wait) {

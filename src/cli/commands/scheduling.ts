@@ -6,6 +6,7 @@ import type { QueueRow } from '../../admission/types';
 import { signBoostCapability } from '../../boosts/capability-mac';
 import { UsageError, withClient } from '../context';
 import { printJson, printTable } from '../output';
+import { formatExpectedRun } from './executions';
 
 /** What the scheduler's `queue` query returns (see workflows/messages.ts). */
 interface SchedulerQueue {
@@ -43,8 +44,9 @@ function schedulerId(): string {
 }
 
 /**
- * `qm queue`: the ranked pending requests with their score breakdown, why each waits and when it is
- * expected to start (like Slurm's `sprio` + `squeue --start`), from the scheduler's `queue` query.
+ * `qm queue`: the ranked pending requests with their score breakdown, why each waits, when it is expected
+ * to start (like Slurm's `sprio` + `squeue --start`) and the run time that estimate assumed (`~2m10s
+ * (learned, n=14)` when learned from history), from the scheduler's `queue` query.
  * @throws WorkflowNotFoundError when no scheduler has run yet (printed as "nothing has been queued yet").
  */
 export async function queueCommand(options: { json?: boolean }): Promise<QueueRow[]> {
@@ -81,6 +83,7 @@ export async function queueCommand(options: { json?: boolean }): Promise<QueueRo
         'SIZE_F',
         'DECISION',
         'EST. START',
+        'EXPECTED RUN',
         'REASON',
       ],
       queue.entries.map((e) => [
@@ -97,6 +100,7 @@ export async function queueCommand(options: { json?: boolean }): Promise<QueueRo
         f(e.breakdown.size),
         e.decision,
         formatEstimatedStart(e, now),
+        formatExpectedRun(e),
         e.reason,
       ]),
     );

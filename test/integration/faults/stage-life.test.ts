@@ -183,6 +183,14 @@ test('a terminated waiting pipeline leaves the queue within two lease periods; i
   // The waiter learns of the termination at its next heartbeat (Temporal throttles them to 80 % of the 20 s
   // heartbeat timeout) and withdraws; failing that its 6 s lease lapses and the next 5 s tick expires it.
   expect(Date.now() - terminatedAt).toBeLessThan(16_000 + 6000 + 5000);
+  // Its one attempt is recorded (execution data) by whichever ended it: the withdrawal or the expiry.
+  const { rows: recorded } = await db.pool.query<{ outcome: string; started_at: Date | null }>(
+    `SELECT outcome, started_at FROM qm_executions WHERE workflow_id = $1`,
+    [victim.workflowId],
+  );
+  expect(recorded).toHaveLength(1);
+  expect(['cancelled', 'expired']).toContain(recorded[0]?.outcome);
+  expect(recorded[0]?.started_at).toBeNull();
   await blocker.cancel();
   await pipelineResult(blocker).catch(() => undefined);
 });
@@ -384,6 +392,16 @@ describe('a node worker that dies or lies', () => {
     expect((started[0]?.started_at.getTime() ?? Infinity) - killedAt).toBeLessThan(
       RUN_HEARTBEAT_TIMEOUT_MS + 10_000,
     );
+    // Execution data: the dead worker's attempt is recorded `expired` (its 6 s lease lapsed before the 15 s
+    // heartbeat timeout told the workflow), the retry `completed`: one record per attempt.
+    const { rows: recorded } = await db.pool.query<{ attempt: number; outcome: string; node_id: string }>(
+      `SELECT attempt, outcome, node_id FROM qm_executions WHERE workflow_id = $1 ORDER BY attempt`,
+      [h.workflowId],
+    );
+    expect(recorded).toEqual([
+      { attempt: 1, outcome: 'expired', node_id: 'doomed' },
+      { attempt: 2, outcome: 'completed', node_id: 'main' },
+    ]);
   });
 
   test('a worker whose clock is 5 minutes off (ahead, then behind) changes nothing', async () => {

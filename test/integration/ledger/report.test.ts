@@ -1,5 +1,5 @@
 /**
- * `qm report` on a real ledger: executions derived from the reservations that ended (released, cancelled),
+ * `qm report` on a real ledger: the execution records written as reservations end (released, cancelled),
  * filtered by pipeline and window, drawn into the page; running reservations are not executions yet.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -27,12 +27,19 @@ beforeAll(async () => {
   const ago = (s: number): Date => new Date(now.getTime() - s * 1000);
   await registerNode(db, { id: 'n1', capacity: { cpu: 8 } }, ago(405));
   const stages = [
-    { key: 'a', workflowId: 'etl-1a2b3c4d', priority: 9, desired: { cpu: 4 } },
-    { key: 'b', workflowId: 'etl-00ff00ff', priority: 2, desired: { cpu: 4 }, minimum: { cpu: 1 } },
-    { key: 'c', workflowId: 'train', priority: 5, desired: { cpu: 2 } },
-    { key: 'd', workflowId: 'etl-12345678', priority: 5, desired: { cpu: 1 } },
+    { key: 'a', workflowId: 'etl-1a2b3c4d', definitionName: 'etl', priority: 9, desired: { cpu: 4 } },
+    {
+      key: 'b',
+      workflowId: 'etl-00ff00ff',
+      definitionName: 'etl',
+      priority: 2,
+      desired: { cpu: 4 },
+      minimum: { cpu: 1 },
+    },
+    { key: 'c', workflowId: 'train', definitionName: 'train', priority: 5, desired: { cpu: 2 } },
+    { key: 'd', workflowId: 'etl-12345678', definitionName: 'etl', priority: 5, desired: { cpu: 1 } },
   ];
-  for (const s of stages) await requestReservation(db, { ...s, stageId: 's' }, ago(410));
+  for (const s of stages) await requestReservation(db, { ...s, stageId: 's', handler: 'qm.echo' }, ago(410));
   await commitDecisions(
     db,
     [
@@ -45,8 +52,8 @@ beforeAll(async () => {
   await markRunning(db, 'a', 3_600_000, ago(399));
   await markRunning(db, 'b', 3_600_000, ago(398));
   await markRunning(db, 'd', 3_600_000, ago(397));
-  await releaseReservation(db, 'a', ago(100));
-  await releaseReservation(db, 'b', ago(50));
+  await releaseReservation(db, 'a', ago(100), { outcome: 'completed' });
+  await releaseReservation(db, 'b', ago(50), { outcome: 'failed' });
   await cancelWorkflowReservations(db, 'train', ago(30)); // c: cancelled while it waited
   // d keeps running: not an execution yet
 });
@@ -54,12 +61,12 @@ afterAll(async () => {
   await dropSchema(db);
 });
 
-describe('loadExecutions from ended reservations', () => {
-  it('derives a record per ended reservation, oldest first', async () => {
+describe('loadExecutions from the execution records', () => {
+  it('a record per ended attempt, oldest first', async () => {
     const records = await loadExecutions(db, {});
     expect(records.map((r) => [r.workflowId, r.definitionName, r.outcome, r.nodeId, r.reduced])).toEqual([
       ['etl-1a2b3c4d', 'etl', 'completed', 'n1', false],
-      ['etl-00ff00ff', 'etl', 'completed', 'n1', true],
+      ['etl-00ff00ff', 'etl', 'failed', 'n1', true],
       ['train', 'train', 'cancelled', null, false],
     ]);
     const [a] = records;

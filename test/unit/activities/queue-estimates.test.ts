@@ -147,3 +147,45 @@ test('at most `limit` waiting rows are estimated', () => {
   );
   expect(rows.map((r) => r.estimatedStartAt)).toEqual([at(0), null]);
 });
+
+describe('learned run times (filled in by the ledger snapshot) go through the same projection', () => {
+  const learned = (seconds: number, samples = 7) => ({ learned: { seconds, samples } });
+  test.each<[string, ReservationRecord[], ReservationRecord[], Record<string, string | null>]>([
+    [
+      'a running grant with a learned run time ends at grantedAt + learned seconds',
+      [running('run', 1, learned(3))],
+      [reservation('w1', learned(5)), reservation('w2')],
+      { w1: at(2), w2: at(7) },
+    ],
+    [
+      'an overrun of a learned run time is expected to end now, as a declared one',
+      [running('run', 10, learned(3))],
+      [reservation('w1')],
+      { w1: at(0) },
+    ],
+    [
+      'a declared run time wins over a learned one',
+      [running('run', 1, { expectedSeconds: 3, ...learned(300) })],
+      [reservation('w1')],
+      { w1: at(2) },
+    ],
+  ])('%s', (_what, active, pending, expected) => {
+    expect(estimates(active, pending, Object.keys(expected))).toEqual(expected);
+  });
+
+  test('each waiting row says what run time it assumed and where it came from', () => {
+    const rows = queueWithEstimates(
+      [row('w1', 1), row('w2', 2), row('w3', 3)],
+      ledger(
+        [running('run', 1, { expectedSeconds: 3 })],
+        [reservation('w1', learned(130, 14)), reservation('w2', { expectedSeconds: 5 }), reservation('w3')],
+      ),
+      DEFAULT_SCHEDULER_CONFIG,
+    );
+    expect(rows.map((r) => [r.key, r.expectedSeconds, r.expectedSource, r.expectedSamples])).toEqual([
+      ['w1', 130, 'learned', 14],
+      ['w2', 5, 'declared', undefined],
+      ['w3', undefined, undefined, undefined],
+    ]);
+  });
+});
