@@ -2,20 +2,13 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   MAX_WAIT_REASON_UPDATES,
-  SCHEDULER_STALE_MS,
   WAIT_REASON_MIN_INTERVAL_MS,
   WAIT_RECHECK_MS,
 } from '../src/admission/constants';
 import { isEnded, nextRequestKey } from '../src/admission/lifecycle';
 import { admissionProgressSignal } from '../src/admission/messages';
 import type { AdmissionDecision, AdmissionProgress, AdmissionRequest } from '../src/admission/types';
-import {
-  claimWake,
-  requestAdmission,
-  takeGrant,
-  withdrawAttempt,
-  type FastPathAnswer,
-} from '../src/ledger/admission';
+import { requestAdmission, takeGrant, withdrawAttempt, type FastPathAnswer } from '../src/ledger/admission';
 import type { Database } from '../src/ledger/db';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { getNode } from '../src/ledger/nodes';
@@ -31,7 +24,7 @@ import { runCycle } from '../src/scheduling/cycle';
 import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/types';
 import type { GrantDecision } from '../src/ledger/commit';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
-import { wakeScheduler, type SchedulerAddress } from './wake';
+import { wakeOnce, type SchedulerAddress } from './wake';
 import { PendingRenewals } from '../src/ledger/renewal-batch';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
 import { capacityCeiling } from '../src/ledger/capacity-ceiling';
@@ -102,11 +95,9 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     return undefined;
   };
 
-  /** Wakes the scheduler unless a wake is already on its way (at most one outstanding; see `claimWake`). */
-  async function wake(db: Database, onlyIfPending: boolean): Promise<void> {
-    if (!(await claimWake(db, { onlyIfPending, schedulerStaleMs: SCHEDULER_STALE_MS }))) return;
-    await wakeScheduler(Context.current().client, deps.scheduler);
-  }
+  /** Wakes the scheduler unless a wake is already on its way (see {@link wakeOnce}). */
+  const wake = (db: Database, onlyIfPending: boolean): Promise<void> =>
+    wakeOnce(db, Context.current().client, deps.scheduler, onlyIfPending);
 
   /**
    * A stage attempt's admission, start to end, in one activity: records the request (granted at once when

@@ -5,11 +5,12 @@ import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
 import type { HandlerRegistry } from '../src/handlers/registry';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
 import type { LazyDatabase } from '../src/ledger/lazy';
-import { markRunning, renewLease } from '../src/ledger/reservations';
+import type { Database } from '../src/ledger/db';
+import { markRunning, releaseReservation, renewLease } from '../src/ledger/reservations';
 import { FENCE_MARGIN_MS, LEASE_RENEW_EVERY_MS } from '../src/admission/constants';
 import { allocationChangedSignal, type AllocationChange } from '../src/admission/messages';
 import { AllocationOffers } from './allocation-offers';
-import { wakeScheduler, type SchedulerAddress } from './wake';
+import { wakeOnce, wakeScheduler, type SchedulerAddress } from './wake';
 
 /** Input of the `runStage` activity: everything a handler needs, as JSON. */
 export interface RunStageInput {
@@ -31,6 +32,12 @@ export interface RunStageInput {
 export interface RunStageResult {
   output: JsonValue;
   attempt: number;
+  /**
+   * True when `runStage` released the reservation itself (recorded `completed`) as the handler returned:
+   * its capacity went back without waiting for the workflow's next task and a release activity. Absent
+   * or false: the workflow releases it.
+   */
+  released?: boolean;
 }
 
 /** Details attached to every failure `runStage` raises, so the workflow can report attempts. */
@@ -76,6 +83,29 @@ const HEARTBEAT_EVERY_MS = 1000;
 export function createRunStage(
   deps: RunStageDependencies,
 ): (input: RunStageInput) => Promise<RunStageResult> {
+  /**
+   * Releases a completed stage's reservation here, as the handler returned (recording `completed`), and
+   * wakes the scheduler when something waits: the next stage is admitted a workflow task and an activity
+   * sooner. Best effort: on any error the workflow's own release (idempotent) does it.
+   */
+  async function releaseAtEnd(db: Database, key: string): Promise<boolean> {
+    const ctx = Context.current();
+    try {
+      const { changed } = await releaseReservation(db, key, undefined, { outcome: 'completed' });
+      if (changed && deps.scheduler)
+        await wakeOnce(db, ctx.client, deps.scheduler, true).catch((err: unknown) =>
+          ctx.log.warn('wake after release failed', { key, error: String(err) }),
+        );
+      return true;
+    } catch (err) {
+      ctx.log.warn('release at the end of the stage failed; the workflow releases it', {
+        key,
+        error: String(err),
+      });
+      return false;
+    }
+  }
+
   return async function runStage(input: RunStageInput): Promise<RunStageResult> {
     const ctx = Context.current();
     const { attempt } = input;
@@ -194,7 +224,14 @@ export function createRunStage(
         onAllocationOffer: offers ? offers.subscribe : () => () => undefined,
       });
       if (leaseLost) throw leaseLost;
-      return { output: output === undefined ? null : output, attempt };
+      const result: RunStageResult = { output: output === undefined ? null : output, attempt };
+      if (db && key) {
+        // No renewal may race the release (it would find the lease ended and abort a finished handler).
+        if (renew) clearInterval(renew);
+        if (fence) clearInterval(fence);
+        result.released = await releaseAtEnd(db, key);
+      }
+      return result;
     } catch (err) {
       if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) throw err;
       const e = leaseLost

@@ -1,5 +1,8 @@
 import type { Client } from '@temporalio/client';
+import { SCHEDULER_STALE_MS } from '../src/admission/constants';
 import { wakeSignal } from '../src/admission/messages';
+import { claimWake } from '../src/ledger/admission';
+import type { Database } from '../src/ledger/db';
 
 /** Where the singleton scheduler runs. */
 export interface SchedulerAddress {
@@ -22,4 +25,20 @@ export async function wakeScheduler(client: Client, scheduler: SchedulerAddress)
     signalArgs: [],
     staticSummary: 'Quartermaster scheduler: admits stages by Workflow Score',
   });
+}
+
+/**
+ * Wakes the scheduler unless a wake is already on its way (at most one outstanding: the ledger's wake flag,
+ * see `claimWake`); with `onlyIfPending`, only when some request is pending (a release with nobody waiting
+ * wakes nobody).
+ * @throws DatabaseUnavailableError; the client's error when the signal fails.
+ */
+export async function wakeOnce(
+  db: Database,
+  client: Client,
+  scheduler: SchedulerAddress,
+  onlyIfPending: boolean,
+): Promise<void> {
+  if (!(await claimWake(db, { onlyIfPending, schedulerStaleMs: SCHEDULER_STALE_MS }))) return;
+  await wakeScheduler(client, scheduler);
 }

@@ -290,6 +290,8 @@ export async function runStageWithAdmission(
     let failure: AttemptFailure;
     // How this attempt ended, for its execution record (written by the release).
     let ended: NonNullable<ReleaseReservationInput['outcome']> = 'failed';
+    // A completed `runStage` releases its reservation itself as the handler returns (no release activity).
+    let releasedByStage = false;
     try {
       const result = await runOn.runStage({
         ...base,
@@ -298,6 +300,7 @@ export async function runStageWithAdmission(
         ...(admitted.reservationKey ? { reservationKey: admitted.reservationKey } : {}),
       });
       ended = 'completed';
+      releasedByStage = result.released === true;
       return { kind: 'completed', result, admission: admitted };
     } catch (err) {
       if (isCancellation(err)) {
@@ -310,7 +313,7 @@ export async function runStageWithAdmission(
       if (failure.kind === 'not-started' || CancellationScope.current().consideredCancelled)
         ended = 'cancelled';
     } finally {
-      if (admitted.reservationKey) {
+      if (admitted.reservationKey && !releasedByStage) {
         const release: ReleaseReservationInput = { key: admitted.reservationKey, outcome: ended };
         await CancellationScope.nonCancellable(() => ledger.releaseReservation(release));
       }
