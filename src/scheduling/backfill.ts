@@ -12,7 +12,7 @@
  * cycle applies the placement.
  */
 import { InvalidSnapshotError } from './errors';
-import { EPSILON, HOST_COUNT, type CycleModel } from './model';
+import { EPSILON, HOST_COUNT, type NodeModel } from './model';
 import { scaleFactor, scaled } from './placement';
 import { cpuRate } from './runtime';
 import type { Trial } from './trial';
@@ -36,7 +36,7 @@ export interface Release {
  * @throws InvalidSnapshotError for a bad grant vector or an invalid `expectedEndAt`.
  */
 export function runningReleases(
-  model: CycleModel,
+  model: NodeModel,
   running: readonly RunningGrant[],
   nowMs: number,
 ): Release[] {
