@@ -8,40 +8,9 @@ import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
 import { buildModel } from './model';
 import { dominantShare, fitFraction } from './placement';
 import { Placer } from './placer';
+import { rankedEntry } from './queue-row';
 import { breakdownAt, FACTOR_COUNT, writeFactors } from './score';
-import type {
-  ClusterSnapshot,
-  CycleResult,
-  Decision,
-  Hold,
-  PendingRequest,
-  RankedEntry,
-  ScoreBreakdown,
-} from './types';
-
-/** The queue row of the request at 0-based `rank`. */
-function rankedEntry(
-  rank: number,
-  req: PendingRequest,
-  score: number,
-  breakdown: ScoreBreakdown,
-  decision: Decision['kind'],
-  reason: string,
-): RankedEntry {
-  return {
-    rank: rank + 1,
-    key: req.key,
-    workflowId: req.workflowId,
-    stageId: req.stageId,
-    shardIndex: req.shardIndex,
-    priority: req.priority,
-    importance: req.importance,
-    score,
-    breakdown,
-    decision,
-    reason,
-  };
-}
+import type { ClusterSnapshot, CycleResult, Decision, Hold, PendingRequest, RankedEntry } from './types';
 
 /**
  * Stable holds: moves the previous cycle's holders (`holders`, still pending) to the front of `order`, in
