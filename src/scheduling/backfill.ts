@@ -21,6 +21,16 @@ import type { ActiveHold, HoldPlace } from './wait-reason';
 
 const CPU_COLUMN = HOST_RESOURCE_NAMES.indexOf('cpu');
 
+/**
+ * One scratch vector for the functions below, which run on the cycle's hot path: each overwrites its first
+ * `width` entries and never lets it escape the call (JavaScript is single-threaded; none calls another).
+ */
+let scratchVector = new Float64Array(8);
+function scratch(width: number): Float64Array {
+  if (scratchVector.length < width) scratchVector = new Float64Array(width);
+  return scratchVector;
+}
+
 /** Capacity that returns at a known time: a running grant's, or one granted earlier in this cycle. */
 export interface Release {
   /** Node slot it returns to (−1: a node that is not usable; its pool columns still count). */
@@ -56,6 +66,15 @@ export function runningReleases(
   return out;
 }
 
+/** `releases` by end (a stable sort): the array itself when it is already in order. */
+function byEnd(releases: readonly Release[]): readonly Release[] {
+  for (let i = 1; i < releases.length; i++) {
+    if ((releases[i - 1] as Release).endMs > (releases[i] as Release).endMs)
+      return [...releases].sort((a, b) => a.endMs - b.endMs);
+  }
+  return releases;
+}
+
 /**
  * When `minimum` is projected to fit on node `slot` (and in the pools): the earliest release end at which
  * the trial's free capacity plus everything released by then covers it; `nowMs` when it fits already.
@@ -71,7 +90,7 @@ export function projectedStart(
   nowMs: number,
 ): number | null {
   const width = trial.model.space.size;
-  const free = new Float64Array(width);
+  const free = scratch(width);
   for (let c = 0; c < HOST_COUNT; c++) free[c] = trial.nodeFree[slot * HOST_COUNT + c] as number;
   for (let c = HOST_COUNT; c < width; c++) free[c] = trial.poolFree[c - HOST_COUNT] as number;
   const fits = (): boolean => {
@@ -79,7 +98,7 @@ export function projectedStart(
     return true;
   };
   if (fits()) return nowMs;
-  const ordered = [...releases].sort((a, b) => a.endMs - b.endMs);
+  const ordered = byEnd(releases);
   for (let i = 0; i < ordered.length;) {
     const at = (ordered[i] as Release).endMs;
     // Everything ending at the same instant returns together.
@@ -113,7 +132,7 @@ export function placeHold(
   for (let p = 0; p < model.poolCapacity.length; p++) {
     if ((minimum[HOST_COUNT + p] as number) > (model.poolCapacity[p] as number) + EPSILON) return null;
   }
-  const ordered = [...releases].sort((a, b) => a.endMs - b.endMs);
+  const ordered = byEnd(releases);
   let best: { slot: number; start: number | null; shortfall: number } | null = null;
   for (let s = 0; s < model.nodes.length; s++) {
     const node = model.nodes[s] as (typeof model.nodes)[number];
@@ -183,7 +202,7 @@ export function backfillInto(
 ): BackfillPlacement | null {
   if (hold.startsAtMs === null || nowMs + expectedSeconds * 1000 > hold.startsAtMs) return null;
   const width = trial.model.space.size;
-  const avail = new Float64Array(width);
+  const avail = scratch(width);
   for (let c = 0; c < HOST_COUNT; c++)
     avail[c] = (trial.nodeFree[hold.slot * HOST_COUNT + c] as number) + (hold.held[c] as number);
   for (let c = HOST_COUNT; c < width; c++)
@@ -206,7 +225,7 @@ export function applyBackfill(trial: Trial, hold: HoldPlace, vector: Float64Arra
   trial.take(hold.slot, hold.held, -1);
   trial.take(hold.slot, vector);
   const width = trial.model.space.size;
-  const held = new Float64Array(width);
+  const held = scratch(width);
   for (let c = 0; c < HOST_COUNT; c++) {
     const free = trial.nodeFree[hold.slot * HOST_COUNT + c] as number;
     held[c] = Math.min(hold.held[c] as number, Math.max(0, free));
@@ -216,5 +235,5 @@ export function applyBackfill(trial: Trial, hold: HoldPlace, vector: Float64Arra
     held[c] = Math.min(hold.held[c] as number, Math.max(0, free));
   }
   trial.take(hold.slot, held);
-  hold.held.set(held);
+  hold.held.set(held.subarray(0, width));
 }

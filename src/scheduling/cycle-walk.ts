@@ -34,6 +34,23 @@ const DEAD = 0;
 const BACKFILL = 1;
 const FULL = 2;
 
+/** Per-shape arrays a walk fills, kept by the caller from one cycle to the next (no garbage per cycle). */
+export class WalkBuffers {
+  /** Shape id → weighted fit. */
+  fit = new Float64Array(0);
+  /** Shape id → weighted size. */
+  size = new Float64Array(0);
+
+  /** Makes both at least `shapes` long; `fit` all NaN (not computed). */
+  reset(shapes: number): void {
+    if (this.fit.length < shapes) {
+      this.fit = new Float64Array(Math.max(shapes, 2 * this.fit.length));
+      this.size = new Float64Array(this.fit.length);
+    }
+    this.fit.fill(Number.NaN, 0, shapes);
+  }
+}
+
 /** The walk of one cycle; construct, then {@link walk} once. */
 export class CycleWalk {
   /** The placement state (its trial ends the cycle with every decision taken). */
@@ -56,6 +73,8 @@ export class CycleWalk {
    * @param config - the compiled config
    * @param nowMs - the cycle's time, epoch ms
    * @param stamp - this run's stamp (> 0, new per run)
+   * @param texts - build the queue texts (false when only the changes are returned)
+   * @param buffers - per-shape arrays to fill (they stay the walk's until the next one on the same buffers)
    */
   constructor(
     private readonly table: RequestTable,
@@ -65,11 +84,14 @@ export class CycleWalk {
     private readonly config: SchedulerConfig,
     readonly nowMs: number,
     readonly stamp: number,
+    texts: boolean,
+    buffers: WalkBuffers = new WalkBuffers(),
   ) {
     const vectors = table.shapes.vectors;
-    this.placer = new Placer(model, vectors, config, nowMs, releases);
-    this.fitWeighted = new Float64Array(vectors.length).fill(Number.NaN);
-    this.sizeWeighted = new Float64Array(vectors.length);
+    this.placer = new Placer(model, vectors, config, nowMs, releases, texts);
+    buffers.reset(vectors.length);
+    this.fitWeighted = buffers.fit;
+    this.sizeWeighted = buffers.size;
     const w = config.weights;
     for (const c of table.active) {
       const shape = c.desiredShape;
@@ -146,9 +168,10 @@ export class CycleWalk {
       if (s > top) top = s;
     }
     const chosen: number[] = [];
-    for (const key of new Set(holders)) {
+    for (let k = 0; k < holders.length; k++) {
+      const key = holders[k] as string;
       const slot = t.slotOf.get(key);
-      if (slot === undefined) continue;
+      if (slot === undefined || holders.indexOf(key) < k) continue; // unknown, or a duplicate
       if (top - this.score(slot, t.classOf[slot] as RequestClass) <= config.holdSwitchMargin)
         chosen.push(slot);
     }
@@ -311,10 +334,8 @@ export class CycleWalk {
   private status(c: RequestClass): number {
     const pl = this.placer;
     if (pl.noFitDesired[c.desiredShape] === 0) return FULL;
-    const shapes = this.table.shapes.size;
-    if (c.minimumShape !== c.desiredShape && !pl.noFitReduced.has(c.minimumShape * shapes + c.desiredShape))
-      return FULL;
-    if (c.shardKey !== '' && !pl.noFitShard.has(c.shardKey)) return FULL;
+    if (c.minimumShape !== c.desiredShape && !pl.reducedFailed(c.minimumShape, c.desiredShape)) return FULL;
+    if (c.shardKey !== '' && !pl.shardFailed(c.shardKey)) return FULL;
     if (pl.holds.length === 0) return DEAD;
     return this.mayBackfill(c.minimumShape) ? BACKFILL : DEAD;
   }

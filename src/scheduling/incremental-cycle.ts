@@ -14,10 +14,10 @@
  */
 import type { Release } from './backfill';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
-import { CycleWalk } from './cycle-walk';
+import { CycleWalk, WalkBuffers } from './cycle-walk';
 import { InvalidSnapshotError, StaleCycleResultError } from './errors';
 import type { CycleChanges, CycleDelta } from './incremental-types';
-import { buildNodeModel, isHostName, ResourceSpace, type NodeModel } from './model';
+import { buildNodeModel, isHostName, refreshNodeModel, ResourceSpace, type NodeModel } from './model';
 import type { Placed } from './placer';
 import { rankedEntry } from './queue-row';
 import type { RequestClass } from './request-class';
@@ -56,10 +56,12 @@ const DELTA_PATHS: DeltaPaths = {
   running: (i) => `running[${i}]`,
 };
 
-function addNames(into: Set<string>, v: Readonly<ResourceVector> | undefined): void {
+function addNames(into: string[], v: Readonly<ResourceVector> | undefined): void {
   if (v === undefined || typeof v !== 'object' || v === null) return;
-  for (const name in v) if (!isHostName(name)) into.add(name);
+  for (const name in v) if (!isHostName(name)) into.push(name);
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** The scheduling cycle, kept across calls. Not safe to share between concurrent callers. */
 export class IncrementalCycle {
@@ -73,6 +75,7 @@ export class IncrementalCycle {
   private holders: readonly string[] = [];
   private stamp = 0;
   private version = 0;
+  private readonly buffers = new WalkBuffers();
 
   /** @param config - compiled config; @default DEFAULT_SCHEDULER_CONFIG */
   constructor(readonly config: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG) {
@@ -139,16 +142,18 @@ export class IncrementalCycle {
   private applyWith(delta: CycleDelta, paths: DeltaPaths): void {
     const config = this.config;
     // 1. New resource names → a new column layout (rare): everything is recompiled in it.
-    const names = new Set<string>();
+    const names: string[] = [];
     for (const p of delta.pools ?? []) {
       if (isHostName(p.name))
         throw new InvalidSnapshotError('pools[].name', p.name, 'is a host resource, not a pool');
-      names.add(p.name);
+      names.push(p.name);
     }
-    for (const r of [...(delta.add ?? []), ...(delta.update ?? [])]) {
-      addNames(names, r.desired);
-      addNames(names, r.minimum);
-      addNames(names, r.shard?.perShardFloor);
+    for (const list of [delta.add, delta.update]) {
+      for (const r of list ?? []) {
+        addNames(names, r.desired);
+        addNames(names, r.minimum);
+        addNames(names, r.shard?.perShardFloor);
+      }
     }
     for (const g of delta.running ?? []) {
       addNames(names, g.granted);
@@ -164,14 +169,15 @@ export class IncrementalCycle {
     const nodes = delta.nodes ?? this.nodes;
     const pools = delta.pools ?? this.pools;
     const model =
-      delta.nodes !== undefined || delta.pools !== undefined || fresh
-        ? buildNodeModel(space, nodes, pools, config)
-        : this.model;
-    const removed = new Set<string>();
+      delta.nodes === undefined && delta.pools === undefined && !fresh
+        ? this.model
+        : ((fresh ? null : refreshNodeModel(this.model, this.nodes, nodes, this.pools, pools, config)) ??
+          buildNodeModel(space, nodes, pools, config));
+    const removed = delta.remove === undefined || delta.remove.length === 0 ? NONE : new Set<string>();
     (delta.remove ?? []).forEach((key, i) => {
       if (!this.table.slotOf.has(key) || removed.has(key))
         throw new InvalidSnapshotError(`remove[${i}]`, key, 'not pending');
-      removed.add(key);
+      (removed as Set<string>).add(key);
     });
     const table = rebuild ? new RequestTable(space, config) : this.table;
     const updates = (delta.update ?? []).map((r, i) => {
@@ -180,7 +186,7 @@ export class IncrementalCycle {
         throw new InvalidSnapshotError(`${paths.update(i)}.key`, r.key, 'not pending');
       return c;
     });
-    const updated = new Set(updates.map((c) => c.request.key));
+    const updated = updates.length === 0 ? NONE : new Set(updates.map((c) => c.request.key));
     if (updated.size !== updates.length)
       throw new InvalidSnapshotError('update[].key', [...updated], 'duplicate request key');
     const adds = (delta.add ?? []).map((r, i) => {
@@ -189,7 +195,7 @@ export class IncrementalCycle {
         throw new InvalidSnapshotError(`${paths.add(i)}.key`, r.key, 'duplicate request key');
       return c;
     });
-    const added = new Set(adds.map((c) => c.request.key));
+    const added = adds.length === 0 ? NONE : new Set(adds.map((c) => c.request.key));
     if (added.size !== adds.length) {
       const dup = adds.findIndex((c, i) => adds.findIndex((d) => d.request.key === c.request.key) !== i);
       throw new InvalidSnapshotError(
@@ -267,6 +273,8 @@ export class IncrementalCycle {
       this.config,
       nowMs,
       ++this.stamp,
+      !skipping,
+      this.buffers,
     );
     walk.walk(skipping);
     return walk;
@@ -332,13 +340,22 @@ export class IncrementalCycle {
     const t = this.table;
     const decisions: Decision[] = [];
     const holdAt: number[] = [];
-    const bySlot = new Map<number, Placed>();
-    walk.placed.forEach((p, k) => {
+    walk.placed.forEach((p) => {
       if (p === null) return;
-      bySlot.set(walk.visited[k] as number, p);
       if (p.decision.kind === 'wait' && p.decision.hold !== undefined) holdAt.push(decisions.length);
       decisions.push(p.decision);
     });
+    let decided: Map<number, Placed> | undefined; // slot → decision, built when first asked
+    const placedOf = (slot: number): Placed | undefined => {
+      if (decided === undefined) {
+        decided = new Map();
+        for (let k = 0; k < walk.visited.length; k++) {
+          const p = walk.placed[k] as Placed | null;
+          if (p !== null) decided.set(walk.visited[k] as number, p);
+        }
+      }
+      return decided.get(slot);
+    };
     const holds = walk.placer.finalHolds();
     holdAt.forEach((at, i) => {
       const d = decisions[at] as Decision & { kind: 'wait' };
@@ -355,17 +372,17 @@ export class IncrementalCycle {
         check();
         const slot = t.slotOf.get(key);
         if (slot === undefined) return undefined;
-        const p = bySlot.get(slot);
+        const p = placedOf(slot);
         if (p !== undefined) return p.decision.kind === 'wait' ? p.decision.reason : undefined;
         return walk.placer.reasonFor(t.minimumShape[slot] as number);
       },
       waitingKeys: (limit) => {
         check();
-        const decided = (slot: number): boolean => {
-          const p = bySlot.get(slot);
+        const granted = (slot: number): boolean => {
+          const p = placedOf(slot);
           return p !== undefined && p.decision.kind !== 'wait';
         };
-        return walk.waitingSlots(limit, decided).map((s) => (t.requests[s] as PendingRequest).key);
+        return walk.waitingSlots(limit, granted).map((s) => (t.requests[s] as PendingRequest).key);
       },
     };
   }

@@ -203,7 +203,11 @@ export function effectiveFree(
   return Math.max(0, Math.min(byGrants, capacity - usage));
 }
 
-function checkNumber(path: string, value: unknown, min: number): number {
+/**
+ * `value` when it is a finite number ≥ `min`.
+ * @throws InvalidSnapshotError naming `path` otherwise.
+ */
+export function checkNumber(path: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     throw new InvalidSnapshotError(path, value, `must be a finite number >= ${min}`);
   }
@@ -344,6 +348,64 @@ export function buildNodeModel(
   });
   for (let p = 0; p < poolCount; p++) maxCapacity[HOST_COUNT + p] = poolCapacity[p] ?? 0;
   return { space, nodes: slots, nodeFree, poolCapacity, poolFree, maxCapacity };
+}
+
+/**
+ * The model of `nodes` and `pools` when only their grants and forecasts changed since `prev` was built from
+ * `prevNodes` and `prevPools`: the same node ids in the same order with the same capacity objects, task
+ * queues and staleness, and the same pools with the same capacities. Reuses `prev`'s capacities and
+ * recomputes free capacity (what every grant and release changes), with `buildNodeModel`'s checks.
+ * @returns the model, or null when anything else changed (then build it anew).
+ * @throws InvalidSnapshotError naming a bad grant or forecast.
+ */
+export function refreshNodeModel(
+  prev: NodeModel,
+  prevNodes: readonly NodeView[],
+  nodes: readonly NodeView[],
+  prevPools: readonly PoolView[],
+  pools: readonly PoolView[],
+  config: SchedulerConfig,
+): NodeModel | null {
+  if (nodes.length !== prevNodes.length || pools.length !== prevPools.length) return null;
+  const slotOf = new Map<string, number>();
+  for (const slot of prev.nodes) slotOf.set(slot.view.id, slot.slot);
+  const nodeFree = new Float64Array(prev.nodeFree.length);
+  const slots = prev.nodes.slice();
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i] as NodeView;
+    const o = prevNodes[i] as NodeView;
+    if (n.id !== o.id || n.capacity !== o.capacity || n.stale !== o.stale || n.taskQueue !== o.taskQueue)
+      return null;
+    if (n.stale) continue;
+    const s = slotOf.get(n.id) as number;
+    const prevSlot = prev.nodes[s] as NodeSlot;
+    slots[s] = { slot: s, view: n, capacity: prevSlot.capacity, invCapacity: prevSlot.invCapacity };
+    for (let c = 0; c < HOST_COUNT; c++) {
+      const name = HOST_RESOURCE_NAMES[c] as string;
+      const g = n.granted[name];
+      const granted = g === undefined ? 0 : checkNumber(`nodes[${i}].granted.${name}`, g, 0);
+      const f = n.forecastUsage?.[name];
+      if (f !== undefined) {
+        checkNumber(`nodes[${i}].forecastUsage.${name}.value`, f.value, 0);
+        checkNumber(`nodes[${i}].forecastUsage.${name}.upper`, f.upper, 0);
+      }
+      nodeFree[s * HOST_COUNT + c] = effectiveFree(
+        prevSlot.capacity[c] as number,
+        granted,
+        f,
+        config.forecastSafetyMargin,
+      );
+    }
+  }
+  const poolFree = new Float64Array(prev.poolFree.length);
+  for (let i = 0; i < pools.length; i++) {
+    const p = pools[i] as PoolView;
+    const o = prevPools[i] as PoolView;
+    if (p.name !== o.name || p.capacity !== o.capacity) return null;
+    const col = (prev.space.index.get(p.name) as number) - HOST_COUNT;
+    poolFree[col] = (prev.poolCapacity[col] as number) - checkNumber(`pools[${i}].granted`, p.granted, 0);
+  }
+  return { ...prev, nodes: slots, nodeFree, poolFree };
 }
 
 /**

@@ -92,12 +92,10 @@ export class Placer {
   stopped = false;
   /** Shape → 1 once its desired failed this cycle. */
   readonly noFitDesired: Uint8Array;
-  /** `minimum · shapes + desired` pairs whose reduced grant failed this cycle. */
-  readonly noFitReduced = new Set<number>();
-  /** Shard spec keys ({@link shardSpecKey}) that failed this cycle. */
-  readonly noFitShard = new Set<string>();
-  private readonly reasons: Array<WaitReason | undefined>;
-  private readonly slotsOf = new WeakMap<object, Array<{ slot: number; count: number }>>();
+  private noFitReduced: Set<number> | undefined; // minimum · shapes + desired pairs that failed
+  private noFitShard: Set<string> | undefined; // shard spec keys that failed
+  private reasons: Map<number, WaitReason> | undefined;
+  private slotsOf: WeakMap<object, Array<{ slot: number; count: number }>> | undefined;
   private slotById: Map<string, number> | undefined;
 
   /**
@@ -106,6 +104,8 @@ export class Placer {
    * @param config - the compiled config
    * @param nowMs - the cycle's time, epoch ms
    * @param releases - capacity returning at known times (running grants'); this cycle's grants are appended
+   * @param texts - build the queue texts ({@link Placed.text}); false leaves them empty (when no queue is
+   *   returned). @default true
    */
   constructor(
     readonly model: NodeModel,
@@ -113,10 +113,20 @@ export class Placer {
     private readonly config: SchedulerConfig,
     private readonly nowMs: number,
     private readonly releases: Release[],
+    private readonly texts = true,
   ) {
     this.trial = new Trial(model);
     this.noFitDesired = new Uint8Array(shapeVectors.length);
-    this.reasons = new Array<WaitReason | undefined>(shapeVectors.length);
+  }
+
+  /** Whether the reduced grant of (`minimumShape`, `desiredShape`) failed this cycle. */
+  reducedFailed(minimumShape: number, desiredShape: number): boolean {
+    return this.noFitReduced?.has(minimumShape * this.shapeVectors.length + desiredShape) === true;
+  }
+
+  /** Whether the shard spec `key` ({@link shardSpecKey}) failed this cycle. */
+  shardFailed(key: string): boolean {
+    return this.noFitShard?.has(key) === true;
   }
 
   /** The node a request should avoid (it just lost that stage), as a slot; −1 for none or an unknown node. */
@@ -177,14 +187,14 @@ export class Placer {
       if (slot >= 0) {
         trial.take(slot, desired);
         const decision = this.grantOn(req, slot, desired, false);
-        return { decision, text: `granted on ${decision.nodeId}` };
+        return { decision, text: this.texts ? `granted on ${decision.nodeId}` : '' };
       }
       this.noFitDesired[desiredShape] = 1;
     }
 
     if (minimumShape !== desiredShape) {
       const mKey = minimumShape * this.shapeVectors.length + desiredShape;
-      if (!this.noFitReduced.has(mKey)) {
+      if (!this.reducedFailed(minimumShape, desiredShape)) {
         const p = trial.mayFit(minimum)
           ? largestReducedPlacement(trial, minimum, desired, this.avoidSlot(req))
           : null;
@@ -194,10 +204,12 @@ export class Placer {
           const g = this.grantOn(req, p.slot, vector, true);
           return {
             decision: g,
-            text: `reduced to ${formatVector(g.granted)} on ${g.nodeId} (desired ${formatVector(req.desired)})`,
+            text: this.texts
+              ? `reduced to ${formatVector(g.granted)} on ${g.nodeId} (desired ${formatVector(req.desired)})`
+              : '',
           };
         }
-        this.noFitReduced.add(mKey);
+        (this.noFitReduced ??= new Set()).add(mKey);
       }
     }
 
@@ -210,9 +222,10 @@ export class Placer {
         const g = this.grantOn(req, h.slot, b.vector, b.reduced);
         return {
           decision: g,
-          text:
-            `backfilled ${b.reduced ? `reduced to ${formatVector(g.granted)} ` : ''}on ${g.nodeId}: ` +
-            `ends by ${new Date(b.endMs).toISOString()}, before ${h.key} can start`,
+          text: !this.texts
+            ? ''
+            : `backfilled ${b.reduced ? `reduced to ${formatVector(g.granted)} ` : ''}on ${g.nodeId}: ` +
+              `ends by ${new Date(b.endMs).toISOString()}, before ${h.key} can start`,
         };
       }
     }
@@ -230,12 +243,13 @@ export class Placer {
         const hold = holdView(trial, h);
         return {
           decision: { kind: 'wait', key: req.key, reason, hold },
-          text:
-            `${reason.message}; ` +
-            (Object.keys(hold.held).length === 0
-              ? `first in line for ${hold.nodeId} (nothing free to set aside yet)`
-              : `holds ${formatVector(hold.held)} on ${hold.nodeId}`) +
-            (hold.startsAt === null ? '' : `, expected to fit at ${hold.startsAt.toISOString()}`),
+          text: !this.texts
+            ? ''
+            : `${reason.message}; ` +
+              (Object.keys(hold.held).length === 0
+                ? `first in line for ${hold.nodeId} (nothing free to set aside yet)`
+                : `holds ${formatVector(hold.held)} on ${hold.nodeId}`) +
+              (hold.startsAt === null ? '' : `, expected to fit at ${hold.startsAt.toISOString()}`),
         };
       }
     }
@@ -247,7 +261,7 @@ export class Placer {
     const spec = req.shard;
     if (spec === undefined) return null;
     const sKey = shardSpecKey(desiredShape, req);
-    if (this.noFitShard.has(sKey)) return null;
+    if (this.shardFailed(sKey)) return null;
     const trial = this.trial;
     const model = this.model;
     const shardRequest = {
@@ -264,15 +278,15 @@ export class Placer {
     const plan =
       smallest !== null && !(trial.mayFit(smallest) && bestFitNode(trial, smallest) >= 0)
         ? null
-        : planShards(shardRequest, shardFitsOn(trial, this.slotsOf));
+        : planShards(shardRequest, shardFitsOn(trial, (this.slotsOf ??= new WeakMap())));
     if (plan === null) {
-      this.noFitShard.add(sKey);
+      (this.noFitShard ??= new Set()).add(sKey);
       return null;
     }
     // Set the slices' capacity aside for this cycle so lower-scored requests cannot take it.
     if (plan.shardCount > 0) {
       const v = model.space.dense('perShard', plan.perShard);
-      for (const p of this.slotsOf.get(plan.placements) ?? []) trial.take(p.slot, v, p.count);
+      for (const p of this.slotsOf?.get(plan.placements) ?? []) trial.take(p.slot, v, p.count);
     }
     return {
       decision: {
@@ -283,8 +297,9 @@ export class Placer {
         placements: plan.placements,
         concurrent: plan.concurrent,
       },
-      text:
-        plan.shardCount === 0
+      text: !this.texts
+        ? ''
+        : plan.shardCount === 0
           ? 'no items: zero shards'
           : `sharded into ${plan.shardCount} × ${formatVector(plan.perShard)}` +
             (plan.concurrent < plan.shardCount ? `, ${plan.concurrent} fit now` : ''),
@@ -297,10 +312,11 @@ export class Placer {
    * O(waits · nodes). Call only once every request has had its turn.
    */
   reasonFor(minimumShape: number): WaitReason {
-    let reason = this.reasons[minimumShape];
+    this.reasons ??= new Map();
+    let reason = this.reasons.get(minimumShape);
     if (reason === undefined) {
       reason = waitReason(this.trial, this.shapeVectors[minimumShape] as Float64Array, this.holds);
-      this.reasons[minimumShape] = reason;
+      this.reasons.set(minimumShape, reason);
     }
     return reason;
   }

@@ -52,24 +52,27 @@ export class CoreFeed {
   }
 
   /**
-   * Hands the buffered changes, the current nodes, pools and holders to the core and runs a cycle.
+   * Hands the buffered changes, the nodes and pools (when they changed: undefined keeps the last ones) and
+   * the holders to the core and runs a cycle.
    * @returns the changes-only result (valid until the next call).
    * @throws InvalidSnapshotError for a malformed request or grant (a simulator bug).
    */
   cycle(
     now: Date,
-    nodes: readonly NodeView[],
-    pools: readonly PoolView[],
+    nodes: readonly NodeView[] | undefined,
+    pools: readonly PoolView[] | undefined,
     holders: readonly string[],
   ): CycleChanges {
+    const list = <T>(c: { size: number; values(): Iterable<T> }): T[] | undefined =>
+      c.size === 0 ? undefined : [...c.values()];
     this.core.apply({
       nodes,
       pools,
-      remove: [...this.removed],
-      update: [...this.updated.values()],
-      add: [...this.added.values()],
-      runningEnded: [...this.ended],
-      running: [...this.started.values()],
+      remove: list(this.removed),
+      update: list(this.updated),
+      add: list(this.added),
+      runningEnded: list(this.ended),
+      running: list(this.started),
       holders,
     });
     this.added.clear();

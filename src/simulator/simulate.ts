@@ -292,7 +292,16 @@ export function simulateSubmissions(
   pullSubmission();
 
   // ── ledger bookkeeping ──
+  let ledgerVersion = 0; // bumped by every change of what is granted (the core is then given the nodes)
+  let fedVersion = -1;
+  let shrinkable = 0; // runs on a node holding more than their minimum (the only ones degrade can shrink)
+  const canShrink = (e: RunningEntry): boolean => {
+    if (e.nodeId === null) return false;
+    for (const r in e.granted) if ((e.granted[r] ?? 0) > (e.minimum[r] ?? 0)) return true;
+    return false;
+  };
   const addGrant = (nodeId: string | null, v: Readonly<ResourceVector>, sign: 1 | -1): void => {
+    ledgerVersion++;
     const row = nodeId === null ? undefined : nodeGranted.get(nodeId);
     for (const [r, x] of Object.entries(v)) {
       if (x === 0) continue;
@@ -384,6 +393,7 @@ export function simulateSubmissions(
       exec,
     };
     running.set(key, entry);
+    if (canShrink(entry)) shrinkable++;
     if (nodeId !== null) feed.run(runningGrant(entry, t));
     if (stage.record.startedAt === null) stage.record.startedAt = t + startLatency;
     push(t + startLatency + work / rate + releaseLatency, { kind: 'complete', key, version: 0 });
@@ -490,6 +500,7 @@ export function simulateSubmissions(
     const e = running.get(key);
     if (e === undefined || e.version !== version) return;
     running.delete(key);
+    if (canShrink(e)) shrinkable--;
     if (e.nodeId !== null) feed.end(key);
     addGrant(e.nodeId, e.granted, -1);
     e.exec.completedAt = t;
@@ -680,7 +691,9 @@ export function simulateSubmissions(
       const freed: ResourceVector = {};
       for (const [r, v] of Object.entries(e.granted)) freed[r] = v - (offer.to[r] ?? v);
       addGrant(e.nodeId, freed, -1);
+      if (canShrink(e)) shrinkable--;
       e.granted = { ...e.granted, ...offer.to };
+      if (canShrink(e)) shrinkable++;
       e.rate = cpuRate(e.granted, e.desired);
       e.version++;
       e.exec.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
@@ -718,14 +731,6 @@ export function simulateSubmissions(
     }
     unestimated.clear();
   };
-  /** Whether some run holds more than its minimum (else `degrade` has nothing to offer: skip its snapshot). */
-  const anyShrinkable = (): boolean => {
-    for (const e of running.values()) {
-      if (e.nodeId === null) continue;
-      for (const r in e.granted) if ((e.granted[r] ?? 0) > (e.minimum[r] ?? 0)) return true;
-    }
-    return false;
-  };
   /** Records the cycle's holds: who holds now (hold statistics) and what is held free. */
   const noteHolds = (result: CycleChanges): void => {
     const now = result.holds.map((h) => h.key);
@@ -742,7 +747,15 @@ export function simulateSubmissions(
     for (let i = 0; i < MAX_CYCLES_PER_ROUND && pending.size > 0; i++) {
       const before = pending.size;
       refreshBoosts(t);
-      const result = feed.cycle(new Date(t * 1000), nodeViewsAt(t), poolViews(), holders);
+      // Nodes and pools change with grants and releases, and with the forecasts when there is background.
+      const ledgerChanged = ledgerVersion !== fedVersion || monitors.size > 0;
+      fedVersion = ledgerVersion;
+      const result = feed.cycle(
+        new Date(t * 1000),
+        ledgerChanged ? nodeViewsAt(t) : undefined,
+        ledgerChanged ? poolViews() : undefined,
+        holders,
+      );
       trace.counters.cycles++;
       const created = commit(result, t);
       noteHolds(result);
@@ -753,7 +766,7 @@ export function simulateSubmissions(
         if (
           holder !== undefined &&
           pending.has(holder.key) &&
-          anyShrinkable() &&
+          shrinkable > 0 &&
           applyShrinks(snapshotAt(t, [holder.key]), holder.key, t)
         ) {
           progressed = true;
