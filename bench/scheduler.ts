@@ -8,14 +8,36 @@ import { runCycle } from '../src/scheduling/cycle';
 import type { ClusterSnapshot, NodeView, PendingRequest, ResourceVector } from '../src/scheduling/types';
 import { markdownTable, percentile, writeBenchSection } from './report';
 
-const NOW = new Date('2026-01-01T00:00:00Z');
+/** The synthetic snapshots' "now". */
+export const NOW = new Date('2026-01-01T00:00:00Z');
 
 /** A deterministic LCG in [0, 1). */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 2 ** 32;
+  };
+}
+
+/** Request `i` of the synthetic distribution (see {@link syntheticSnapshot}), ready since `readySince()`. */
+export function syntheticRequest(r: () => number, i: number, readySince: () => Date): PendingRequest {
+  const cpu = 1 + Math.floor(r() * 8);
+  const memoryMb = 1024 * (1 + Math.floor(r() * 16));
+  const reduced = r() < 0.33;
+  const lic = r() < 0.05;
+  const shardable = r() < 0.1;
+  return {
+    key: `req-${i}`,
+    workflowId: `wf-${i % 997}`,
+    stageId: `s${i % 7}`,
+    shardIndex: null,
+    priority: 1 + Math.floor(r() * 10),
+    importance: r() < 0.1 ? Math.floor(r() * 6) : 0,
+    desired: { cpu, memoryMb, ...(lic ? { lic: 1 } : {}) },
+    minimum: reduced ? { cpu: cpu / 2, memoryMb: memoryMb / 2 } : { cpu, memoryMb, ...(lic ? { lic: 1 } : {}) },
+    readySince: readySince(),
+    ...(shardable ? { shard: { maxShards: 8, itemCount: 100 } } : {}),
   };
 }
 
@@ -41,27 +63,9 @@ export function syntheticSnapshot(pending: number, nodes: number, seed = 1): Clu
       stale: r() < 0.02,
     };
   });
-  const requests: PendingRequest[] = Array.from({ length: pending }, (_, i) => {
-    const cpu = 1 + Math.floor(r() * 8);
-    const memoryMb = 1024 * (1 + Math.floor(r() * 16));
-    const reduced = r() < 0.33;
-    const lic = r() < 0.05;
-    const shardable = r() < 0.1;
-    return {
-      key: `req-${i}`,
-      workflowId: `wf-${i % 997}`,
-      stageId: `s${i % 7}`,
-      shardIndex: null,
-      priority: 1 + Math.floor(r() * 10),
-      importance: r() < 0.1 ? Math.floor(r() * 6) : 0,
-      desired: { cpu, memoryMb, ...(lic ? { lic: 1 } : {}) },
-      minimum: reduced
-        ? { cpu: cpu / 2, memoryMb: memoryMb / 2 }
-        : { cpu, memoryMb, ...(lic ? { lic: 1 } : {}) },
-      readySince: new Date(NOW.getTime() - Math.floor(r() * 900_000)),
-      ...(shardable ? { shard: { maxShards: 8, itemCount: 100 } } : {}),
-    };
-  });
+  const requests: PendingRequest[] = Array.from({ length: pending }, (_, i) =>
+    syntheticRequest(r, i, () => new Date(NOW.getTime() - Math.floor(r() * 900_000))),
+  );
   return {
     nodes: nodeViews,
     pools: [{ name: 'lic', capacity: 50, granted: 10 }],

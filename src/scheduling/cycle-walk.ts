@@ -8,7 +8,8 @@
  *    oldest class heads), until `max(1, maxHolds)` requests hold;
  * 3. everything else in score order: a k-way merge of the classes by their next member's score.
  *
- * In skipping mode (the changes-only output) phase 3 visits only requests that can change their answer.
+ * Phase 3 visits only requests that can change their answer (the rank order of the others, which wait, is
+ * merged again only when asked for: {@link CycleWalk.rankOrder}).
  * Once every hold is placed (and without `strictOrder`, where the first wait stops the cycle), a request
  * whose class has failed its desired, reduced and shard attempts in this cycle (the placer's memos) can only
  * be granted by backfilling into a hold: its class is dropped when its minimum cannot fit any hold's
@@ -55,7 +56,7 @@ export class WalkBuffers {
 export class CycleWalk {
   /** The placement state (its trial ends the cycle with every decision taken). */
   readonly placer: Placer;
-  /** Slots in the order the walk decided them: all of them in rank order, or (skipping) a subsequence. */
+  /** Slots the walk visited, in rank order (a subsequence of it: requests that could not change are skipped). */
   readonly visited: number[] = [];
   /** Parallel to {@link visited}: the decision, or null for a plain wait. */
   readonly placed: Array<Placed | null> = [];
@@ -132,13 +133,12 @@ export class CycleWalk {
 
   /**
    * Runs the three phases.
-   * @param skipping - visit in phase 3 only requests that can change their answer (see the module comment)
    */
-  walk(skipping: boolean): void {
+  walk(): void {
     if (this.table.size === 0) return;
     this.stableHolders();
     this.saturated();
-    this.scoreOrder(skipping);
+    this.scoreOrder();
   }
 
   private take(slot: number, early: boolean): void {
@@ -219,7 +219,7 @@ export class CycleWalk {
   }
 
   /** Phase 3: score order, merging the classes. */
-  private scoreOrder(skipping: boolean): void {
+  private scoreOrder(): void {
     const { config, table: t, placer } = this;
     const items: RequestClass[] = [];
     for (const c of t.active) {
@@ -231,7 +231,7 @@ export class CycleWalk {
     const heap = this.scoreHeap();
     heap.build(items);
     // Skipping needs every hold placed (a blocked request would hold) and no strict order (it would stop).
-    const mayskip = skipping && !config.strictOrder;
+    const mayskip = !config.strictOrder;
     let limit = Number.NaN;
     for (;;) {
       const c = heap.top();
@@ -255,7 +255,7 @@ export class CycleWalk {
         }
       }
       this.take(slot, false);
-      if (skipping && placer.stopped) break;
+      if (placer.stopped) break; // strict order: everything after the first wait waits
       const i = c.nextFrom(c.cursor + 1, this.isTaken);
       if (i < 0) heap.pop();
       else {
@@ -266,21 +266,24 @@ export class CycleWalk {
   }
 
   /**
-   * The first `limit` waiting slots in rank order, after {@link walk}: the early ones (phases 1–2) that
-   * wait, then a fresh merge of everything else in score order, leaving out what `decided` says was granted
-   * or sharded. O((limit + decided) · log classes).
-   * @param decided - true for a slot whose decision is not a wait
+   * After {@link walk}: the first `limit` slots in rank order that `keep` accepts — the early ones (phases
+   * 1–2), then a fresh merge of everything else in score order (where phase 3 visited
+   * its requests). O((limit + left out) · log classes).
    */
-  waitingSlots(limit: number, decided: (slot: number) => boolean): number[] {
+  rankOrder(limit: number, keep: (slot: number, placed: Placed | null) => boolean): number[] {
     const t = this.table;
     const out: number[] = [];
-    for (let k = 0; k < this.visited.length && out.length < limit; k++) {
+    let k = 0;
+    for (; k < this.visited.length && out.length < limit; k++) {
       const slot = this.visited[k] as number;
       if (t.earlyAt[slot] !== this.stamp) break;
-      const p = this.placed[k] as Placed | null;
-      if (p === null || p.decision.kind === 'wait') out.push(slot);
+      if (keep(slot, this.placed[k] as Placed | null)) out.push(slot);
     }
     if (out.length >= limit) return out;
+    // Phase 3's decisions by slot (visited after the early ones).
+    const placedAt = new Map<number, Placed | null>();
+    for (; k < this.visited.length; k++)
+      placedAt.set(this.visited[k] as number, this.placed[k] as Placed | null);
     const stamp = this.stamp;
     const early = (slot: number): boolean => t.earlyAt[slot] === stamp;
     const items: RequestClass[] = [];
@@ -296,7 +299,7 @@ export class CycleWalk {
       const c = heap.top();
       if (c === undefined || out.length >= limit) break;
       const slot = c.members[c.cursor] as number;
-      if (!decided(slot)) out.push(slot);
+      if (keep(slot, placedAt.get(slot) ?? null)) out.push(slot);
       const i = c.nextFrom(c.cursor + 1, early);
       if (i < 0) heap.pop();
       else {

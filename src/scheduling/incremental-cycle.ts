@@ -262,7 +262,7 @@ export class IncrementalCycle {
     return out;
   }
 
-  private walk(now: Date, skipping: boolean): CycleWalk {
+  private walk(now: Date, texts: boolean): CycleWalk {
     this.version++;
     const nowMs = now.getTime();
     const walk = new CycleWalk(
@@ -273,31 +273,37 @@ export class IncrementalCycle {
       this.config,
       nowMs,
       ++this.stamp,
-      !skipping,
+      texts,
       this.buffers,
     );
-    walk.walk(skipping);
+    walk.walk();
     return walk;
   }
 
   /**
    * Runs one cycle at `now` over the current state with the full output: every decision and queue row,
-   * equal to `runCycle` on the equivalent snapshot. O(n log classes) plus the placement.
+   * equal to `runCycle` on the equivalent snapshot. The decisions are found as in {@link runChanges}; the
+   * rank order is then a merge of the classes: O(n log classes) for the output.
    * @returns decisions and the ranked queue, both in rank order, and the holds placed.
    */
   run(now: Date): CycleResult {
-    const walk = this.walk(now, false);
+    const walk = this.walk(now, true);
     const t = this.table;
-    const n = walk.visited.length;
+    const decisionOf = new Map<number, Placed | null>();
+    const order = walk.rankOrder(Infinity, (slot, placed) => {
+      decisionOf.set(slot, placed);
+      return true;
+    });
+    const n = order.length;
     const decisions = new Array<Decision>(n);
     const queue = new Array<RankedEntry>(n);
     const holdRanks: number[] = [];
     const w = walk.placer;
     for (let rank = 0; rank < n; rank++) {
-      const slot = walk.visited[rank] as number;
+      const slot = order[rank] as number;
       const req = t.requests[slot] as PendingRequest;
       const cls = t.classOf[slot] as RequestClass;
-      const placed = walk.placed[rank] as Placed | null;
+      const placed = decisionOf.get(slot) ?? null;
       let decision: Decision;
       let text: string;
       if (placed !== null) {
@@ -336,7 +342,7 @@ export class IncrementalCycle {
    * requests that can change their answer: O(classes · log classes + decisions) in the steady state.
    */
   runChanges(now: Date): CycleChanges {
-    const walk = this.walk(now, true);
+    const walk = this.walk(now, false);
     const t = this.table;
     const decisions: Decision[] = [];
     const holdAt: number[] = [];
@@ -378,11 +384,8 @@ export class IncrementalCycle {
       },
       waitingKeys: (limit) => {
         check();
-        const granted = (slot: number): boolean => {
-          const p = placedOf(slot);
-          return p !== undefined && p.decision.kind !== 'wait';
-        };
-        return walk.waitingSlots(limit, granted).map((s) => (t.requests[s] as PendingRequest).key);
+        const waiting = (slot: number, p: Placed | null): boolean => p === null || p.decision.kind === 'wait';
+        return walk.rankOrder(limit, waiting).map((s) => (t.requests[s] as PendingRequest).key);
       },
     };
   }
