@@ -20,7 +20,8 @@ import type {
   ResourceVector,
   RunningGrant,
 } from '../src/scheduling/types';
-import { NOW, rng, syntheticRequest, syntheticSnapshot } from './scheduler';
+import { markdownTable, percentile } from './report';
+import { NOW, rng, syntheticRequest, syntheticSnapshot } from './synthetic-cluster';
 
 /** Milliseconds of each way per repetition. */
 export interface SteadyRow {
@@ -32,6 +33,10 @@ export interface SteadyRow {
   readonly full: number[];
   /** `apply` + `runChanges`. */
   readonly changes: number[];
+  /** CPU ms of `apply` + `run` (this process, GC included, other processes excluded). */
+  readonly fullCpu: number[];
+  /** CPU ms of `apply` + `runChanges`. */
+  readonly changesCpu: number[];
   /** Grants and shards per cycle, mean. */
   readonly decided: number;
   /** Whether the full output equalled `runCycle`'s (checked on the first repetition). */
@@ -153,7 +158,14 @@ export function measureSteady(pending: number, nodes: number, reps: number, warm
   let delta: CycleDelta = ledger.takeDelta(); // the whole state: absorbed by the warm-up repetitions
   let holders: string[] = [];
   let serial = pending;
-  const times = { rebuild: [] as number[], full: [] as number[], changes: [] as number[] };
+  const times = {
+    rebuild: [] as number[],
+    full: [] as number[],
+    changes: [] as number[],
+    fullCpu: [] as number[],
+    changesCpu: [] as number[],
+  };
+  const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
   let decided = 0;
   let equal = true;
   collect?.();
@@ -163,11 +175,15 @@ export function measureSteady(pending: number, nodes: number, reps: number, warm
     const t0 = performance.now();
     const reference = runCycle(snapshot, at);
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
     full.apply(delta);
     const out = full.run(at);
+    const fullCpu = cpuMs(process.cpuUsage(c1));
     const t2 = performance.now();
+    const c2 = process.cpuUsage();
     changes.apply(delta);
     const result = changes.runChanges(at);
+    const changesCpu = cpuMs(process.cpuUsage(c2));
     const t3 = performance.now();
     if (rep === 0) equal = JSON.stringify(out) === JSON.stringify(reference);
     // Commit what the cycle decided; the next delta adds 1 % arriving and 1 % ending, a second later.
@@ -181,8 +197,113 @@ export function measureSteady(pending: number, nodes: number, reps: number, warm
       times.rebuild.push(t1 - t0);
       times.full.push(t2 - t1);
       times.changes.push(t3 - t2);
+      times.fullCpu.push(fullCpu);
+      times.changesCpu.push(changesCpu);
       decided += n;
     }
   }
   return { pending, nodes, ...times, decided: decided / reps, equal };
+}
+
+const fmt = (x: number, digits = 1): string => x.toFixed(digits);
+
+/**
+ * Measures the steady state at every size and renders its part of the `scheduler` section: the table,
+ * the targets and the growth against n log n.
+ */
+export async function steadySection(
+  pendings: readonly number[],
+  nodeCounts: readonly number[],
+): Promise<string> {
+  const rows: SteadyRow[] = [];
+  for (const nodes of nodeCounts) {
+    for (const pending of pendings) {
+      const row = measureSteady(pending, nodes, pending >= 100_000 ? 5 : pending >= 10_000 ? 30 : 60, 2);
+      rows.push(row);
+      process.stderr.write(
+        `[scheduler] steady ${pending} × ${nodes}: changes p99 ${fmt(percentile(row.changes, 99))} ms, ` +
+          `full p99 ${fmt(percentile(row.full, 99))} ms, rebuild p99 ${fmt(percentile(row.rebuild, 99))} ms\n`,
+      );
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  const p = (xs: number[], q: number): string => fmt(percentile(xs, q));
+  const table = markdownTable(
+    [
+      'pending',
+      'nodes',
+      'reps',
+      'grants+shards / cycle',
+      'rebuild p50 / p99 ms',
+      'incremental full p50 / p99 ms (CPU p99)',
+      'incremental changes p50 / p99 ms (CPU p99)',
+      'rebuild ÷ changes (p50)',
+      'full = runCycle',
+    ],
+    rows.map((r) => [
+      r.pending.toLocaleString('en-US'),
+      r.nodes.toLocaleString('en-US'),
+      r.rebuild.length,
+      fmt(r.decided, 0),
+      `${p(r.rebuild, 50)} / ${p(r.rebuild, 99)}`,
+      `${p(r.full, 50)} / ${p(r.full, 99)} (${p(r.fullCpu, 99)})`,
+      `${p(r.changes, 50)} / ${p(r.changes, 99)} (${p(r.changesCpu, 99)})`,
+      `${fmt(percentile(r.rebuild, 50) / percentile(r.changes, 50))}×`,
+      r.equal ? 'yes' : '**no**',
+    ]),
+  );
+  const verdict = (pending: number, nodes: number, limit: number): string => {
+    const r = rows.find((x) => x.pending === pending && x.nodes === nodes);
+    if (r === undefined) return `${pending} × ${nodes}: not measured`;
+    const say = (label: string, xs: number[]): string =>
+      `${label} p99 ${p(xs, 99)} ms (${percentile(xs, 99) <= limit ? 'met' : '**not met**'})`;
+    return (
+      `${pending.toLocaleString('en-US')} × ${nodes.toLocaleString('en-US')}, target p99 ≤ ${limit} ms: ` +
+      `${say('changes-only', r.changes)}; ${say('full output', r.full)}; the rebuild's p99 ${p(r.rebuild, 99)} ms.`
+    );
+  };
+  const growth: Array<Array<string | number>> = [];
+  for (const nodes of nodeCounts) {
+    const at = (n: number): SteadyRow | undefined => rows.find((r) => r.nodes === nodes && r.pending === n);
+    for (let i = 1; i < pendings.length; i++) {
+      const a = at(pendings[i - 1] as number);
+      const b = at(pendings[i] as number);
+      if (a === undefined || b === undefined) continue;
+      const nlogn = (b.pending * Math.log(b.pending)) / (a.pending * Math.log(a.pending));
+      const changes = percentile(b.changes, 50) / percentile(a.changes, 50);
+      const full = percentile(b.full, 50) / percentile(a.full, 50);
+      growth.push([
+        nodes,
+        `${a.pending.toLocaleString('en-US')} → ${b.pending.toLocaleString('en-US')}`,
+        fmt(changes, 2),
+        fmt(full, 2),
+        fmt(nlogn, 2),
+        changes <= nlogn && full <= nlogn ? 'yes' : 'no',
+      ]);
+    }
+  }
+  return [
+    '### Steady state: the incremental core (`IncrementalCycle`) next to the full rebuild',
+    '',
+    'Each size starts from the synthetic snapshot above, runs one cycle and commits its grants (they become',
+    'running grants); then every repetition applies a typical delta — 1 % of the pending count arriving (ready',
+    'now), as many running grants ending, one second later, the last holders — and runs the next cycle three',
+    'ways on the same state: `runCycle` on the whole snapshot (rebuild), the core’s full output (`apply` +',
+    '`run`: every decision and queue row) and its changes-only output (`apply` + `runChanges`: grants, shards',
+    'and holds, wait reasons on demand; what the simulator uses). The committed decisions are the changes-only',
+    'ones; the full output is checked equal to `runCycle`’s on the first timed repetition (last column).',
+    '(`bench/scheduler-steady.ts`; 2 untimed warm-up cycles, the first of which loads the whole state.)',
+    '',
+    table,
+    '',
+    `- ${verdict(10_000, 100, 20)}`,
+    `- ${verdict(100_000, 1_000, 300)}`,
+    '',
+    'Growth of the p50 steady-state cycle with the pending count, against n log n:',
+    '',
+    markdownTable(
+      ['nodes', 'pending', 'changes ratio', 'full ratio', 'n log n ratio', 'within n log n'],
+      growth,
+    ),
+  ].join('\n');
 }

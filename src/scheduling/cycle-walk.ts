@@ -269,15 +269,24 @@ export class CycleWalk {
    * After {@link walk}: the first `limit` slots in rank order that `keep` accepts — the early ones (phases
    * 1–2), then a fresh merge of everything else in score order (where phase 3 visited
    * its requests). O((limit + left out) · log classes).
+   * @param placedOut - when given, receives each returned slot's decision (null for a plain wait)
    */
-  rankOrder(limit: number, keep: (slot: number, placed: Placed | null) => boolean): number[] {
+  rankOrder(
+    limit: number,
+    keep: (slot: number, placed: Placed | null) => boolean,
+    placedOut?: Array<Placed | null>,
+  ): number[] {
     const t = this.table;
     const out: number[] = [];
     let k = 0;
     for (; k < this.visited.length && out.length < limit; k++) {
       const slot = this.visited[k] as number;
       if (t.earlyAt[slot] !== this.stamp) break;
-      if (keep(slot, this.placed[k] as Placed | null)) out.push(slot);
+      const p = this.placed[k] as Placed | null;
+      if (keep(slot, p)) {
+        out.push(slot);
+        placedOut?.push(p);
+      }
     }
     if (out.length >= limit) return out;
     // Phase 3's decisions by slot (visited after the early ones).
@@ -299,7 +308,11 @@ export class CycleWalk {
       const c = heap.top();
       if (c === undefined || out.length >= limit) break;
       const slot = c.members[c.cursor] as number;
-      if (keep(slot, placedAt.get(slot) ?? null)) out.push(slot);
+      const p = placedAt.size === 0 ? null : (placedAt.get(slot) ?? null);
+      if (keep(slot, p)) {
+        out.push(slot);
+        placedOut?.push(p);
+      }
       const i = c.nextFrom(c.cursor + 1, early);
       if (i < 0) heap.pop();
       else {

@@ -289,11 +289,8 @@ export class IncrementalCycle {
   run(now: Date): CycleResult {
     const walk = this.walk(now, true);
     const t = this.table;
-    const decisionOf = new Map<number, Placed | null>();
-    const order = walk.rankOrder(Infinity, (slot, placed) => {
-      decisionOf.set(slot, placed);
-      return true;
-    });
+    const placedInOrder: Array<Placed | null> = [];
+    const order = walk.rankOrder(Infinity, () => true, placedInOrder);
     const n = order.length;
     const decisions = new Array<Decision>(n);
     const queue = new Array<RankedEntry>(n);
@@ -303,7 +300,7 @@ export class IncrementalCycle {
       const slot = order[rank] as number;
       const req = t.requests[slot] as PendingRequest;
       const cls = t.classOf[slot] as RequestClass;
-      const placed = decisionOf.get(slot) ?? null;
+      const placed = placedInOrder[rank] as Placed | null;
       let decision: Decision;
       let text: string;
       if (placed !== null) {
