@@ -66,13 +66,31 @@ export function runningReleases(
   return out;
 }
 
+/** Whether `releases` are in order of their ends. */
+export function sortedByEnd(releases: readonly Release[]): boolean {
+  for (let i = 1; i < releases.length; i++)
+    if ((releases[i - 1] as Release).endMs > (releases[i] as Release).endMs) return false;
+  return true;
+}
+
 /** `releases` by end (a stable sort): the array itself when it is already in order. */
 function byEnd(releases: readonly Release[]): readonly Release[] {
-  for (let i = 1; i < releases.length; i++) {
-    if ((releases[i - 1] as Release).endMs > (releases[i] as Release).endMs)
-      return [...releases].sort((a, b) => a.endMs - b.endMs);
+  return sortedByEnd(releases) ? releases : [...releases].sort((a, b) => a.endMs - b.endMs);
+}
+
+/**
+ * Inserts `release` into `releases` (in order of their ends) after every release ending no later: the
+ * order a stable sort by end gives when it is appended last.
+ */
+export function insertByEnd(releases: Release[], release: Release): void {
+  let lo = 0;
+  let hi = releases.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((releases[mid] as Release).endMs <= release.endMs) lo = mid + 1;
+    else hi = mid;
   }
-  return releases;
+  releases.splice(lo, 0, release);
 }
 
 /**

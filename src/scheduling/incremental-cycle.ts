@@ -22,6 +22,7 @@ import type { Placed } from './placer';
 import { rankedEntry } from './queue-row';
 import type { RequestClass } from './request-class';
 import { RequestTable, type CompiledPending } from './request-table';
+import { RunningSet } from './running-set';
 import type {
   ClusterSnapshot,
   CycleResult,
@@ -34,14 +35,6 @@ import type {
   ResourceVector,
   RunningGrant,
 } from './types';
-
-/** A running grant with its dense vector. */
-interface RunningEntry {
-  readonly grant: RunningGrant;
-  readonly vector: Float64Array;
-  /** `expectedEndAt` in epoch ms; NaN when unknown. */
-  readonly endMs: number;
-}
 
 /** How the paths of errors name a delta's items. */
 interface DeltaPaths {
@@ -71,7 +64,7 @@ export class IncrementalCycle {
   private pools: readonly PoolView[] = [];
   private model: NodeModel;
   private slotOfNode: Map<string, number> | undefined;
-  private running = new Map<string, RunningEntry>();
+  private running = new RunningSet();
   private holders: readonly string[] = [];
   private stamp = 0;
   private version = 0;
@@ -214,8 +207,11 @@ export class IncrementalCycle {
         if (r === undefined || removed.has(r.key) || updated.has(r.key)) continue;
         table.insert(table.compile(r, `pending[${r.key}]`));
       }
-      const running = new Map<string, RunningEntry>();
-      for (const [key, e] of this.running) running.set(key, this.compileRunning(space, e.grant, key));
+      const running = new RunningSet();
+      for (const e of this.running.values()) {
+        const c = this.compileRunning(space, e.grant, e.grant.key);
+        running.set(c.grant, c.vector, c.endMs);
+      }
       this.running = running;
     } else {
       for (const key of removed) table.remove(key);
@@ -224,7 +220,7 @@ export class IncrementalCycle {
     for (const c of updates) table.insert(c);
     for (const c of adds) table.insert(c);
     for (const key of delta.runningEnded ?? []) this.running.delete(key);
-    for (const e of runningEntries) this.running.set(e.grant.key, e);
+    for (const e of runningEntries) this.running.set(e.grant, e.vector, e.endMs);
     if (delta.holders !== undefined) this.holders = [...delta.holders];
     if (model !== this.model) this.slotOfNode = undefined;
     this.space = space;
@@ -235,7 +231,11 @@ export class IncrementalCycle {
     this.version++;
   }
 
-  private compileRunning(space: ResourceSpace, g: RunningGrant, path: string): RunningEntry {
+  private compileRunning(
+    space: ResourceSpace,
+    g: RunningGrant,
+    path: string,
+  ): { grant: RunningGrant; vector: Float64Array; endMs: number } {
     const vector = space.dense(`${path}.granted`, g.granted);
     let endMs = Number.NaN;
     if (g.expectedEndAt !== undefined) {
@@ -246,20 +246,11 @@ export class IncrementalCycle {
     return { grant: g, vector, endMs };
   }
 
-  /** Capacity returning at known times (as `runningReleases` computes it), in the running grants' order. */
+  /** Capacity returning at known times (as `runningReleases` computes it), already in order of their ends. */
   private releases(nowMs: number): Release[] {
     if (this.config.maxHolds === 0) return [];
-    this.slotOfNode ??= new Map(this.model.nodes.map((n) => [n.view.id, n.slot]));
-    const out: Release[] = [];
-    for (const e of this.running.values()) {
-      if (Number.isNaN(e.endMs)) continue;
-      out.push({
-        slot: this.slotOfNode.get(e.grant.nodeId) ?? -1,
-        vector: e.vector,
-        endMs: Math.max(nowMs, e.endMs),
-      });
-    }
-    return out;
+    const slots = (this.slotOfNode ??= new Map(this.model.nodes.map((n) => [n.view.id, n.slot])));
+    return this.running.releases(nowMs, (id) => slots.get(id) ?? -1);
   }
 
   private walk(now: Date, texts: boolean): CycleWalk {

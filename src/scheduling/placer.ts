@@ -11,7 +11,7 @@ import {
   type ShardFits,
   type ShardPlacement,
 } from '../sharding/plan';
-import { applyBackfill, backfillInto, placeHold, type Release } from './backfill';
+import { applyBackfill, backfillInto, insertByEnd, placeHold, sortedByEnd, type Release } from './backfill';
 import type { SchedulerConfig } from './config';
 import { EPSILON, HOST_COUNT, type NodeModel } from './model';
 import { bestFitNode, largestReducedPlacement, scaled } from './placement';
@@ -103,7 +103,8 @@ export class Placer {
    * @param shapeVectors - shape id → dense vector, for the shape ids given to {@link place}
    * @param config - the compiled config
    * @param nowMs - the cycle's time, epoch ms
-   * @param releases - capacity returning at known times (running grants'); this cycle's grants are appended
+   * @param releases - capacity returning at known times (running grants'); sorted by end in place (a stable
+   *   sort) and kept so: this cycle's grants are inserted in order
    * @param texts - build the queue texts ({@link Placed.text}); false leaves them empty (when no queue is
    *   returned). @default true
    */
@@ -116,6 +117,8 @@ export class Placer {
     private readonly texts = true,
   ) {
     this.trial = new Trial(model);
+    // In order of their ends once (holds read them so), equal ends in their given order.
+    if (!sortedByEnd(releases)) releases.sort((a, b) => a.endMs - b.endMs);
     this.noFitDesired = new Uint8Array(shapeVectors.length);
   }
 
@@ -142,7 +145,7 @@ export class Placer {
     const granted = this.model.space.sparse(vector, req.desired);
     if (req.expectedSeconds !== undefined) {
       const seconds = expectedRunSeconds(req.expectedSeconds, granted, req.desired);
-      this.releases.push({ slot, vector, endMs: this.nowMs + seconds * 1000 });
+      insertByEnd(this.releases, { slot, vector, endMs: this.nowMs + seconds * 1000 });
     }
     return {
       kind: 'grant',

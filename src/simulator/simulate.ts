@@ -303,7 +303,8 @@ export function simulateSubmissions(
   const addGrant = (nodeId: string | null, v: Readonly<ResourceVector>, sign: 1 | -1): void => {
     ledgerVersion++;
     const row = nodeId === null ? undefined : nodeGranted.get(nodeId);
-    for (const [r, x] of Object.entries(v)) {
+    for (const r in v) {
+      const x = v[r] as number;
       if (x === 0) continue;
       if (HOST.has(r)) {
         if (row !== undefined) row[r] = (row[r] ?? 0) + sign * x;
@@ -315,11 +316,13 @@ export function simulateSubmissions(
   const checkOvercommit = (): void => {
     for (const n of nodes) {
       const row = nodeGranted.get(n.id) as ResourceVector;
-      for (const [r, g] of Object.entries(row)) {
+      for (const r in row) {
+        const g = row[r] as number;
         if (g > (n.capacity[r] ?? 0) + 1e-6) trace.counters.overcommitEvents++;
       }
     }
-    for (const [r, g] of Object.entries(poolGranted)) {
+    for (const r in poolGranted) {
+      const g = poolGranted[r] as number;
       if (g > (workload.cluster.pools[r] ?? 0) + 1e-6) trace.counters.overcommitEvents++;
     }
   };
@@ -787,12 +790,13 @@ export function simulateSubmissions(
     if (dt > 0) {
       const backlog = pending.size > 0;
       if (backlog) trace.backlogSeconds += dt;
-      for (const [r, g] of Object.entries(totalGranted)) {
+      for (const r in totalGranted) {
+        const g = totalGranted[r] as number;
         const x = Math.max(0, g) * dt;
         trace.grantedTotal[r] = (trace.grantedTotal[r] ?? 0) + x;
         if (backlog) trace.grantedDuringBacklog[r] = (trace.grantedDuringBacklog[r] ?? 0) + x;
       }
-      for (const [r, h] of Object.entries(heldNow)) trace.heldTotal[r] = (trace.heldTotal[r] ?? 0) + h * dt;
+      for (const r in heldNow) trace.heldTotal[r] = (trace.heldTotal[r] ?? 0) + (heldNow[r] as number) * dt;
     }
     lastT = t;
   };
