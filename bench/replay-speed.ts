@@ -12,7 +12,9 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../src/services/project-root';
-import { computeMetrics, parsePriorityMap, parseSwf, readSwfText, replaySwf } from '../src/simulator';
+// The replay's own modules (not the simulator's barrel, which also loads the workload schema and reports).
+import { computeMetrics } from '../src/simulator/metrics';
+import { parsePriorityMap, parseSwf, readSwfText, replaySwf } from '../src/simulator/swf';
 import { easyReference } from './easy-reference';
 import { markdownTable, writeBenchSection } from './report';
 

@@ -30,7 +30,7 @@ import {
 } from '../scheduling';
 import { cpuRate } from '../scheduling/runtime';
 import { HOST_RESOURCE_NAMES } from '../scheduling/types';
-import { shardShare } from '../sharding';
+import { shardShare } from '../sharding/slices';
 import type { CycleChanges } from '../scheduling/incremental-types';
 import { BackgroundMonitor } from './background';
 import { CoreFeed } from './core-feed';
@@ -129,7 +129,8 @@ interface RunningEntry {
   rate: number;
   lastT: number;
   version: number;
-  readonly exec: ExecutionRecord;
+  /** Its execution record; null when the timeline is not recorded. */
+  readonly exec: ExecutionRecord | null;
 }
 
 const HOST = new Set<string>(HOST_RESOURCE_NAMES);
@@ -366,20 +367,22 @@ export function simulateSubmissions(
   ): void => {
     addGrant(nodeId, granted, 1);
     const rate = cpuRate(granted, desired);
-    const exec: ExecutionRecord = {
-      key,
-      submission: stage.record.submission,
-      stageId: stage.def.id,
-      shardIndex,
-      nodeId,
-      priority: stage.def.priority,
-      startedAt: t + startLatency,
-      completedAt: null,
-      reduced,
-      cpu: granted.cpu ?? 0,
-      shrinks: [],
-    };
-    if (recordTimeline) trace.executions.push(exec);
+    const exec: ExecutionRecord | null = !recordTimeline
+      ? null
+      : {
+          key,
+          submission: stage.record.submission,
+          stageId: stage.def.id,
+          shardIndex,
+          nodeId,
+          priority: stage.def.priority,
+          startedAt: t + startLatency,
+          completedAt: null,
+          reduced,
+          cpu: granted.cpu ?? 0,
+          shrinks: [],
+        };
+    if (exec !== null) trace.executions.push(exec);
     const entry: RunningEntry = {
       key,
       stage,
@@ -506,7 +509,7 @@ export function simulateSubmissions(
     if (canShrink(e)) shrinkable--;
     if (e.nodeId !== null) feed.end(key);
     addGrant(e.nodeId, e.granted, -1);
-    e.exec.completedAt = t;
+    if (e.exec !== null) e.exec.completedAt = t;
     if (e.shardIndex === null) completeStage(e.stage, t);
     else {
       e.stage.shardsLeft--;
@@ -699,7 +702,7 @@ export function simulateSubmissions(
       if (canShrink(e)) shrinkable++;
       e.rate = cpuRate(e.granted, e.desired);
       e.version++;
-      e.exec.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
+      e.exec?.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
       push(e.lastT + e.remaining / e.rate + releaseLatency, {
         kind: 'complete',
         key: e.key,
