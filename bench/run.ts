@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   scheduler: () => import('./scheduler.js'),
   quality: () => import('./quality.js'),
   swf: () => import('./swf.js'),
+  'replay-speed': () => import('./replay-speed.js'),
   admission: () => import('./admission.js'),
   load: () => import('./load.js'),
   'cycle-db': () => import('./cycle-db.js'),

@@ -141,8 +141,9 @@ export async function run(args: string[]): Promise<void> {
   const body = `The singleton scheduler over ${minutes} min with ${pending.toLocaleString('en-US')} requests waiting
 (\`bench/scheduler-soak.ts\`): one dev server, embedded PostgreSQL and worker on this 2-core machine; the
 requests are written straight into the ledger behind a running grant holding the whole node (cpu 16), so every
-cycle decides ${pending.toLocaleString('en-US')} waits; nothing changes, so it cycles on its ${'5 s'} tick with the full queue
-refresh each time (the most history a quiet scheduler writes). Every run counted (continue-as-new included).
+cycle decides ${pending.toLocaleString('en-US')} waits; nothing changes, so it cycles on its ${'5 s'} tick and refreshes the full queue
+(wait notes, the \`queue\` query's 200 rows) every 60 s. Before that change the refresh ran on every tick:
+~820 KiB of history a minute, measured with 300 waiting. Every run counted (continue-as-new included).
 
 ${markdownTable(
   [

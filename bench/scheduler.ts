@@ -1,74 +1,14 @@
 /**
  * `npm run bench -- scheduler [--quick]`: the pure scheduling cycle (`runCycle`) on synthetic clusters —
  * 1k, 10k and 100k pending requests on 10, 100 and 1,000 nodes — reporting decisions per second and p50/p99
- * cycle time over several repetitions, and how cost grows with the pending count against n log n.
+ * cycle time over several repetitions, and how cost grows with the pending count against n log n; then the
+ * steady state of the incremental core next to the full rebuild (`scheduler-steady.ts`).
  */
 import os from 'node:os';
 import { runCycle } from '../src/scheduling/cycle';
-import type { ClusterSnapshot, NodeView, PendingRequest, ResourceVector } from '../src/scheduling/types';
 import { markdownTable, percentile, writeBenchSection } from './report';
-
-const NOW = new Date('2026-01-01T00:00:00Z');
-
-/** A deterministic LCG in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/**
- * A synthetic cluster: nodes of 8–32 cores and 16–64 GiB, a third carrying monitor forecasts and a quarter
- * half-granted; requests of 1–8 cores and 1–16 GiB (whole GiB), minimum half of desired for a third, 10 %
- * shardable, 5 % using a 50-slot license pool, ready within the last 15 minutes, priorities 1–10.
- */
-export function syntheticSnapshot(pending: number, nodes: number, seed = 1): ClusterSnapshot {
-  const r = rng(seed);
-  const nodeViews: NodeView[] = Array.from({ length: nodes }, (_, i) => {
-    const cpu = 8 * (1 + Math.floor(r() * 4));
-    const memoryMb = 16384 * (1 + Math.floor(r() * 4));
-    const busy = r() < 0.25;
-    const monitored = r() < 0.33;
-    const granted: ResourceVector = busy ? { cpu: cpu / 2, memoryMb: memoryMb / 2 } : {};
-    return {
-      id: `node-${String(i).padStart(4, '0')}`,
-      taskQueue: `qm-node-${i}`,
-      capacity: { cpu, memoryMb },
-      granted,
-      ...(monitored ? { forecastUsage: { cpu: { value: cpu * 0.3, upper: cpu * 0.4 } } } : {}),
-      stale: r() < 0.02,
-    };
-  });
-  const requests: PendingRequest[] = Array.from({ length: pending }, (_, i) => {
-    const cpu = 1 + Math.floor(r() * 8);
-    const memoryMb = 1024 * (1 + Math.floor(r() * 16));
-    const reduced = r() < 0.33;
-    const lic = r() < 0.05;
-    const shardable = r() < 0.1;
-    return {
-      key: `req-${i}`,
-      workflowId: `wf-${i % 997}`,
-      stageId: `s${i % 7}`,
-      shardIndex: null,
-      priority: 1 + Math.floor(r() * 10),
-      importance: r() < 0.1 ? Math.floor(r() * 6) : 0,
-      desired: { cpu, memoryMb, ...(lic ? { lic: 1 } : {}) },
-      minimum: reduced
-        ? { cpu: cpu / 2, memoryMb: memoryMb / 2 }
-        : { cpu, memoryMb, ...(lic ? { lic: 1 } : {}) },
-      readySince: new Date(NOW.getTime() - Math.floor(r() * 900_000)),
-      ...(shardable ? { shard: { maxShards: 8, itemCount: 100 } } : {}),
-    };
-  });
-  return {
-    nodes: nodeViews,
-    pools: [{ name: 'lic', capacity: 50, granted: 10 }],
-    pending: requests,
-    running: [],
-  };
-}
+import { steadySection } from './scheduler-steady';
+import { NOW, syntheticSnapshot } from './synthetic-cluster';
 
 interface Row {
   pending: number;
@@ -168,6 +108,7 @@ export async function run(args: string[]): Promise<void> {
       ]);
     }
   }
+  const steady = await steadySection(pendings, nodeCounts);
   const target = rows.find((r) => r.pending === 10_000 && r.nodes === 100);
   const targetLine =
     target === undefined
@@ -201,6 +142,8 @@ export async function run(args: string[]): Promise<void> {
       'Growth of the p50 cycle time with the pending count, against n log n:',
       '',
       markdownTable(['nodes', 'pending', 'time ratio', 'n log n ratio', 'within n log n'], growth),
+      '',
+      steady,
     ].join('\n'),
   );
 }

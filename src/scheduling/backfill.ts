@@ -12,7 +12,7 @@
  * cycle applies the placement.
  */
 import { InvalidSnapshotError } from './errors';
-import { EPSILON, HOST_COUNT, type CycleModel } from './model';
+import { EPSILON, HOST_COUNT, type NodeModel } from './model';
 import { scaleFactor, scaled } from './placement';
 import { cpuRate } from './runtime';
 import type { Trial } from './trial';
@@ -20,6 +20,16 @@ import { HOST_RESOURCE_NAMES, type RunningGrant } from './types';
 import type { ActiveHold, HoldPlace } from './wait-reason';
 
 const CPU_COLUMN = HOST_RESOURCE_NAMES.indexOf('cpu');
+
+/**
+ * One scratch vector for the functions below, which run on the cycle's hot path: each overwrites its first
+ * `width` entries and never lets it escape the call (JavaScript is single-threaded; none calls another).
+ */
+let scratchVector = new Float64Array(8);
+function scratch(width: number): Float64Array {
+  if (scratchVector.length < width) scratchVector = new Float64Array(width);
+  return scratchVector;
+}
 
 /** Capacity that returns at a known time: a running grant's, or one granted earlier in this cycle. */
 export interface Release {
@@ -36,7 +46,7 @@ export interface Release {
  * @throws InvalidSnapshotError for a bad grant vector or an invalid `expectedEndAt`.
  */
 export function runningReleases(
-  model: CycleModel,
+  model: NodeModel,
   running: readonly RunningGrant[],
   nowMs: number,
 ): Release[] {
@@ -56,6 +66,33 @@ export function runningReleases(
   return out;
 }
 
+/** Whether `releases` are in order of their ends. */
+export function sortedByEnd(releases: readonly Release[]): boolean {
+  for (let i = 1; i < releases.length; i++)
+    if ((releases[i - 1] as Release).endMs > (releases[i] as Release).endMs) return false;
+  return true;
+}
+
+/** `releases` by end (a stable sort): the array itself when it is already in order. */
+function byEnd(releases: readonly Release[]): readonly Release[] {
+  return sortedByEnd(releases) ? releases : [...releases].sort((a, b) => a.endMs - b.endMs);
+}
+
+/**
+ * Inserts `release` into `releases` (in order of their ends) after every release ending no later: the
+ * order a stable sort by end gives when it is appended last.
+ */
+export function insertByEnd(releases: Release[], release: Release): void {
+  let lo = 0;
+  let hi = releases.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((releases[mid] as Release).endMs <= release.endMs) lo = mid + 1;
+    else hi = mid;
+  }
+  releases.splice(lo, 0, release);
+}
+
 /**
  * When `minimum` is projected to fit on node `slot` (and in the pools): the earliest release end at which
  * the trial's free capacity plus everything released by then covers it; `nowMs` when it fits already.
@@ -71,7 +108,7 @@ export function projectedStart(
   nowMs: number,
 ): number | null {
   const width = trial.model.space.size;
-  const free = new Float64Array(width);
+  const free = scratch(width);
   for (let c = 0; c < HOST_COUNT; c++) free[c] = trial.nodeFree[slot * HOST_COUNT + c] as number;
   for (let c = HOST_COUNT; c < width; c++) free[c] = trial.poolFree[c - HOST_COUNT] as number;
   const fits = (): boolean => {
@@ -79,7 +116,7 @@ export function projectedStart(
     return true;
   };
   if (fits()) return nowMs;
-  const ordered = [...releases].sort((a, b) => a.endMs - b.endMs);
+  const ordered = byEnd(releases);
   for (let i = 0; i < ordered.length;) {
     const at = (ordered[i] as Release).endMs;
     // Everything ending at the same instant returns together.
@@ -113,7 +150,7 @@ export function placeHold(
   for (let p = 0; p < model.poolCapacity.length; p++) {
     if ((minimum[HOST_COUNT + p] as number) > (model.poolCapacity[p] as number) + EPSILON) return null;
   }
-  const ordered = [...releases].sort((a, b) => a.endMs - b.endMs);
+  const ordered = byEnd(releases);
   let best: { slot: number; start: number | null; shortfall: number } | null = null;
   for (let s = 0; s < model.nodes.length; s++) {
     const node = model.nodes[s] as (typeof model.nodes)[number];
@@ -183,7 +220,7 @@ export function backfillInto(
 ): BackfillPlacement | null {
   if (hold.startsAtMs === null || nowMs + expectedSeconds * 1000 > hold.startsAtMs) return null;
   const width = trial.model.space.size;
-  const avail = new Float64Array(width);
+  const avail = scratch(width);
   for (let c = 0; c < HOST_COUNT; c++)
     avail[c] = (trial.nodeFree[hold.slot * HOST_COUNT + c] as number) + (hold.held[c] as number);
   for (let c = HOST_COUNT; c < width; c++)
@@ -206,7 +243,7 @@ export function applyBackfill(trial: Trial, hold: HoldPlace, vector: Float64Arra
   trial.take(hold.slot, hold.held, -1);
   trial.take(hold.slot, vector);
   const width = trial.model.space.size;
-  const held = new Float64Array(width);
+  const held = scratch(width);
   for (let c = 0; c < HOST_COUNT; c++) {
     const free = trial.nodeFree[hold.slot * HOST_COUNT + c] as number;
     held[c] = Math.min(hold.held[c] as number, Math.max(0, free));
@@ -216,5 +253,5 @@ export function applyBackfill(trial: Trial, hold: HoldPlace, vector: Float64Arra
     held[c] = Math.min(hold.held[c] as number, Math.max(0, free));
   }
   trial.take(hold.slot, held);
-  hold.held.set(held);
+  hold.held.set(held.subarray(0, width));
 }

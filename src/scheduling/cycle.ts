@@ -3,95 +3,14 @@
  * negotiate each request in order on a working copy, (5) emit decisions. Pure and synchronous: the caller
  * commits the decisions (the ledger re-checks them) and signals the workflows.
  */
-import {
-  perShardRequest,
-  planShards,
-  shardCountRange,
-  type ShardFits,
-  type ShardPlacement,
-} from '../sharding/plan';
+import { runningReleases, type Release } from './backfill';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config';
-import { buildModel, EPSILON, HOST_COUNT } from './model';
-import { bestFitNode, dominantShare, fitFraction, largestReducedPlacement, scaled } from './placement';
+import { buildModel } from './model';
+import { dominantShare, fitFraction } from './placement';
+import { Placer } from './placer';
+import { rankedEntry } from './queue-row';
 import { breakdownAt, FACTOR_COUNT, writeFactors } from './score';
-import { Trial } from './trial';
-import type {
-  ClusterSnapshot,
-  CycleResult,
-  Decision,
-  GrantDecision,
-  Hold,
-  PendingRequest,
-  RankedEntry,
-  ScoreBreakdown,
-  WaitReason,
-} from './types';
-import { applyBackfill, backfillInto, placeHold, runningReleases, type Release } from './backfill';
-import { expectedRunSeconds } from './runtime';
-import { formatVector, holdView, waitReason, type ActiveHold } from './wait-reason';
-
-/** The queue row of the request at 0-based `rank`. */
-function rankedEntry(
-  rank: number,
-  req: PendingRequest,
-  score: number,
-  breakdown: ScoreBreakdown,
-  decision: Decision['kind'],
-  reason: string,
-): RankedEntry {
-  return {
-    rank: rank + 1,
-    key: req.key,
-    workflowId: req.workflowId,
-    stageId: req.stageId,
-    shardIndex: req.shardIndex,
-    priority: req.priority,
-    importance: req.importance,
-    score,
-    breakdown,
-    decision,
-    reason,
-  };
-}
-
-/**
- * A first-fit {@link ShardFits} over the working copy (identical slices: first fit decreasing is first
- * fit). Reads only; the cycle takes the chosen plan's slices afterwards: `slotsOf` maps each returned
- * placement list to the node slots it used.
- */
-function shardFitsOn(
-  trial: Trial,
-  slotsOf: WeakMap<object, Array<{ slot: number; count: number }>>,
-): ShardFits {
-  return (k, perShard) => {
-    const v = trial.model.space.dense('perShard', perShard);
-    const out: ShardPlacement[] = [];
-    const slots: Array<{ slot: number; count: number }> = [];
-    slotsOf.set(out, slots);
-    if (!trial.mayFit(v, 1)) return out;
-    let left = k;
-    for (let p = 0; p < trial.poolFree.length; p++) {
-      const need = v[HOST_COUNT + p] as number;
-      if (need > 0) left = Math.min(left, Math.floor(((trial.poolFree[p] as number) + EPSILON) / need));
-    }
-    const nodes = trial.model.nodes;
-    for (let s = 0; s < nodes.length && left > 0; s++) {
-      const base = s * HOST_COUNT;
-      let fit = left;
-      for (let c = 0; c < HOST_COUNT && fit > 0; c++) {
-        const need = v[c] as number;
-        if (need > 0)
-          fit = Math.min(fit, Math.floor(((trial.nodeFree[base + c] as number) + EPSILON) / need));
-      }
-      if (fit > 0) {
-        out.push({ nodeId: (nodes[s] as (typeof nodes)[number]).view.id, count: fit });
-        slots.push({ slot: s, count: fit });
-        left -= fit;
-      }
-    }
-    return out;
-  };
-}
+import type { ClusterSnapshot, CycleResult, Decision, Hold, PendingRequest, RankedEntry } from './types';
 
 /**
  * Stable holds: moves the previous cycle's holders (`holders`, still pending) to the front of `order`, in
@@ -166,8 +85,11 @@ export function runCycle(
 ): CycleResult {
   // 1. Snapshot → dense model and a working copy.
   const model = buildModel(snapshot, config);
-  const trial = new Trial(model);
   const nowMs = now.getTime();
+  // Capacity returning at a known time: running grants' and (appended as they are made) this cycle's.
+  const releases: Release[] = config.maxHolds > 0 ? runningReleases(model, snapshot.running, nowMs) : [];
+  const placer = new Placer(model, model.shapeVectors, config, nowMs, releases);
+  const trial = placer.trial; // nothing is taken until step 4
 
   // 2. Score every request against the snapshot's free capacity (fit and size memoised per desired shape),
   // reading the model's per-request arrays (struct of arrays: no object per request on the hot path).
@@ -263,183 +185,35 @@ export function runCycle(
     while (taken[scoreOrder[nextScore] as number] === 1) nextScore++;
     return scoreOrder[nextScore++] as number;
   };
-  // 4. Place / negotiate in order. "Does not fit" answers are memoised per shape for the whole cycle.
-  const shapes = model.shapeCount;
-  // Within a cycle free capacity only shrinks (grants, shard slices and holds take; a backfill into a hold
-  // leaves the node no freer than before), so what does not fit now never fits later in the cycle: each
-  // shape fails at most once per cycle.
-  const noFitDesired = new Uint8Array(shapes); // shape → 1 once its desired failed
-  const noFitReduced = new Set<number>(); // minimum · shapes + desired
-  const noFitShard = new Set<string>(); // shard spec key
-  const reasons: Array<WaitReason | undefined> = new Array<WaitReason | undefined>(shapes);
-  const deferred: number[] = []; // ranks − 1 of waits whose decision and row are made after the loop
-  const holds: ActiveHold[] = [];
+  // 4. Place / negotiate in order (the placer memoises "does not fit" answers per shape for the whole cycle).
+  const deferred: number[] = []; // ranks of waits whose decision and row are made after the loop
   const decisions = new Array<Decision>(n);
   const queue = new Array<RankedEntry>(n);
-  const slotsOf = new WeakMap<object, Array<{ slot: number; count: number }>>();
   const holdRanks: number[] = []; // rank of each hold's decision, by hold index
-  // Capacity returning at a known time: running grants' and (appended as they are made) this cycle's.
-  const releases: Release[] = config.maxHolds > 0 ? runningReleases(model, snapshot.running, nowMs) : [];
-  // The node a request should avoid (it just lost that stage), as a slot; −1 for none or an unknown node.
-  let slotById: Map<string, number> | undefined;
-  const avoidSlot = (req: PendingRequest): number => {
-    if (req.avoidNodeId === undefined) return -1;
-    slotById ??= new Map(model.nodes.map((node, s) => [node.view.id, s]));
-    return slotById.get(req.avoidNodeId) ?? -1;
-  };
-  /** The grant of dense `vector` (already taken) on `slot`; its release is projected when its run time is known. */
-  const grantOn = (
-    req: PendingRequest,
-    slot: number,
-    vector: Float64Array,
-    reduced: boolean,
-  ): GrantDecision => {
-    const node = model.nodes[slot] as (typeof model.nodes)[number];
-    const granted = model.space.sparse(vector, req.desired);
-    if (req.expectedSeconds !== undefined) {
-      const seconds = expectedRunSeconds(req.expectedSeconds, granted, req.desired);
-      releases.push({ slot, vector, endMs: nowMs + seconds * 1000 });
-    }
-    return {
-      kind: 'grant',
-      key: req.key,
-      nodeId: node.view.id,
-      taskQueue: node.view.taskQueue,
-      granted,
-      reduced,
-    };
-  };
+  const expectedSeconds = model.expectedSeconds;
 
-  let stopped = false; // strict order: a request waits, so nothing after it is placed
   for (let rank = 0; rank < n; rank++) {
-    const i = nextIndex(rank, holds.length);
+    const i = nextIndex(rank, placer.holds.length);
     taken[i] = 1;
     order[rank] = i;
-    if (stopped) {
+    if (placer.stopped) {
       deferred.push(rank);
       continue;
     }
     const req = pending[i] as PendingRequest;
-    const desiredShape = desiredShapes[i] as number;
-    const minimumShape = minimumShapes[i] as number;
-    const desired = vectors[desiredShape] as Float64Array;
-    const minimum = vectors[minimumShape] as Float64Array;
-    let decision: Decision | null = null;
-    let text = '';
-
-    if (noFitDesired[desiredShape] === 0) {
-      const slot = trial.mayFit(desired) ? bestFitNode(trial, desired, avoidSlot(req)) : -1;
-      if (slot >= 0) {
-        trial.take(slot, desired);
-        decision = grantOn(req, slot, desired, false);
-        text = `granted on ${decision.nodeId}`;
-      } else noFitDesired[desiredShape] = 1;
-    }
-
-    if (decision === null && minimumShape !== desiredShape) {
-      const mKey = minimumShape * shapes + desiredShape;
-      if (!noFitReduced.has(mKey)) {
-        const p = trial.mayFit(minimum)
-          ? largestReducedPlacement(trial, minimum, desired, avoidSlot(req))
-          : null;
-        if (p !== null) {
-          const vector = scaled(minimum, desired, p.alpha);
-          trial.take(p.slot, vector);
-          const g = grantOn(req, p.slot, vector, true);
-          decision = g;
-          text = `reduced to ${formatVector(g.granted)} on ${g.nodeId} (desired ${formatVector(req.desired)})`;
-        } else noFitReduced.add(mKey);
-      }
-    }
-
-    const expected = model.expectedSeconds[i] as number;
-    if (decision === null && !Number.isNaN(expected) && holds.length > 0) {
-      // Backfill: use held capacity when it will have finished before the holder can start.
-      for (const h of holds) {
-        const b = backfillInto(trial, h, desired, minimum, expected, nowMs);
-        if (b === null) continue;
-        applyBackfill(trial, h, b.vector);
-        const g = grantOn(req, h.slot, b.vector, b.reduced);
-        decision = g;
-        text =
-          `backfilled ${b.reduced ? `reduced to ${formatVector(g.granted)} ` : ''}on ${g.nodeId}: ` +
-          `ends by ${new Date(b.endMs).toISOString()}, before ${h.key} can start`;
-        break;
-      }
-    }
-
-    const spec = req.shard;
-    if (decision === null && spec !== undefined) {
-      const sKey = `${desiredShape}|${spec.maxShards}|${spec.itemCount ?? ''}|${spec.minItemsPerShard ?? ''}|${
-        spec.perShardFloor === undefined ? '' : formatVector(spec.perShardFloor)
-      }`;
-      if (!noFitShard.has(sKey)) {
-        const shardRequest = {
-          desired: req.desired,
-          maxShards: spec.maxShards,
-          ...(spec.itemCount === undefined ? {} : { itemCount: spec.itemCount }),
-          ...(spec.minItemsPerShard === undefined ? {} : { minItemsPerShard: spec.minItemsPerShard }),
-          ...(spec.perShardFloor === undefined ? {} : { perShardFloor: spec.perShardFloor }),
-        };
-        // Slices shrink as k grows: when even the smallest slice fits on no node, no count fits (one scan
-        // of the nodes instead of one per count).
-        const { max } = shardCountRange(shardRequest);
-        const smallest = max === 0 ? null : model.space.dense('perShard', perShardRequest(shardRequest, max));
-        const plan =
-          smallest !== null && !(trial.mayFit(smallest) && bestFitNode(trial, smallest) >= 0)
-            ? null
-            : planShards(shardRequest, shardFitsOn(trial, slotsOf));
-        if (plan !== null) {
-          // Set the slices' capacity aside for this cycle so lower-scored requests cannot take it.
-          if (plan.shardCount > 0) {
-            const v = model.space.dense('perShard', plan.perShard);
-            for (const p of slotsOf.get(plan.placements) ?? []) trial.take(p.slot, v, p.count);
-          }
-          decision = {
-            kind: 'shard',
-            key: req.key,
-            shardCount: plan.shardCount,
-            perShard: plan.perShard,
-            placements: plan.placements,
-            concurrent: plan.concurrent,
-          };
-          text =
-            plan.shardCount === 0
-              ? 'no items: zero shards'
-              : `sharded into ${plan.shardCount} × ${formatVector(plan.perShard)}` +
-                (plan.concurrent < plan.shardCount ? `, ${plan.concurrent} fit now` : '');
-        } else noFitShard.add(sKey);
-      }
-    }
-
-    if (decision === null && holds.length < config.maxHolds) {
-      // The top blocked request: its reason is taken now, before its own hold, then it holds.
-      const h = placeHold(trial, req.key, minimum, releases, nowMs);
-      if (h !== null) {
-        const reason = waitReason(trial, minimum, holds);
-        trial.take(h.slot, h.held);
-        holds.push(h);
-        holdRanks.push(rank);
-        const hold = holdView(trial, h);
-        decision = { kind: 'wait', key: req.key, reason, hold };
-        text =
-          `${reason.message}; ` +
-          (Object.keys(hold.held).length === 0
-            ? `first in line for ${hold.nodeId} (nothing free to set aside yet)`
-            : `holds ${formatVector(hold.held)} on ${hold.nodeId}`) +
-          (hold.startsAt === null ? '' : `, expected to fit at ${hold.startsAt.toISOString()}`);
-      }
-    }
-
-    if (config.strictOrder && (decision === null || decision.kind === 'wait')) stopped = true;
-    if (decision === null) {
-      // Other waits get their reason after the loop, against the cycle's final free capacity (what will
-      // be free once these decisions are committed), memoised per minimum shape: O(shapes · nodes), not
-      // O(grants · nodes).
+    const placed = placer.place(
+      req,
+      desiredShapes[i] as number,
+      minimumShapes[i] as number,
+      expectedSeconds[i] as number,
+    );
+    if (placed === null) {
+      // Other waits get their reason after the loop, against the cycle's final free capacity.
       deferred.push(rank);
       continue;
     }
-
+    const decision = placed.decision;
+    if (decision.kind === 'wait' && decision.hold !== undefined) holdRanks.push(rank);
     decisions[rank] = decision;
     queue[rank] = rankedEntry(
       rank,
@@ -447,19 +221,14 @@ export function runCycle(
       scores[i] as number,
       breakdownAt(factors, i * FACTOR_COUNT),
       decision.kind,
-      text,
+      placed.text,
     );
   }
 
   for (const rank of deferred) {
     const i = order[rank] as number;
     const req = pending[i] as PendingRequest;
-    const minimumShape = minimumShapes[i] as number;
-    let reason = reasons[minimumShape];
-    if (reason === undefined) {
-      reason = waitReason(trial, vectors[minimumShape] as Float64Array, holds);
-      reasons[minimumShape] = reason;
-    }
+    const reason = placer.reasonFor(minimumShapes[i] as number);
     decisions[rank] = { kind: 'wait', key: req.key, reason };
     queue[rank] = rankedEntry(
       rank,
@@ -472,7 +241,7 @@ export function runCycle(
   }
 
   // 5. Decisions out (a hold backfilled into shows what it finally keeps); nothing else was touched.
-  const holdViews = holds.map((h) => holdView(trial, h));
+  const holdViews = placer.finalHolds();
   holdRanks.forEach((rank, i) => {
     const d = decisions[rank] as Decision & { kind: 'wait' };
     decisions[rank] = { ...d, hold: holdViews[i] as Hold };

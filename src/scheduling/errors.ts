@@ -52,3 +52,16 @@ export class InvalidSnapshotError extends Error {
     super(`invalid snapshot ${path}=${show(value)}: ${reason}`);
   }
 }
+
+/**
+ * A changes-only cycle result (`CycleChanges`) was read after its `IncrementalCycle` was changed or run
+ * again: its lazy parts would describe another state. Thrown by `CycleChanges.waitReason` and
+ * `waitingKeys`; a caller bug, not retryable.
+ */
+export class StaleCycleResultError extends Error {
+  /** Always `'StaleCycleResultError'`. */
+  override readonly name = 'StaleCycleResultError';
+  constructor() {
+    super('this cycle result is stale: the incremental core was changed or run again since');
+  }
+}

@@ -1,6 +1,7 @@
 /**
  * The pure scheduling core: Workflow Score, the scheduling cycle (place / negotiate / shard / wait with
- * backfill holds) and graceful degradation. No I/O, no clock: time is an argument. Both the real
+ * backfill holds) — as one call over a snapshot (`runCycle`) or kept across calls and fed deltas
+ * (`IncrementalCycle`, same decisions; see README.md) — and graceful degradation. No I/O, no clock: time is an argument. Both the real
  * `scheduleCycle` activity and the simulator call exactly these functions.
  *
  * @example
@@ -14,6 +15,8 @@
  * // decisions[0] → { kind: 'grant', key: 'r1', nodeId: 'n1', taskQueue: 'qm-n1', granted: { cpu: 2 }, reduced: false }
  */
 export { runCycle } from './cycle';
+export { IncrementalCycle } from './incremental-cycle';
+export type { CycleDelta, CycleChanges } from './incremental-types';
 export { computeScore, scoreRequests, type ScoreInputs } from './score';
 export {
   compileSchedulerConfig,
@@ -29,5 +32,5 @@ export { effectiveFree } from './model';
 export { estimateStarts, type EstimateInput } from './estimate';
 export { cpuRate, expectedRunSeconds, MIN_CPU_RATE } from './runtime';
 export { formatVector, formatQuantity } from './wait-reason';
-export { InvalidSchedulerOptionError, InvalidSnapshotError } from './errors';
+export { InvalidSchedulerOptionError, InvalidSnapshotError, StaleCycleResultError } from './errors';
 export * from './types';

@@ -9,6 +9,7 @@ import {
   type ClusterSnapshot,
   type NodeView,
   type PendingRequest,
+  type PoolView,
   type ResourceVector,
 } from './types';
 import type { SchedulerConfig } from './config';
@@ -118,7 +119,7 @@ export class ResourceSpace {
 
 /** A usable (non-stale) node in dense form. */
 export interface NodeSlot {
-  /** Position in {@link CycleModel.nodes} (sorted by id). */
+  /** Position in {@link NodeModel.nodes} (sorted by id). */
   readonly slot: number;
   /** The snapshot's node. */
   readonly view: NodeView;
@@ -146,8 +147,8 @@ export interface CompiledRequest {
   readonly readyMs: number;
 }
 
-/** The dense model of one snapshot. */
-export interface CycleModel {
+/** The dense model of the nodes and pools of one snapshot: what placement, holds and wait reasons read. */
+export interface NodeModel {
   /** Column layout. */
   readonly space: ResourceSpace;
   /** Usable nodes, sorted by id. */
@@ -160,6 +161,10 @@ export interface CycleModel {
   readonly poolFree: Float64Array;
   /** Largest capacity of a usable node per host column, then each pool's capacity (for the size factor). */
   readonly maxCapacity: Float64Array;
+}
+
+/** The dense model of one snapshot. */
+export interface CycleModel extends NodeModel {
   /** Pending requests in snapshot order (built on first use: the cycle reads the arrays below instead). */
   readonly requests: readonly CompiledRequest[];
   /** The snapshot's pending requests (index `i` in the arrays below). */
@@ -198,19 +203,30 @@ export function effectiveFree(
   return Math.max(0, Math.min(byGrants, capacity - usage));
 }
 
-function checkNumber(path: string, value: unknown, min: number): number {
+/**
+ * `value` when it is a finite number ≥ `min`.
+ * @throws InvalidSnapshotError naming `path` otherwise.
+ */
+export function checkNumber(path: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     throw new InvalidSnapshotError(path, value, `must be a finite number >= ${min}`);
   }
   return value;
 }
 
-/** `pending[i]`, for error paths (built only when throwing). */
-function pendingPath(index: number): string {
-  return `pending[${index}]`;
+/** `pending[i]` for an index, else the path itself, for error paths (built only when throwing). */
+function pendingPath(index: number | string): string {
+  return typeof index === 'number' ? `pending[${index}]` : index;
 }
 
-function checkRequest(index: number, r: PendingRequest): number {
+/**
+ * Checks a pending request's scalar fields (key, priority, importance, expectedSeconds, sequence,
+ * readySince, shard spec; not its vectors).
+ * @param index - its index in `snapshot.pending`, or the path to name in errors (e.g. `added[2]`)
+ * @returns its `readySince` in epoch ms.
+ * @throws InvalidSnapshotError naming the first bad field.
+ */
+export function checkRequest(index: number | string, r: PendingRequest): number {
   if (typeof r.key !== 'string' || r.key === '')
     throw new InvalidSnapshotError(`${pendingPath(index)}.key`, r.key, 'must be a non-empty string');
   if (typeof r.priority !== 'number' || !Number.isInteger(r.priority) || r.priority < 1 || r.priority > 10) {
@@ -274,6 +290,125 @@ function addNames(into: string[], v: Readonly<ResourceVector> | undefined): void
 }
 
 /**
+ * Validates `nodes` and `pools` and builds their dense form in `space` (which must hold every pool name):
+ * effective free per usable node (sorted by id), pool capacity and free, and the largest capacities.
+ * @throws InvalidSnapshotError naming the first bad field (duplicate node id or pool, bad quantity).
+ */
+export function buildNodeModel(
+  space: ResourceSpace,
+  nodes: readonly NodeView[],
+  pools: readonly PoolView[],
+  config: SchedulerConfig,
+): NodeModel {
+  const poolCount = space.size - HOST_COUNT;
+  const poolCapacity = new Float64Array(poolCount);
+  const poolFree = new Float64Array(poolCount);
+  const seenPools = new Set<string>();
+  pools.forEach((p, i) => {
+    if (seenPools.has(p.name)) throw new InvalidSnapshotError(`pools[${i}].name`, p.name, 'duplicate pool');
+    seenPools.add(p.name);
+    const col = (space.index.get(p.name) as number) - HOST_COUNT;
+    poolCapacity[col] = checkNumber(`pools[${i}].capacity`, p.capacity, 0);
+    poolFree[col] = poolCapacity[col] - checkNumber(`pools[${i}].granted`, p.granted, 0);
+  });
+
+  const seenNodes = new Set<string>();
+  const usable: Array<{ view: NodeView; path: string }> = [];
+  nodes.forEach((n, i) => {
+    const path = `nodes[${i}]`;
+    if (typeof n.id !== 'string' || n.id === '')
+      throw new InvalidSnapshotError(`${path}.id`, n.id, 'must be a non-empty string');
+    if (seenNodes.has(n.id)) throw new InvalidSnapshotError(`${path}.id`, n.id, 'duplicate node id');
+    seenNodes.add(n.id);
+    if (!n.stale) usable.push({ view: n, path });
+  });
+  usable.sort((a, b) => (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0));
+  const nodeFree = new Float64Array(usable.length * HOST_COUNT);
+  const maxCapacity = new Float64Array(space.size);
+  const slots: NodeSlot[] = usable.map(({ view, path }, slot) => {
+    const capacity = new Float64Array(HOST_COUNT);
+    const invCapacity = new Float64Array(HOST_COUNT);
+    for (let c = 0; c < HOST_COUNT; c++) {
+      const name = HOST_RESOURCE_NAMES[c] as string;
+      const cap = view.capacity[name];
+      const capC = cap === undefined ? 0 : checkNumber(`${path}.capacity.${name}`, cap, 0);
+      capacity[c] = capC;
+      const g = view.granted[name];
+      const granted = g === undefined ? 0 : checkNumber(`${path}.granted.${name}`, g, 0);
+      const f = view.forecastUsage?.[name];
+      if (f !== undefined) {
+        checkNumber(`${path}.forecastUsage.${name}.value`, f.value, 0);
+        checkNumber(`${path}.forecastUsage.${name}.upper`, f.upper, 0);
+      }
+      nodeFree[slot * HOST_COUNT + c] = effectiveFree(capC, granted, f, config.forecastSafetyMargin);
+      invCapacity[c] = capC > 0 ? 1 / capC : 0;
+      if (capC > (maxCapacity[c] ?? 0)) maxCapacity[c] = capC;
+    }
+    return { slot, view, capacity, invCapacity };
+  });
+  for (let p = 0; p < poolCount; p++) maxCapacity[HOST_COUNT + p] = poolCapacity[p] ?? 0;
+  return { space, nodes: slots, nodeFree, poolCapacity, poolFree, maxCapacity };
+}
+
+/**
+ * The model of `nodes` and `pools` when only their grants and forecasts changed since `prev` was built from
+ * `prevNodes` and `prevPools`: the same node ids in the same order with the same capacity objects, task
+ * queues and staleness, and the same pools with the same capacities. Reuses `prev`'s capacities and
+ * recomputes free capacity (what every grant and release changes), with `buildNodeModel`'s checks.
+ * @returns the model, or null when anything else changed (then build it anew).
+ * @throws InvalidSnapshotError naming a bad grant or forecast.
+ */
+export function refreshNodeModel(
+  prev: NodeModel,
+  prevNodes: readonly NodeView[],
+  nodes: readonly NodeView[],
+  prevPools: readonly PoolView[],
+  pools: readonly PoolView[],
+  config: SchedulerConfig,
+): NodeModel | null {
+  if (nodes.length !== prevNodes.length || pools.length !== prevPools.length) return null;
+  const slotOf = new Map<string, number>();
+  for (const slot of prev.nodes) slotOf.set(slot.view.id, slot.slot);
+  const nodeFree = new Float64Array(prev.nodeFree.length);
+  const slots = prev.nodes.slice();
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i] as NodeView;
+    const o = prevNodes[i] as NodeView;
+    if (n.id !== o.id || n.capacity !== o.capacity || n.stale !== o.stale || n.taskQueue !== o.taskQueue)
+      return null;
+    if (n.stale) continue;
+    const s = slotOf.get(n.id) as number;
+    const prevSlot = prev.nodes[s] as NodeSlot;
+    slots[s] = { slot: s, view: n, capacity: prevSlot.capacity, invCapacity: prevSlot.invCapacity };
+    for (let c = 0; c < HOST_COUNT; c++) {
+      const name = HOST_RESOURCE_NAMES[c] as string;
+      const g = n.granted[name];
+      const granted = g === undefined ? 0 : checkNumber(`nodes[${i}].granted.${name}`, g, 0);
+      const f = n.forecastUsage?.[name];
+      if (f !== undefined) {
+        checkNumber(`nodes[${i}].forecastUsage.${name}.value`, f.value, 0);
+        checkNumber(`nodes[${i}].forecastUsage.${name}.upper`, f.upper, 0);
+      }
+      nodeFree[s * HOST_COUNT + c] = effectiveFree(
+        prevSlot.capacity[c] as number,
+        granted,
+        f,
+        config.forecastSafetyMargin,
+      );
+    }
+  }
+  const poolFree = new Float64Array(prev.poolFree.length);
+  for (let i = 0; i < pools.length; i++) {
+    const p = pools[i] as PoolView;
+    const o = prevPools[i] as PoolView;
+    if (p.name !== o.name || p.capacity !== o.capacity) return null;
+    const col = (prev.space.index.get(p.name) as number) - HOST_COUNT;
+    poolFree[col] = (prev.poolCapacity[col] as number) - checkNumber(`pools[${i}].granted`, p.granted, 0);
+  }
+  return { ...prev, nodes: slots, nodeFree, poolFree };
+}
+
+/**
  * Validates `snapshot` and builds its dense model.
  * @throws InvalidSnapshotError naming the first bad field (duplicate node id or request key, bad
  *   quantity, priority out of 1–10, minimum above desired, bad shard spec, invalid date).
@@ -296,53 +431,12 @@ export function buildModel(snapshot: ClusterSnapshot, config: SchedulerConfig): 
     addNames(poolNames, g.desired);
   }
   const space = new ResourceSpace(poolNames);
-  const poolCount = space.size - HOST_COUNT;
-  const poolCapacity = new Float64Array(poolCount);
-  const poolFree = new Float64Array(poolCount);
-  const seenPools = new Set<string>();
-  snapshot.pools.forEach((p, i) => {
-    if (seenPools.has(p.name)) throw new InvalidSnapshotError(`pools[${i}].name`, p.name, 'duplicate pool');
-    seenPools.add(p.name);
-    const col = (space.index.get(p.name) as number) - HOST_COUNT;
-    poolCapacity[col] = checkNumber(`pools[${i}].capacity`, p.capacity, 0);
-    poolFree[col] = poolCapacity[col] - checkNumber(`pools[${i}].granted`, p.granted, 0);
-  });
-
-  const seenNodes = new Set<string>();
-  const usable: Array<{ view: NodeView; path: string }> = [];
-  snapshot.nodes.forEach((n, i) => {
-    const path = `nodes[${i}]`;
-    if (typeof n.id !== 'string' || n.id === '')
-      throw new InvalidSnapshotError(`${path}.id`, n.id, 'must be a non-empty string');
-    if (seenNodes.has(n.id)) throw new InvalidSnapshotError(`${path}.id`, n.id, 'duplicate node id');
-    seenNodes.add(n.id);
-    if (!n.stale) usable.push({ view: n, path });
-  });
-  usable.sort((a, b) => (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0));
-  const nodeFree = new Float64Array(usable.length * HOST_COUNT);
-  const maxCapacity = new Float64Array(space.size);
-  const nodes: NodeSlot[] = usable.map(({ view, path }, slot) => {
-    const capacity = new Float64Array(HOST_COUNT);
-    const invCapacity = new Float64Array(HOST_COUNT);
-    for (let c = 0; c < HOST_COUNT; c++) {
-      const name = HOST_RESOURCE_NAMES[c] as string;
-      const cap = view.capacity[name];
-      const capC = cap === undefined ? 0 : checkNumber(`${path}.capacity.${name}`, cap, 0);
-      capacity[c] = capC;
-      const g = view.granted[name];
-      const granted = g === undefined ? 0 : checkNumber(`${path}.granted.${name}`, g, 0);
-      const f = view.forecastUsage?.[name];
-      if (f !== undefined) {
-        checkNumber(`${path}.forecastUsage.${name}.value`, f.value, 0);
-        checkNumber(`${path}.forecastUsage.${name}.upper`, f.upper, 0);
-      }
-      nodeFree[slot * HOST_COUNT + c] = effectiveFree(capC, granted, f, config.forecastSafetyMargin);
-      invCapacity[c] = capC > 0 ? 1 / capC : 0;
-      if (capC > (maxCapacity[c] ?? 0)) maxCapacity[c] = capC;
-    }
-    return { slot, view, capacity, invCapacity };
-  });
-  for (let p = 0; p < poolCount; p++) maxCapacity[HOST_COUNT + p] = poolCapacity[p] ?? 0;
+  const { nodes, nodeFree, poolCapacity, poolFree, maxCapacity } = buildNodeModel(
+    space,
+    snapshot.nodes,
+    snapshot.pools,
+    config,
+  );
 
   // Requests' vectors are interned by shape: each distinct vector is stored once (one view per shape, not
   // two per request), found by a hash of its bits (equal vectors, equal bits) and checked word by word.

@@ -3,7 +3,7 @@
  * so a tentative placement can be rolled back with {@link Trial.undo} (kueue's "simulate, then undo").
  * The snapshot and the model it was copied from are never written.
  */
-import { EPSILON, HOST_COUNT, type CycleModel } from './model';
+import { EPSILON, HOST_COUNT, type NodeModel } from './model';
 
 /** A mutable, undoable copy of a model's free capacity. */
 export class Trial {
@@ -19,7 +19,7 @@ export class Trial {
   private aggregatesAt = -1;
 
   /** Copies `model`'s free capacity. */
-  constructor(readonly model: CycleModel) {
+  constructor(readonly model: NodeModel) {
     this.nodeFree = model.nodeFree.slice();
     this.poolFree = model.poolFree.slice();
   }

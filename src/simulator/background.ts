@@ -7,7 +7,9 @@
  * the core is given is `background forecast + Σ allocations on the node` (value and upper band alike):
  * only the background is uncertain. Nodes without background publish no forecast (grants only).
  */
-import { NodeForecaster, type MetricName } from '../monitor';
+// The forecaster's own modules, not the monitor's barrel: the simulator needs no sampler (systeminformation).
+import { NodeForecaster } from '../monitor/node-forecaster';
+import type { MetricName } from '../monitor/types';
 import type { ForecastUsage, ResourceVector } from '../scheduling/types';
 import type { BackgroundSeries, WorkloadNode } from './workload';
 

@@ -1,6 +1,7 @@
 /**
- * The discrete-event simulator: the production scheduling core (`runCycle`, `degrade`, the shard planner
- * inside the cycle, `estimateStarts`) on a virtual clock. No Temporal, no PostgreSQL, no wall clock.
+ * The discrete-event simulator: the production scheduling core (the scheduling cycle in its incremental
+ * form, `IncrementalCycle`, which decides as `runCycle` does; `degrade`, the shard planner inside the
+ * cycle, `estimateStarts`) on a virtual clock. No Temporal, no PostgreSQL, no wall clock.
  *
  * The loop: take the earliest events (submissions, completions, boost changes, scheduler ticks), apply
  * them, then run a scheduling round like the scheduler workflow does on a wake: a cycle over a snapshot
@@ -17,10 +18,11 @@ import type { NormalisedStageDefinition } from '../definition/types';
 import {
   degrade,
   estimateStarts,
-  runCycle,
   type ClusterSnapshot,
-  type CycleResult,
+  type NodeView,
   type PendingRequest,
+  type PoolView,
+  type RunningGrant,
   type ResourceVector,
   type SchedulerOptions,
   type ShardDecision,
@@ -28,8 +30,10 @@ import {
 } from '../scheduling';
 import { cpuRate } from '../scheduling/runtime';
 import { HOST_RESOURCE_NAMES } from '../scheduling/types';
-import { shardShare } from '../sharding';
+import { shardShare } from '../sharding/slices';
+import type { CycleChanges } from '../scheduling/incremental-types';
 import { BackgroundMonitor } from './background';
+import { CoreFeed } from './core-feed';
 import { InvalidSimulationOptionError } from './errors';
 import { EventQueue } from './event-queue';
 import { policyByName, requestForPolicy, type Policy } from './policies';
@@ -125,7 +129,8 @@ interface RunningEntry {
   rate: number;
   lastT: number;
   version: number;
-  readonly exec: RunRecord;
+  /** Its execution record; null when the timeline is not recorded. */
+  readonly exec: RunRecord | null;
 }
 
 const HOST = new Set<string>(HOST_RESOURCE_NAMES);
@@ -255,6 +260,12 @@ export function simulateSubmissions(
   const pending = new Map<string, PendingEntry>();
   const running = new Map<string, RunningEntry>();
   const estimated = new Set<string>();
+  // Pending stages (not shards) never estimated yet: the next estimate marks them.
+  const unestimated = new Set<string>();
+  // The cycle's state, fed what changes (see CoreFeed); pending entries of boosted pipelines, with the
+  // importance the core was last given.
+  const feed = new CoreFeed(policy.config);
+  const boosted = new Map<string, { entry: PendingEntry; importance: number }>();
   // Holds of the last cycle: their keys (passed to the next cycle: stable holds) and what they keep free.
   let holders: string[] = [];
   let heldNow: Record<string, number> = {};
@@ -284,9 +295,19 @@ export function simulateSubmissions(
   pullSubmission();
 
   // ── ledger bookkeeping ──
+  let ledgerVersion = 0; // bumped by every change of what is granted (the core is then given the nodes)
+  let fedVersion = -1;
+  let shrinkable = 0; // runs on a node holding more than their minimum (the only ones degrade can shrink)
+  const canShrink = (e: RunningEntry): boolean => {
+    if (e.nodeId === null) return false;
+    for (const r in e.granted) if ((e.granted[r] ?? 0) > (e.minimum[r] ?? 0)) return true;
+    return false;
+  };
   const addGrant = (nodeId: string | null, v: Readonly<ResourceVector>, sign: 1 | -1): void => {
+    ledgerVersion++;
     const row = nodeId === null ? undefined : nodeGranted.get(nodeId);
-    for (const [r, x] of Object.entries(v)) {
+    for (const r in v) {
+      const x = v[r] as number;
       if (x === 0) continue;
       if (HOST.has(r)) {
         if (row !== undefined) row[r] = (row[r] ?? 0) + sign * x;
@@ -298,11 +319,13 @@ export function simulateSubmissions(
   const checkOvercommit = (): void => {
     for (const n of nodes) {
       const row = nodeGranted.get(n.id) as ResourceVector;
-      for (const [r, g] of Object.entries(row)) {
+      for (const r in row) {
+        const g = row[r] as number;
         if (g > (n.capacity[r] ?? 0) + 1e-6) trace.counters.overcommitEvents++;
       }
     }
-    for (const [r, g] of Object.entries(poolGranted)) {
+    for (const r in poolGranted) {
+      const g = poolGranted[r] as number;
       if (g > (workload.cluster.pools[r] ?? 0) + 1e-6) trace.counters.overcommitEvents++;
     }
   };
@@ -347,32 +370,34 @@ export function simulateSubmissions(
   ): void => {
     addGrant(nodeId, granted, 1);
     const rate = cpuRate(granted, desired);
-    const exec: RunRecord = {
-      key,
-      submission: stage.record.submission,
-      workflowId: stage.pipeline.workflowId,
-      definitionName: stage.pipeline.record.name,
-      stageId: stage.def.id,
-      handler: stage.def.handler,
-      shardIndex,
-      nodeId,
-      priority: stage.def.priority,
-      importance: importanceAt(stage.pipeline, t),
-      desired: { ...desired },
-      minimum: { ...minimum },
-      granted: { ...granted },
-      requestedAt,
-      grantedAt: t,
-      startedAt: t + startLatency,
-      completedAt: null,
-      expectedSeconds: Number.isFinite(expected) ? expected : null,
-      // The stage's estimate belongs to its first run only (as `computeMetrics` counts it once per stage).
-      estimatedStartAt: stage.record.startedAt === null ? stage.record.estimatedStartAt : null,
-      reduced,
-      cpu: granted.cpu ?? 0,
-      shrinks: [],
-    };
-    if (recordTimeline) trace.executions.push(exec);
+    const exec: RunRecord | null = !recordTimeline
+      ? null
+      : {
+          key,
+          submission: stage.record.submission,
+          workflowId: stage.pipeline.workflowId,
+          definitionName: stage.pipeline.record.name,
+          stageId: stage.def.id,
+          handler: stage.def.handler,
+          shardIndex,
+          nodeId,
+          priority: stage.def.priority,
+          importance: importanceAt(stage.pipeline, t),
+          desired: { ...desired },
+          minimum: { ...minimum },
+          granted: { ...granted },
+          requestedAt,
+          grantedAt: t,
+          startedAt: t + startLatency,
+          completedAt: null,
+          expectedSeconds: Number.isFinite(expected) ? expected : null,
+          // The stage's estimate belongs to its first run only (as `computeMetrics` counts it once per stage).
+          estimatedStartAt: stage.record.startedAt === null ? stage.record.estimatedStartAt : null,
+          reduced,
+          cpu: granted.cpu ?? 0,
+          shrinks: [],
+        };
+    if (exec !== null) trace.executions.push(exec);
     const entry: RunningEntry = {
       key,
       stage,
@@ -389,12 +414,14 @@ export function simulateSubmissions(
       exec,
     };
     running.set(key, entry);
+    if (canShrink(entry)) shrinkable++;
+    if (nodeId !== null) feed.run(runningGrant(entry, t));
     if (stage.record.startedAt === null) stage.record.startedAt = t + startLatency;
     push(t + startLatency + work / rate + releaseLatency, { kind: 'complete', key, version: 0 });
   };
   /** A request reaches the scheduler `requestLatency` after `t` (at once without one). */
   function enqueue(t: number, entry: PendingEntry): void {
-    if (requestLatency === 0) pending.set(entry.request.key, entry);
+    if (requestLatency === 0) addPending(entry, t);
     else push(t + requestLatency, { kind: 'request', entry });
   }
   function makeReady(stage: StageState, t: number): void {
@@ -495,8 +522,10 @@ export function simulateSubmissions(
     const e = running.get(key);
     if (e === undefined || e.version !== version) return;
     running.delete(key);
+    if (canShrink(e)) shrinkable--;
+    if (e.nodeId !== null) feed.end(key);
     addGrant(e.nodeId, e.granted, -1);
-    e.exec.completedAt = t;
+    if (e.exec !== null) e.exec.completedAt = t;
     if (e.shardIndex === null) completeStage(e.stage, t);
     else {
       e.stage.shardsLeft--;
@@ -540,47 +569,85 @@ export function simulateSubmissions(
     }
     trace.nodeSamples.push({ t, nodeId: id, used, forecast: predicted, horizonSeconds: horizon });
   };
-  const snapshotAt = (t: number): ClusterSnapshot => {
+  /** The nodes as the core sees them at `t` (granted so far, the background forecast). */
+  const nodeViewsAt = (t: number): NodeView[] => {
     for (const m of monitors.values()) m.advance(t);
+    return nodes.map((n) => {
+      const granted = clamp(nodeGranted.get(n.id) as ResourceVector);
+      const monitor = monitors.get(n.id);
+      const forecast = monitor?.forecastUsage(granted);
+      if (recordTimeline && monitor !== undefined && forecast !== undefined)
+        noteSample(monitor, granted, forecast, t);
+      return {
+        id: n.id,
+        taskQueue: `qm-${n.id}`,
+        capacity: n.capacity,
+        granted,
+        stale: false,
+        ...(forecast === undefined ? {} : { forecastUsage: forecast }),
+      };
+    });
+  };
+  const poolViews = (): PoolView[] =>
+    Object.entries(workload.cluster.pools).map(([name, cap]) => ({
+      name,
+      capacity: cap,
+      granted: Math.max(0, poolGranted[name] ?? 0),
+    }));
+  /**
+   * A run as a running grant at `t`. With `clamp` an end already past is `t` (as the ledger reports it);
+   * without, it is kept: the cycle counts an end already past as now, the same instant to the millisecond.
+   */
+  function runningGrant(e: RunningEntry, t: number, clamp = false): RunningGrant {
+    const expected = e.lastT + e.expectedRemaining / e.rate;
+    const end = clamp ? Math.max(t, expected) : expected;
     return {
-      nodes: nodes.map((n) => {
-        const granted = clamp(nodeGranted.get(n.id) as ResourceVector);
-        const monitor = monitors.get(n.id);
-        const forecast = monitor?.forecastUsage(granted);
-        if (recordTimeline && monitor !== undefined && forecast !== undefined)
-          noteSample(monitor, granted, forecast, t);
-        return {
-          id: n.id,
-          taskQueue: `qm-${n.id}`,
-          capacity: n.capacity,
-          granted,
-          stale: false,
-          ...(forecast === undefined ? {} : { forecastUsage: forecast }),
-        };
-      }),
-      pools: Object.entries(workload.cluster.pools).map(([name, cap]) => ({
-        name,
-        capacity: cap,
-        granted: Math.max(0, poolGranted[name] ?? 0),
-      })),
-      pending: [...pending.values()].map((e) => shownRequest(e, t)),
-      running: [...running.values()]
-        .filter((e) => e.nodeId !== null)
-        .map((e) => {
-          const end = Math.max(t, e.lastT + e.expectedRemaining / e.rate);
-          return {
-            key: e.key,
-            nodeId: e.nodeId as string,
-            granted: e.granted,
-            minimum: e.minimum,
-            desired: e.desired,
-            priority: e.stage.def.priority,
-            importance: importanceAt(e.stage.pipeline, t),
-            ...(Number.isFinite(end) ? { expectedEndAt: new Date(end * 1000) } : {}),
-          };
-        }),
+      key: e.key,
+      nodeId: e.nodeId as string,
+      granted: e.granted,
+      minimum: e.minimum,
+      desired: e.desired,
+      priority: e.stage.def.priority,
+      importance: importanceAt(e.stage.pipeline, t),
+      ...(Number.isFinite(end) ? { expectedEndAt: new Date(end * 1000) } : {}),
+    };
+  }
+  /** The whole simulated ledger at `t` (for `degrade` and start estimates). */
+  const snapshotAt = (t: number, only?: readonly string[]): ClusterSnapshot => {
+    const entries =
+      only === undefined ? [...pending.values()] : only.map((k) => pending.get(k) as PendingEntry);
+    return {
+      nodes: nodeViewsAt(t),
+      pools: poolViews(),
+      pending: entries.map((e) => shownRequest(e, t)),
+      running: [...running.values()].filter((e) => e.nodeId !== null).map((e) => runningGrant(e, t, true)),
       ...(holders.length > 0 ? { holders } : {}),
     };
+  };
+  /** A request reaches the scheduler at `t`. */
+  function addPending(entry: PendingEntry, t: number): void {
+    const key = entry.request.key;
+    pending.set(key, entry);
+    const shown = shownRequest(entry, t);
+    feed.add(shown);
+    if (entry.stage.pipeline.boosts.length > 0) boosted.set(key, { entry, importance: shown.importance });
+    if (estimateLimit > 0 && entry.request.shardIndex === null && !estimated.has(key)) unestimated.add(key);
+  }
+  /** A request leaves (granted or sharded). */
+  function removePending(key: string): void {
+    pending.delete(key);
+    feed.remove(key);
+    boosted.delete(key);
+    unestimated.delete(key);
+  }
+  /** Boosts start and expire: the core is told the importances that changed by `t`. */
+  const refreshBoosts = (t: number): void => {
+    for (const b of boosted.values()) {
+      const importance = importanceAt(b.entry.stage.pipeline, t);
+      if (importance === b.importance) continue;
+      b.importance = importance;
+      feed.update(shownRequest(b.entry, t));
+    }
   };
   const applyShard = (d: ShardDecision, entry: PendingEntry, t: number): void => {
     const stage = entry.stage;
@@ -623,12 +690,12 @@ export function simulateSubmissions(
     }
   };
   /** Commits a cycle's grants and shard decisions. @returns whether new requests appeared (shards). */
-  const commit = (result: CycleResult, t: number): boolean => {
+  const commit = (result: CycleChanges, t: number): boolean => {
     let created = false;
     for (const d of result.decisions) {
       const entry = pending.get(d.key);
       if (entry === undefined || d.kind === 'wait') continue;
-      pending.delete(d.key);
+      removePending(d.key);
       if (d.kind === 'grant') {
         if (d.reduced) trace.counters.reducedGrants++;
         const r = entry.request;
@@ -670,54 +737,49 @@ export function simulateSubmissions(
       const freed: ResourceVector = {};
       for (const [r, v] of Object.entries(e.granted)) freed[r] = v - (offer.to[r] ?? v);
       addGrant(e.nodeId, freed, -1);
+      if (canShrink(e)) shrinkable--;
       e.granted = { ...e.granted, ...offer.to };
+      if (canShrink(e)) shrinkable++;
       e.rate = cpuRate(e.granted, e.desired);
       e.version++;
-      e.exec.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
-      e.exec.granted = { ...e.granted };
+      e.exec?.shrinks.push({ at: t, cpu: e.granted.cpu ?? 0 });
+      if (e.exec !== null) e.exec.granted = { ...e.granted };
       push(e.lastT + e.remaining / e.rate + releaseLatency, {
         kind: 'complete',
         key: e.key,
         version: e.version,
       });
       trace.counters.degradations++;
+      if (e.nodeId !== null) feed.run(runningGrant(e, t));
     }
     return true;
   };
-  const estimate = (result: CycleResult, t: number): void => {
-    if (estimateLimit === 0) return;
-    let fresh = false;
-    for (const q of result.queue) {
-      if (q.decision === 'wait' && q.shardIndex === null && pending.has(q.key) && !estimated.has(q.key))
-        fresh = true;
-    }
-    if (!fresh) return;
-    const snapshot = snapshotAt(t);
-    const order = result.queue.filter((q) => q.decision === 'wait' && pending.has(q.key)).map((q) => q.key);
+  /**
+   * Start estimates for the stages that wait for the first time (each is estimated once, when it first
+   * waits): `estimateStarts` over the first `estimateLimit` waiting requests in rank order; the other new
+   * ones get none. Reads only those requests, not the whole queue.
+   */
+  const estimate = (result: CycleChanges, t: number): void => {
+    if (estimateLimit === 0 || unestimated.size === 0) return;
+    const order = result.waitingKeys(estimateLimit);
     const starts = estimateStarts({
-      snapshot,
+      snapshot: snapshotAt(t, order),
       now: new Date(t * 1000),
       order,
       config: policy.config,
       limit: estimateLimit,
     });
-    for (const [key, start] of starts) {
-      const e = pending.get(key);
-      if (e === undefined || e.request.shardIndex !== null || estimated.has(key)) continue;
+    for (const key of unestimated) {
       estimated.add(key);
-      if (start !== null) e.stage.record.estimatedStartAt = start.getTime() / 1000;
+      const start = starts.get(key);
+      const e = pending.get(key);
+      if (start !== undefined && start !== null && e !== undefined)
+        e.stage.record.estimatedStartAt = start.getTime() / 1000;
     }
-  };
-  /** Whether some run holds more than its minimum (else `degrade` has nothing to offer: skip its snapshot). */
-  const anyShrinkable = (): boolean => {
-    for (const e of running.values()) {
-      if (e.nodeId === null) continue;
-      for (const r in e.granted) if ((e.granted[r] ?? 0) > (e.minimum[r] ?? 0)) return true;
-    }
-    return false;
+    unestimated.clear();
   };
   /** Records the cycle's holds: who holds now (hold statistics) and what is held free. */
-  const noteHolds = (result: CycleResult): void => {
+  const noteHolds = (result: CycleChanges): void => {
     const now = result.holds.map((h) => h.key);
     for (const key of now) if (!holders.includes(key)) trace.holdStats.holderChanges++;
     for (const key of holders)
@@ -731,7 +793,16 @@ export function simulateSubmissions(
     let progressed = false;
     for (let i = 0; i < MAX_CYCLES_PER_ROUND && pending.size > 0; i++) {
       const before = pending.size;
-      const result = runCycle(snapshotAt(t), new Date(t * 1000), policy.config);
+      refreshBoosts(t);
+      // Nodes and pools change with grants and releases, and with the forecasts when there is background.
+      const ledgerChanged = ledgerVersion !== fedVersion || monitors.size > 0;
+      fedVersion = ledgerVersion;
+      const result = feed.cycle(
+        new Date(t * 1000),
+        ledgerChanged ? nodeViewsAt(t) : undefined,
+        ledgerChanged ? poolViews() : undefined,
+        holders,
+      );
       trace.counters.cycles++;
       const created = commit(result, t);
       noteHolds(result);
@@ -742,8 +813,8 @@ export function simulateSubmissions(
         if (
           holder !== undefined &&
           pending.has(holder.key) &&
-          anyShrinkable() &&
-          applyShrinks(snapshotAt(t), holder.key, t)
+          shrinkable > 0 &&
+          applyShrinks(snapshotAt(t, [holder.key]), holder.key, t)
         ) {
           progressed = true;
           continue;
@@ -763,12 +834,13 @@ export function simulateSubmissions(
     if (dt > 0) {
       const backlog = pending.size > 0;
       if (backlog) trace.backlogSeconds += dt;
-      for (const [r, g] of Object.entries(totalGranted)) {
+      for (const r in totalGranted) {
+        const g = totalGranted[r] as number;
         const x = Math.max(0, g) * dt;
         trace.grantedTotal[r] = (trace.grantedTotal[r] ?? 0) + x;
         if (backlog) trace.grantedDuringBacklog[r] = (trace.grantedDuringBacklog[r] ?? 0) + x;
       }
-      for (const [r, h] of Object.entries(heldNow)) trace.heldTotal[r] = (trace.heldTotal[r] ?? 0) + h * dt;
+      for (const r in heldNow) trace.heldTotal[r] = (trace.heldTotal[r] ?? 0) + (heldNow[r] as number) * dt;
     }
     lastT = t;
   };
@@ -803,7 +875,7 @@ export function simulateSubmissions(
         pullSubmission();
         submit(ev.index, ev.submission, t);
       } else if (ev.kind === 'complete') complete(ev.key, ev.version, t);
-      else if (ev.kind === 'request') pending.set(ev.entry.request.key, ev.entry);
+      else if (ev.kind === 'request') addPending(ev.entry, t);
     }
     const progressed = pending.size > 0 ? round(t) : false;
     if (pending.size === 0) {
