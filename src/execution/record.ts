@@ -4,6 +4,7 @@
  * the simulator writes the same shape for a what-if run, so one renderer draws both.
  */
 import type { ResourceVector } from '../ledger/types';
+import type { ExpectedSource } from './learned';
 
 /** How an attempt ended. `expired`: its lease lapsed (the worker or workflow died holding it). */
 export type ExecutionOutcome = 'completed' | 'failed' | 'cancelled' | 'expired';
@@ -49,6 +50,13 @@ export interface ExecutionRecord {
   readonly nodeId: string | null;
   /** The run time the stage declared (`expectedSeconds`), `null` when it declared none. */
   readonly expectedSeconds: number | null;
+  /**
+   * The run time predicted for it at `desired`, seconds: the declared one, else the learned one; `null` when
+   * there was none. Absent in records written before predictions were recorded (read as `null`).
+   */
+  readonly predictedSeconds?: number | null;
+  /** Where {@link ExecutionRecord.predictedSeconds} came from; `null` (or absent) when there was none. */
+  readonly predictedSource?: ExpectedSource | null;
   /** requested → granted → started → ended. */
   readonly requestedAt: Date;
   readonly grantedAt: Date | null;

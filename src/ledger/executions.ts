@@ -139,6 +139,8 @@ interface ExecutionRow {
   shrinks: number;
   node_id: string | null;
   expected_seconds: number | null;
+  predicted_seconds: number | null;
+  predicted_source: string | null;
   requested_at: Date;
   granted_at: Date | null;
   started_at: Date | null;
@@ -167,6 +169,9 @@ function toExecution(row: ExecutionRow): ExecutionRecord {
     shrinks: row.shrinks,
     nodeId: row.node_id,
     expectedSeconds: row.expected_seconds,
+    predictedSeconds: row.predicted_seconds,
+    predictedSource:
+      row.predicted_source === 'declared' || row.predicted_source === 'learned' ? row.predicted_source : null,
     requestedAt: row.requested_at,
     grantedAt: row.granted_at,
     startedAt: row.started_at,
@@ -207,7 +212,7 @@ export async function listExecutions(
     const { rows } = await db.pool.query<ExecutionRow>(
       `SELECT workflow_id, run_id, definition_name, definition_version, stage_id, shard_index, handler, attempt,
               priority, importance, desired, minimum, granted, reduced, shrinks, node_id, expected_seconds,
-              requested_at, granted_at, started_at, ended_at, estimated_start_at, outcome
+              predicted_seconds, predicted_source, requested_at, granted_at, started_at, ended_at, estimated_start_at, outcome
          FROM qm_executions
         WHERE ($1::timestamptz IS NULL OR ended_at >= $1)
           AND ($2::timestamptz IS NULL OR ended_at < $2)

@@ -1,4 +1,4 @@
-/** The estimate-accuracy chart: mean |error| of start estimates and of declared run times, per stage key. */
+/** The estimate-accuracy chart: mean |error| of start estimates and of declared and learned run times, per stage key. */
 import type { BarSeriesOption } from 'echarts';
 import type { AccuracyRow } from './accuracy';
 import type { ChartSpec } from './chart-spec';
@@ -9,14 +9,16 @@ export const ACCURACY_CHART_MAX_KEYS = 20;
 
 /**
  * A horizontal bar chart, one row per stage key with any estimate (at most
- * {@link ACCURACY_CHART_MAX_KEYS}: those with the most estimates, in key order): mean |start-estimate error| and mean
- * |run-time error|, seconds, each bar's tooltip with count, signed mean and p95.
+ * {@link ACCURACY_CHART_MAX_KEYS}: those with the most estimates, in key order): mean |start-estimate error|, mean
+ * |declared run-time error| and, when some key has one, mean |learned run-time error|, seconds, each bar's
+ * tooltip with count, signed mean and p95.
  * @returns the spec, or `null` when no key has an estimate of either kind.
  */
 export function accuracyChart(rows: readonly AccuracyRow[], idPrefix: string): ChartSpec | null {
-  const estimated = rows.filter((r) => r.start !== null || r.runTime !== null);
+  const estimated = rows.filter((r) => r.start !== null || r.runTime !== null || r.learnedRunTime !== null);
   if (estimated.length === 0) return null;
-  const weight = (r: AccuracyRow): number => (r.start?.count ?? 0) + (r.runTime?.count ?? 0);
+  const weight = (r: AccuracyRow): number =>
+    (r.start?.count ?? 0) + (r.runTime?.count ?? 0) + (r.learnedRunTime?.count ?? 0);
   const kept = new Set(
     [...estimated].sort((a, b) => weight(b) - weight(a)).slice(0, ACCURACY_CHART_MAX_KEYS),
   );
@@ -24,10 +26,17 @@ export function accuracyChart(rows: readonly AccuracyRow[], idPrefix: string): C
   const left = estimated.length - shown.length;
   const kinds = [
     { name: 'start estimate: mean |error|', colour: '#1f77b4', pick: (r: AccuracyRow) => r.start },
-    { name: 'run time: mean |error|', colour: '#ff7f0e', pick: (r: AccuracyRow) => r.runTime },
+    { name: 'declared run time: mean |error|', colour: '#ff7f0e', pick: (r: AccuracyRow) => r.runTime },
+    {
+      name: 'learned run time: mean |error|',
+      colour: '#2ca02c',
+      pick: (r: AccuracyRow) => r.learnedRunTime,
+    },
   ] as const;
+  // Learned run times are drawn only when some key has them (a run without them keeps its two bars).
+  const drawn = kinds.filter((k, i) => i < 2 || shown.some((r) => k.pick(r) !== null));
   const tips: string[][] = [];
-  const series: BarSeriesOption[] = kinds.map((k) => {
+  const series: BarSeriesOption[] = drawn.map((k) => {
     tips.push(
       shown.map((r) => {
         const s = k.pick(r);

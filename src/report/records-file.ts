@@ -57,6 +57,9 @@ const recordSchema = z.strictObject({
   shrinks: z.number().int().min(0),
   nodeId: z.string().nullable(),
   expectedSeconds: z.number().min(0).nullable(),
+  // Absent in files written before predictions were recorded: read as null.
+  predictedSeconds: z.number().min(0).nullable().default(null),
+  predictedSource: z.enum(['declared', 'learned']).nullable().default(null),
   requestedAt: date,
   grantedAt: nullableDate,
   startedAt: nullableDate,

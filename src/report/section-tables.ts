@@ -55,7 +55,10 @@ function stats(s: ErrorStats | null): string[] {
       ];
 }
 
-/** The accuracy table as HTML: per stage key, records, then count / mean |error| / mean / p95 |error| of both kinds. */
+/**
+ * The accuracy table as HTML: per stage key, records, then count / mean |error| / mean / p95 |error| of start
+ * estimates, declared run times and learned run times.
+ */
 export function accuracyHtml(rows: readonly AccuracyRow[]): string {
   return table(
     [
@@ -66,7 +69,11 @@ export function accuracyHtml(rows: readonly AccuracyRow[]): string {
       'mean |err|',
       'mean err',
       'p95 |err|',
-      'run time n',
+      'declared run time n',
+      'mean |err|',
+      'mean err',
+      'p95 |err|',
+      'learned run time n',
       'mean |err|',
       'mean err',
       'p95 |err|',
@@ -77,6 +84,7 @@ export function accuracyHtml(rows: readonly AccuracyRow[]): string {
       String(r.records),
       ...stats(r.start),
       ...stats(r.runTime),
+      ...stats(r.learnedRunTime),
     ]),
     'numbers',
   );

@@ -24,6 +24,8 @@ export interface RecordSpec {
   readonly ended?: number;
   readonly estimatedStart?: number | null;
   readonly expectedSeconds?: number | null;
+  readonly predictedSeconds?: number | null;
+  readonly predictedSource?: ExecutionRecord['predictedSource'];
   readonly outcome?: ExecutionRecord['outcome'];
   readonly attempt?: number;
 }
@@ -50,6 +52,10 @@ export function rec(spec: RecordSpec = {}): ExecutionRecord {
     shrinks: spec.shrinks ?? 0,
     nodeId: spec.nodeId === undefined ? 'n1' : spec.nodeId,
     expectedSeconds: spec.expectedSeconds ?? null,
+    predictedSeconds: spec.predictedSeconds ?? spec.expectedSeconds ?? null,
+    predictedSource:
+      spec.predictedSource ??
+      (spec.predictedSeconds == null && spec.expectedSeconds != null ? 'declared' : null),
     requestedAt: at(spec.requested ?? 0),
     grantedAt:
       spec.grantedAt === undefined
