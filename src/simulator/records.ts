@@ -23,7 +23,12 @@ function at(epoch: Date, seconds: number): Date {
   return new Date(epoch.getTime() + Math.round(seconds * 1000));
 }
 
-/** One run as the ledger would record it (attempt 1, outcome `completed`: the model has no failures). */
+/**
+ * One run as the ledger would record it (attempt 1, outcome `completed`: the model has no failures): the
+ * declared `expectedSeconds` only when the run's prediction was declared; `predictedSeconds` what the
+ * scheduler was told (a shard: its share), with its source. Never throws.
+ * @returns `null` for a run that never ended.
+ */
 export function runToExecutionRecord(run: RunRecord, epoch: Date = SIMULATION_EPOCH): ExecutionRecord | null {
   if (run.completedAt === null) return null;
   const reduced =
@@ -45,7 +50,9 @@ export function runToExecutionRecord(run: RunRecord, epoch: Date = SIMULATION_EP
     reduced,
     shrinks: run.shrinks.length,
     nodeId: run.nodeId,
-    expectedSeconds: run.expectedSeconds,
+    expectedSeconds: run.expectedSource === 'declared' ? run.expectedSeconds : null,
+    predictedSeconds: run.expectedSeconds,
+    predictedSource: run.expectedSeconds === null ? null : run.expectedSource,
     requestedAt: at(epoch, run.requestedAt),
     grantedAt: at(epoch, run.grantedAt),
     startedAt: at(epoch, run.startedAt),

@@ -34,7 +34,10 @@ import { shardShare } from '../sharding/slices';
 import type { CycleChanges } from '../scheduling/incremental-types';
 import { BackgroundMonitor } from './background';
 import { CoreFeed } from './core-feed';
+import type { ExpectedSource } from '../execution/learned';
+import type { ExecutionRecord } from '../execution/record';
 import { InvalidSimulationOptionError } from './errors';
+import { isRunTimeMode, LearnedHistory, RUN_TIME_MODES, stageKey, type RunTimeMode } from './learned-history';
 import { EventQueue } from './event-queue';
 import { policyByName, requestForPolicy, type Policy } from './policies';
 import type { PipelineRecord, RunRecord, SimulationTrace, StageRecord } from './trace';
@@ -71,6 +74,18 @@ export interface SimulateOptions {
   estimateLimit?: number;
   /** Record executions and utilisation steps (for the HTML report); off for huge runs. @default true */
   recordTimeline?: boolean;
+  /**
+   * Where the run times the scheduler is told come from (see {@link RunTimeMode}): `declared` (each stage's
+   * `expectedSeconds` from the workload), `none` (no stage declares one), or `learned` (no stage declares
+   * one; each request is told its stage key's learned estimate from `learnedFrom` and the runs this
+   * simulation has completed before the request was made, with the ledger's estimator). @default 'declared'
+   */
+  runTimes?: RunTimeMode;
+  /**
+   * With `runTimes: 'learned'`: the history learned estimates start from, e.g. the records of a warm-up run
+   * (`toExecutionRecords(trace).records`); keys are (definition name, stage id, handler). @default []
+   */
+  learnedFrom?: readonly ExecutionRecord[];
   /** Called every `progressEvery` events with the virtual time and pipelines completed. */
   onProgress?: (progress: { t: number; completedPipelines: number; totalPipelines: number }) => void;
   /** Events between progress calls. @default 10000 */
@@ -98,9 +113,11 @@ interface StageState {
   readonly pipeline: PipelineState;
   readonly dependents: StageState[];
   readonly workSeconds: number;
-  /** What the scheduler is told the run takes at desired; Infinity when unknown. */
+  /** What the scheduler is told the run takes at desired when declared; Infinity when it declares none. */
   readonly expectedSeconds: number;
   readonly key: string;
+  /** Its stage key for learned estimates (definition name, stage id, handler). */
+  readonly learnKey: string;
   depsLeft: number;
   shardsLeft: number;
 }
@@ -110,6 +127,8 @@ interface PendingEntry {
   readonly stage: StageState;
   readonly workSeconds: number;
   readonly expectedSeconds: number;
+  /** Where `expectedSeconds` came from; `null` when the scheduler is told none. */
+  readonly expectedSource: ExpectedSource | null;
   /** The request as the policy shows it, built once when its pipeline has no boosts (importance fixed). */
   shown?: PendingRequest;
 }
@@ -128,6 +147,8 @@ interface RunningEntry {
   expectedRemaining: number;
   rate: number;
   lastT: number;
+  /** When it started running (its grant plus the start latency), seconds. */
+  readonly startedAt: number;
   version: number;
   /** Its execution record; null when the timeline is not recorded. */
   readonly exec: RunRecord | null;
@@ -174,7 +195,9 @@ function shardSpecOf(def: NormalisedStageDefinition): ShardRequestSpec | undefin
 /**
  * Simulates `workload` under one policy.
  * @returns the trace (see {@link SimulationTrace}); summarise it with `computeMetrics`.
- * @throws UnknownPolicyError; InvalidSchedulerOptionError; InvalidSimulationOptionError for a bad option.
+ * @throws UnknownPolicyError; InvalidSchedulerOptionError; InvalidSimulationOptionError for a bad option
+ *   (e.g. an unknown `runTimes`, or `learnedFrom` without `runTimes: 'learned'`); InvalidSampleError for a
+ *   `learnedFrom` record with a negative run time.
  */
 export function simulate(workload: Workload, options: SimulateOptions = {}): SimulationTrace {
   return simulateSubmissions(workload, workload.submissions, options);
@@ -205,6 +228,17 @@ export function simulateSubmissions(
   if (!Number.isInteger(estimateLimit) || estimateLimit < 0)
     throw new InvalidSimulationOptionError('estimateLimit', estimateLimit, 'must be an integer >= 0');
   const recordTimeline = options.recordTimeline ?? true;
+  const runTimes: unknown = options.runTimes ?? 'declared';
+  if (!isRunTimeMode(runTimes))
+    throw new InvalidSimulationOptionError('runTimes', runTimes, `must be one of ${RUN_TIME_MODES.join(', ')}`);
+  if (options.learnedFrom !== undefined) {
+    if (!Array.isArray(options.learnedFrom))
+      throw new InvalidSimulationOptionError('learnedFrom', options.learnedFrom, 'must be an array of records');
+    if (runTimes !== 'learned')
+      throw new InvalidSimulationOptionError('learnedFrom', '[…]', "is only read with runTimes 'learned'");
+  }
+  // The simulated qm_run_estimates: only a learned run keeps one.
+  const history = runTimes === 'learned' ? LearnedHistory.fromRecords(options.learnedFrom ?? []) : null;
   const progressEvery = options.progressEvery ?? 10_000;
 
   // ── the simulated ledger ──
@@ -364,6 +398,7 @@ export function simulateSubmissions(
     granted: ResourceVector,
     work: number,
     expected: number,
+    expectedSource: ExpectedSource | null,
     reduced: boolean,
     t: number,
     requestedAt: number,
@@ -391,6 +426,7 @@ export function simulateSubmissions(
           startedAt: t + startLatency,
           completedAt: null,
           expectedSeconds: Number.isFinite(expected) ? expected : null,
+          expectedSource: Number.isFinite(expected) ? expectedSource : null,
           // The stage's estimate belongs to its first run only (as `computeMetrics` counts it once per stage).
           estimatedStartAt: stage.record.startedAt === null ? stage.record.estimatedStartAt : null,
           reduced,
@@ -410,6 +446,7 @@ export function simulateSubmissions(
       expectedRemaining: expected,
       rate,
       lastT: t + startLatency,
+      startedAt: t + startLatency,
       version: 0,
       exec,
     };
@@ -424,8 +461,19 @@ export function simulateSubmissions(
     if (requestLatency === 0) addPending(entry, t);
     else push(t + requestLatency, { kind: 'request', entry });
   }
+  /** What the scheduler is told `stage` runs at desired when it becomes ready, and where that comes from. */
+  function predict(stage: StageState): { seconds: number; source: ExpectedSource | null } {
+    if (history !== null) {
+      const learned = history.estimate(stage.learnKey);
+      return learned === null ? { seconds: Infinity, source: null } : { seconds: learned.seconds, source: 'learned' };
+    }
+    return Number.isFinite(stage.expectedSeconds)
+      ? { seconds: stage.expectedSeconds, source: 'declared' }
+      : { seconds: Infinity, source: null };
+  }
   function makeReady(stage: StageState, t: number): void {
     stage.record.readyAt = t;
+    const expected = predict(stage);
     const desired = stage.def.resources?.desired ?? {};
     const minimum = stage.def.resources?.minimum ?? desired;
     if (Object.values(desired).every((v) => v === 0)) {
@@ -439,7 +487,8 @@ export function simulateSubmissions(
         minimum,
         {},
         stage.workSeconds,
-        stage.expectedSeconds,
+        expected.seconds,
+        expected.source,
         false,
         t,
         t,
@@ -460,11 +509,12 @@ export function simulateSubmissions(
         readySince: new Date((t + requestLatency) * 1000),
         sequence: sequence++,
         ...(shard === undefined ? {} : { shard }),
-        ...(Number.isFinite(stage.expectedSeconds) ? { expectedSeconds: stage.expectedSeconds } : {}),
+        ...(Number.isFinite(expected.seconds) ? { expectedSeconds: expected.seconds } : {}),
       },
       stage,
       workSeconds: stage.workSeconds,
-      expectedSeconds: stage.expectedSeconds,
+      expectedSeconds: expected.seconds,
+      expectedSource: expected.source,
     });
   }
   const submit = (index: number, s: WorkloadSubmission, t: number): void => {
@@ -506,9 +556,10 @@ export function simulateSubmissions(
         pipeline,
         dependents: [],
         workSeconds: s.durations[st.id] ?? 0,
-        // Unknown (no estimate given): Infinity, which the scheduler is never told.
-        expectedSeconds: s.expectedSeconds[st.id] ?? Infinity,
+        // Unknown (no estimate given, or run times not declared in this run): Infinity, never told.
+        expectedSeconds: runTimes === 'declared' ? (s.expectedSeconds[st.id] ?? Infinity) : Infinity,
         key: `${pipeline.workflowId}/${st.id}`,
+        learnKey: stageKey(def.name, st.id, st.handler),
         depsLeft: st.dependsOn.length,
         shardsLeft: 0,
       };
@@ -526,6 +577,9 @@ export function simulateSubmissions(
     if (e.nodeId !== null) feed.end(key);
     addGrant(e.nodeId, e.granted, -1);
     if (e.exec !== null) e.exec.completedAt = t;
+    // A completed unsharded run refreshes its key's learned estimate (production: the release that records it).
+    if (history !== null && e.shardIndex === null && e.nodeId !== null)
+      history.add(e.stage.learnKey, { runSeconds: t - e.startedAt, granted: e.granted, desired: e.desired });
     if (e.shardIndex === null) completeStage(e.stage, t);
     else {
       e.stage.shardsLeft--;
@@ -686,6 +740,7 @@ export function simulateSubmissions(
         stage,
         workSeconds: entry.workSeconds * share,
         expectedSeconds: entry.expectedSeconds * share,
+        expectedSource: entry.expectedSource,
       });
     }
   };
@@ -710,6 +765,7 @@ export function simulateSubmissions(
           { ...d.granted },
           entry.workSeconds,
           entry.expectedSeconds,
+          entry.expectedSource,
           d.reduced,
           t,
           r.readySince.getTime() / 1000,

@@ -2,6 +2,7 @@
  * What a simulation records: one row per stage, per execution (a stage run or a shard run), per pipeline,
  * the utilisation over time and the counters. Times are seconds since the start of the simulation.
  */
+import type { ExpectedSource } from '../execution/learned';
 import type { ResourceVector } from '../scheduling/types';
 import type { PolicyName } from './policies';
 
@@ -72,6 +73,8 @@ export interface RunRecord {
   completedAt: number | null;
   /** The run time the scheduler was told (its share for a shard), seconds; `null` when told none. */
   readonly expectedSeconds: number | null;
+  /** Where `expectedSeconds` came from (declared by the workload, learned from history); `null` with none. */
+  readonly expectedSource: ExpectedSource | null;
   /**
    * The start the scheduler estimated for its stage while it waited, seconds; set on the stage's first run
    * (the whole stage, or its first shard to start), else `null`.
