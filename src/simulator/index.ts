@@ -10,6 +10,8 @@
  * writeFileSync('report.html', renderHtmlReport(traces));
  */
 export { simulate, type SimulateOptions } from './simulate';
+export { LearnedHistory, RUN_TIME_MODES, isRunTimeMode, stageKey, type RunTimeMode } from './learned-history';
+export { simulateLearned, type LearnedSimulation } from './learned-run';
 export {
   computeMetrics,
   SLOWDOWN_THRESHOLD_SECONDS,

@@ -5,7 +5,12 @@
  * `qm_run_estimates`: keyed as production keys it (definition name, stage id, handler), fed the records of
  * a warm-up run and every run the simulation completes.
  */
-import { learnedSeconds, type CompletedRun, type LearnedEstimate, LEARNED_WINDOW } from '../execution/learned';
+import {
+  learnedSeconds,
+  type CompletedRun,
+  type LearnedEstimate,
+  LEARNED_WINDOW,
+} from '../execution/learned';
 import type { ExecutionRecord } from '../execution/record';
 import type { ResourceVector } from '../scheduling/types';
 

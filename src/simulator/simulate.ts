@@ -230,10 +230,18 @@ export function simulateSubmissions(
   const recordTimeline = options.recordTimeline ?? true;
   const runTimes: unknown = options.runTimes ?? 'declared';
   if (!isRunTimeMode(runTimes))
-    throw new InvalidSimulationOptionError('runTimes', runTimes, `must be one of ${RUN_TIME_MODES.join(', ')}`);
+    throw new InvalidSimulationOptionError(
+      'runTimes',
+      runTimes,
+      `must be one of ${RUN_TIME_MODES.join(', ')}`,
+    );
   if (options.learnedFrom !== undefined) {
     if (!Array.isArray(options.learnedFrom))
-      throw new InvalidSimulationOptionError('learnedFrom', options.learnedFrom, 'must be an array of records');
+      throw new InvalidSimulationOptionError(
+        'learnedFrom',
+        options.learnedFrom,
+        'must be an array of records',
+      );
     if (runTimes !== 'learned')
       throw new InvalidSimulationOptionError('learnedFrom', '[…]', "is only read with runTimes 'learned'");
   }
@@ -465,7 +473,9 @@ export function simulateSubmissions(
   function predict(stage: StageState): { seconds: number; source: ExpectedSource | null } {
     if (history !== null) {
       const learned = history.estimate(stage.learnKey);
-      return learned === null ? { seconds: Infinity, source: null } : { seconds: learned.seconds, source: 'learned' };
+      return learned === null
+        ? { seconds: Infinity, source: null }
+        : { seconds: learned.seconds, source: 'learned' };
     }
     return Number.isFinite(stage.expectedSeconds)
       ? { seconds: stage.expectedSeconds, source: 'declared' }
