@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   computeMetrics,
   isPolicyName,
+  isRunTimeMode,
   jobsCsv,
   loadWorkloadFile,
   parsePriorityMap,
@@ -10,9 +11,12 @@ import {
   readSwfText,
   renderHtmlReport,
   replaySwf,
+  RUN_TIME_MODES,
   simulate,
+  simulateLearned,
   toExecutionRecords,
   type PolicyName,
+  type RunTimeMode,
   type SimulationMetrics,
   type SimulationTrace,
   type SwfEstimates,
@@ -40,6 +44,12 @@ export interface SimulateCommandOptions {
   jobsOut?: string;
   /** Also write the chosen policy's execution records (JSON, for `qm report --records`) here. */
   recordsOut?: string;
+  /**
+   * Where the scheduler's run times come from: `declared` (the workload's), `none`, or `learned` (from a
+   * warm-up run of the same workload, then from the runs completed; see `simulateLearned`).
+   * @default 'declared'
+   */
+  runTimes?: RunTimeMode;
 }
 
 const USAGE_ERROR_NAMES = new Set(['InvalidWorkloadError', 'WorkloadReadError', 'UnknownPolicyError']);
@@ -108,13 +118,17 @@ function printSummary(m: SimulationMetrics): void {
  * `qm simulate WORKLOAD.json`: runs the workload through the production scheduling core on a virtual clock
  * and prints the chosen policy's metrics (a summary, or `--json`); `--html` also writes a report comparing
  * every policy.
+ * `--run-times learned` runs each policy twice (a warm-up, then the measured run learning from it).
  * @returns the chosen policy's metrics.
- * @throws UsageError for an unreadable or invalid workload, or an unknown policy.
+ * @throws UsageError for an unreadable or invalid workload, an unknown policy or run-time mode.
  */
 export function simulateCommand(file: string, options: SimulateCommandOptions = {}): SimulationMetrics {
   const policy = options.policy ?? 'quartermaster';
   if (!isPolicyName(policy))
     throw new UsageError(`unknown policy "${String(policy)}" (known: ${POLICY_NAMES.join(', ')})`);
+  const runTimes: unknown = options.runTimes ?? 'declared';
+  if (!isRunTimeMode(runTimes))
+    throw new UsageError(`unknown run-time mode "${String(runTimes)}" (known: ${RUN_TIME_MODES.join(', ')})`);
   const workload = loadForCli(file);
   const policies: readonly PolicyName[] = options.html === undefined ? [policy] : POLICY_NAMES;
   const latencies = {
@@ -130,7 +144,11 @@ export function simulateCommand(file: string, options: SimulateCommandOptions = 
   };
   let traces: SimulationTrace[];
   try {
-    traces = policies.map((p) => simulate(workload, { policy: p, ...latencies }));
+    traces = policies.map((p) =>
+      runTimes === 'learned'
+        ? simulateLearned(workload, { policy: p, ...latencies }).trace
+        : simulate(workload, { policy: p, runTimes, ...latencies }),
+    );
   } catch (err) {
     if (err instanceof Error && err.name === 'InvalidSimulationOptionError')
       throw new UsageError(err.message);
@@ -147,7 +165,11 @@ export function simulateCommand(file: string, options: SimulateCommandOptions = 
     const data = toExecutionRecords(chosen);
     writeFileSync(
       options.recordsOut,
-      serializeRecordsFile({ title: `Simulation of ${file} (policy ${policy})`, simulated: true, ...data }),
+      serializeRecordsFile({
+        title: `Simulation of ${file} (policy ${policy}, run times ${runTimes})`,
+        simulated: true,
+        ...data,
+      }),
     );
   }
   if (options.json === true) printJson(metrics);
@@ -173,6 +195,13 @@ interface SimulateCliOptions {
   jobsOut?: string;
   recordsOut?: string;
   estimates?: string;
+  runTimes?: RunTimeMode;
+}
+
+function parseRunTimes(text: string): RunTimeMode {
+  if (!isRunTimeMode(text))
+    throw new InvalidArgumentError(`must be one of ${RUN_TIME_MODES.join(', ')}, got "${text}"`);
+  return text;
 }
 
 function parsePolicy(text: string): PolicyName {
@@ -325,6 +354,12 @@ export function registerSimulateCommands(program: Command): void {
       '--records-out <file>',
       "also write the chosen policy's execution records as JSON (render them with qm report --records)",
     )
+    .option(
+      '--run-times <mode>',
+      "what the scheduler is told stages run: declared (the workload's expectedSeconds) | none | learned " +
+        '(from a warm-up run of the same workload, keyed by definition name, stage and handler)',
+      parseRunTimes,
+    )
     .option('--swf <file>', 'replay a Standard Workload Format log (.swf or .swf.gz) instead of a workload')
     .option('--priority-map <map>', 'SWF: group:2=8,queue:0=7,default=4 (first match wins)')
     .option(
@@ -350,6 +385,8 @@ export function registerSimulateCommands(program: Command): void {
       if (opts.swf !== undefined) {
         if (opts.recordsOut !== undefined)
           throw new UsageError('--records-out needs a workload file (SWF replays record no executions)');
+        if (opts.runTimes !== undefined)
+          throw new UsageError('--run-times needs a workload file (SWF replays take --estimates)');
         simulateSwfCommand(opts.swf, {
           policy: opts.policy,
           ...(opts.json === true ? { json: true } : {}),
@@ -373,6 +410,7 @@ export function registerSimulateCommands(program: Command): void {
         ...(opts.releaseLatency === undefined ? {} : { releaseLatencySeconds: opts.releaseLatency }),
         ...(opts.jobsOut === undefined ? {} : { jobsOut: opts.jobsOut }),
         ...(opts.recordsOut === undefined ? {} : { recordsOut: opts.recordsOut }),
+        ...(opts.runTimes === undefined ? {} : { runTimes: opts.runTimes }),
       });
     });
 }
