@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'sim-vs-real': () => import('./sim-vs-real.js'),
   metrics: () => import('./metrics-overhead.js'),
   release: () => import('./release-record.js'),
+  learned: () => import('./learned.js'),
 };
 
 async function main(): Promise<void> {
