@@ -168,6 +168,8 @@ describe('one record per attempt, written by the statement that ends the reserva
       shrinks: 1,
       nodeId: 'n1',
       expectedSeconds: 10,
+      predictedSeconds: 10,
+      predictedSource: 'declared',
       requestedAt: at(0),
       grantedAt: at(1000),
       startedAt: at(2000),
@@ -373,6 +375,14 @@ describe('learned run times', () => {
     // The record of a run of that key says what it was predicted to run (learned, before this run).
     const wf = await completedRun(key, 150_000, 26);
     expect((await records(wf))[0]).toMatchObject({ predicted_seconds: 28, predicted_source: 'learned' });
+    // listExecutions returns the prediction with the record: learned, no declared run time.
+    expect(
+      (await listExecutions(db, { pipeline: key.definitionName })).find((x) => x.workflowId === wf),
+    ).toMatchObject({
+      expectedSeconds: null,
+      predictedSeconds: 28,
+      predictedSource: 'learned',
+    });
   });
 
   test('only the last 50 completed runs count', async () => {
