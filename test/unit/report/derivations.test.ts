@@ -1,5 +1,6 @@
 /** The report's data derivations: lanes, queue and waits by band, granted per node, estimate accuracy. */
 import { estimateAccuracy, errorStats } from '../../../src/report/accuracy';
+import { accuracyChart } from '../../../src/report/accuracy-chart';
 import { capacitySeries, grantedSeries } from '../../../src/report/capacity-series';
 import { assignLanes } from '../../../src/report/lanes';
 import { queueLengthSeries, waitPoints } from '../../../src/report/queue-series';
@@ -192,7 +193,32 @@ describe('estimateAccuracy', () => {
       start: { count: 2, meanAbsSeconds: 3, meanSeconds: 1, p95AbsSeconds: 4 },
       runTime: { count: 2, meanAbsSeconds: 2, meanSeconds: 0, p95AbsSeconds: 2 },
     });
-    expect(rows[1]).toMatchObject({ records: 1, start: null, runTime: null });
+    expect(rows[1]).toMatchObject({ records: 1, start: null, runTime: null, learnedRunTime: null });
+  });
+
+  it('splits run-time errors by prediction source, at the granted CPU share', () => {
+    const rows = estimateAccuracy([
+      // declared 10 s, ran 12
+      rec({ stageId: 'a', started: 0, ended: 12, expectedSeconds: 10 }),
+      // learned 10 s at desired, granted half the CPU: 20 s expected, ran 24
+      rec({
+        stageId: 'a',
+        started: 0,
+        ended: 24,
+        desired: { cpu: 2 },
+        granted: { cpu: 1 },
+        predictedSeconds: 10,
+        predictedSource: 'learned',
+      }),
+      // learned 10 s, ran 7
+      rec({ stageId: 'a', started: 0, ended: 7, predictedSeconds: 10, predictedSource: 'learned' }),
+      // no prediction: not counted
+      rec({ stageId: 'a', started: 0, ended: 7 }),
+    ]);
+    expect(rows[0]).toMatchObject({
+      runTime: { count: 1, meanAbsSeconds: 2, meanSeconds: 2 },
+      learnedRunTime: { count: 2, meanAbsSeconds: 3.5, meanSeconds: 0.5 },
+    });
   });
 
   it.each([
@@ -215,5 +241,25 @@ describe('timeStep', () => {
     [2_000_000, 259_200],
   ])('%d s → ticks every %d s', (end, step) => {
     expect(timeStep(end)).toBe(step);
+  });
+});
+
+describe('accuracyChart', () => {
+  const names = (records: Parameters<typeof estimateAccuracy>[0]): string[] => {
+    const spec = accuracyChart(estimateAccuracy(records), 't');
+    const series = (spec?.option.series ?? []) as Array<{ name?: string }>;
+    return series.map((x) => x.name ?? '');
+  };
+
+  it('labels declared and learned run-time errors; learned only when some key has it', () => {
+    expect(names([rec({ expectedSeconds: 10 })])).toEqual([
+      'start estimate: mean |error|',
+      'declared run time: mean |error|',
+    ]);
+    expect(names([rec({ predictedSeconds: 10, predictedSource: 'learned' })])).toEqual([
+      'start estimate: mean |error|',
+      'declared run time: mean |error|',
+      'learned run time: mean |error|',
+    ]);
   });
 });

@@ -19,6 +19,7 @@ const content: RecordsFile = {
   records: [
     rec({ estimatedStart: 1, expectedSeconds: 9 }),
     rec({ shardIndex: 2, granted: null, started: null }),
+    rec({ predictedSeconds: 12.5, predictedSource: 'learned' }),
   ],
 };
 
@@ -29,10 +30,35 @@ describe('records file', () => {
     expect(parseRecordsFile(JSON.parse(text))).toEqual(content);
   });
 
+  it('reads a file written before predictions were recorded: they read as null', () => {
+    const old = JSON.parse(serializeRecordsFile(content)) as { records: Array<Record<string, unknown>> };
+    for (const r of old.records) {
+      delete r.predictedSeconds;
+      delete r.predictedSource;
+    }
+    const records = parseRecordsFile(old).records;
+    expect(records.map((r) => [r.expectedSeconds, r.predictedSeconds, r.predictedSource])).toEqual([
+      [9, null, null],
+      [null, null, null],
+      [null, null, null],
+    ]);
+  });
+
+  it('rejects an unknown prediction source', () => {
+    const bad = JSON.parse(serializeRecordsFile(content)) as { records: Array<Record<string, unknown>> };
+    (bad.records[2] as Record<string, unknown>).predictedSource = 'guessed';
+    expect(() => parseRecordsFile(bad)).toThrow(
+      expect.objectContaining({
+        name: 'RecordsFileError',
+        issues: [expect.objectContaining({ path: expect.stringMatching(/records.*2.*predictedSource/) })],
+      }),
+    );
+  });
+
   it('reads a file from disk', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'qm-records-')), 'r.json');
     writeFileSync(file, serializeRecordsFile(content));
-    expect(readRecordsFile(file).records).toHaveLength(2);
+    expect(readRecordsFile(file).records).toHaveLength(3);
   });
 
   it.each([
