@@ -727,6 +727,10 @@ export function simulateSubmissions(
     const floor = spec?.perShardFloor ?? {};
     const minimum: ResourceVector = {};
     for (const [r, v] of Object.entries(d.perShard)) minimum[r] = Math.min(v, floor[r] ?? v);
+    // As in production, a shard never uses its stage's learned time (a shard is a slice of the work, and
+    // learned times are made of whole runs); a declared time is shared out.
+    const stageExpected = entry.expectedSource === 'learned' ? Infinity : entry.expectedSeconds;
+    const stageSource = entry.expectedSource === 'learned' ? null : entry.expectedSource;
     for (let i = 0; i < d.shardCount; i++) {
       const share = shardShare(d.shardCount, i, spec?.itemCount);
       const key = `${entry.request.key}#${i}`;
@@ -743,14 +747,12 @@ export function simulateSubmissions(
           // Shards keep their stage's place: age from the stage's request, its arrival sequence.
           readySince: entry.request.readySince,
           ...(entry.request.sequence === undefined ? {} : { sequence: entry.request.sequence }),
-          ...(Number.isFinite(entry.expectedSeconds)
-            ? { expectedSeconds: entry.expectedSeconds * share }
-            : {}),
+          ...(Number.isFinite(stageExpected) ? { expectedSeconds: stageExpected * share } : {}),
         },
         stage,
         workSeconds: entry.workSeconds * share,
-        expectedSeconds: entry.expectedSeconds * share,
-        expectedSource: entry.expectedSource,
+        expectedSeconds: stageExpected * share,
+        expectedSource: stageSource,
       });
     }
   };
