@@ -187,8 +187,8 @@ export async function run(args: string[]): Promise<void> {
       '  event), the same replay took 30.0 s and 198 MiB peak RSS on this machine (measured on 2026-12-01 in one',
       '  process, not in this run); the mean wait differs from `easy`’s because quartermaster orders by score.',
       '- CPU time counts every thread of the child (the garbage collector’s helpers too), wall time the run.',
-      '- The run times in the `swf` section below predate the incremental core (measured with `runCycle` per',
-      '  event); its schedules are unchanged (the incremental core decides as `runCycle` does).',
+      '- The `swf` section runs the same simulator (its run-time column is this core too); the schedules are the',
+      '  ones `runCycle` decides (the equivalence property test checks every cycle).',
     ].join('\n'),
   );
 }
