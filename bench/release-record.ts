@@ -149,7 +149,7 @@ export async function run(args: string[]): Promise<void> {
           );
           rows.push([
             outcome,
-            side === sides[0] ? 'this checkout' : `before (${path.basename(side.label)})`,
+            side === sides[0] ? 'this checkout' : `before (${path.basename(path.dirname(side.label))})`,
             side.times.length,
             ms(50),
             ms(90),
