@@ -240,8 +240,9 @@ export interface PruneExecutionsOptions {
 /**
  * Deletes one bounded batch of records older than the retention (oldest first, through the `ended_at`
  * index), so pruning never holds locks for long whatever the backlog: call it again while it returns
- * `batchRows`. Learned estimates are kept (they are refreshed by the next completed run).
- * @returns the number of rows deleted.
+ * `batchRows`. A learned run time not refreshed within the retention (its stage key has completed no run
+ * since) is deleted too, in a batch of the same size: an estimate outlives no history it came from.
+ * @returns the number of execution records deleted.
  * @throws InvalidLedgerArgumentError for a bad `retentionDays`, `batchRows` or `now`; DatabaseUnavailableError.
  */
 export async function pruneExecutions(db: Database, options: PruneExecutionsOptions = {}): Promise<number> {
@@ -258,6 +259,13 @@ export async function pruneExecutions(db: Database, options: PruneExecutionsOpti
          SELECT id FROM qm_executions
           WHERE ended_at < coalesce($1::timestamptz, now()) - $2 * interval '1 day'
           ORDER BY ended_at LIMIT $3)`,
+      [now, days, batch],
+    );
+    await db.pool.query(
+      `DELETE FROM qm_run_estimates WHERE (definition_name, stage_id, handler) IN (
+         SELECT definition_name, stage_id, handler FROM qm_run_estimates
+          WHERE updated_at < coalesce($1::timestamptz, now()) - $2 * interval '1 day'
+          LIMIT $3)`,
       [now, days, batch],
     );
     return rowCount ?? 0;

@@ -601,6 +601,17 @@ describe('reads', () => {
       if (deleted < 1000) break;
     }
     expect(String(total)).toBe(before);
+    // Learned run times refreshed within the retention stay; one not refreshed since goes with its history.
+    await db.pool.query(
+      `INSERT INTO qm_run_estimates (definition_name, stage_id, handler, seconds, samples, updated_at)
+       VALUES ('stale-def', 's', 'qm.echo', 5, 3, $1), ('fresh-def', 's', 'qm.echo', 5, 3, $2)`,
+      [T0, now],
+    );
+    await pruneExecutions(db, { now });
+    const kept = await db.pool.query<{ definition_name: string }>(
+      `SELECT definition_name FROM qm_run_estimates WHERE definition_name IN ('stale-def', 'fresh-def')`,
+    );
+    expect(kept.rows.map((r) => r.definition_name)).toEqual(['fresh-def']);
     expect(await errorOf(pruneExecutions(db, { retentionDays: 0 }))).toMatchObject({ path: 'retentionDays' });
     expect(await errorOf(pruneExecutions(db, { batchRows: 0 }))).toMatchObject({ path: 'batchRows' });
   });
