@@ -54,15 +54,7 @@ export class RunningSet {
     };
     this.byKey.set(grant.key, e);
     if (Number.isNaN(endMs)) return;
-    const list = this.byEnd;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (before(list[mid] as RunningEntry, e)) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo, 0, e);
+    this.byEnd.splice(this.lowerBound(e), 0, e);
   }
 
   /** Removes the grant `key` (unknown keys are ignored). */
@@ -73,8 +65,8 @@ export class RunningSet {
     this.unsort(e);
   }
 
-  private unsort(e: RunningEntry): void {
-    if (Number.isNaN(e.endMs)) return;
+  /** Where `e` stands (or would stand) in `byEnd`: the first entry not before it (binary search). */
+  private lowerBound(e: RunningEntry): number {
     const list = this.byEnd;
     let lo = 0;
     let hi = list.length;
@@ -83,7 +75,12 @@ export class RunningSet {
       if (before(list[mid] as RunningEntry, e)) lo = mid + 1;
       else hi = mid;
     }
-    list.splice(lo, 1);
+    return lo;
+  }
+
+  private unsort(e: RunningEntry): void {
+    if (Number.isNaN(e.endMs)) return;
+    this.byEnd.splice(this.lowerBound(e), 1);
   }
 
   /**
