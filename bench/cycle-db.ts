@@ -7,14 +7,8 @@
  * request's score and reason written: what the `queue` query and `qm queue` show) side by side. No Temporal:
  * the workflow's own task time is in the load benchmark. Uses DATABASE_URL when set, else embedded PostgreSQL.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { beginCycle, expireLapsed } from '../src/ledger/admission';
 import { commitDecisions, type WaitNote } from '../src/ledger/commit';
-import { openDatabase, type Database } from '../src/ledger/db';
-import { startEmbeddedPostgres } from '../src/ledger/embedded';
 import { registerNode } from '../src/ledger/nodes';
 import { markRunning, releaseReservation, requestReservation } from '../src/ledger/reservations';
 import { snapshot } from '../src/ledger/snapshot';
@@ -23,8 +17,9 @@ import { toLedgerGrant } from '../activities/admission';
 import { runCycle } from '../src/scheduling/cycle';
 import { DEFAULT_SCHEDULER_CONFIG } from '../src/scheduling/config';
 import type { Decision } from '../src/scheduling/types';
-import { freePort } from '../src/services/free-port';
 import { markdownTable, percentile, writeBenchSection } from './report';
+import { benchPostgres, dropSchema, freshSchema } from './postgres';
+import type { Database } from '../src/ledger/db';
 
 const NODES = 100;
 const SIZES = [1_000, 10_000];
@@ -113,11 +108,7 @@ async function timedCycle(
 }
 
 async function measure(url: string, pending: number, full: boolean): Promise<SizeResult> {
-  const db = await openDatabase({
-    connectionString: url,
-    schema: `qm_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
-    maxConnections: 16,
-  });
+  const db = await freshSchema(url, 16);
   try {
     for (let n = 0; n < NODES; n++)
       await registerNode(db, { id: `node-${n}`, capacity: { cpu: 16 + (n % 3) * 8, memoryMb: 65536 } });
@@ -148,34 +139,23 @@ async function measure(url: string, pending: number, full: boolean): Promise<Siz
     }
     return { pending, mode: full ? 'full' : 'quick', times, granted, notes };
   } finally {
-    await db.pool.query(`DROP SCHEMA IF EXISTS ${db.schema} CASCADE`);
-    await db.close();
+    await dropSchema(db);
   }
 }
 
 /** Runs the benchmark and writes its section. */
 export async function run(_args: string[] = []): Promise<void> {
-  let url = process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  let dir: string | undefined;
-  if (url === undefined) {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'qm-bench-cycle-'));
-    chmodSync(dir, 0o755);
-    const pgServer = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort() });
-    url = pgServer.connectionString;
-    stop = () => pgServer.stop();
-  }
+  const pg = await benchPostgres('cycle');
   const results: SizeResult[] = [];
   try {
     for (const pending of SIZES)
       for (const full of [false, true]) {
         seq = 0;
         process.stderr.write(`[cycle-db] ${pending} pending, ${full ? 'full' : 'quick'} cycles\n`);
-        results.push(await measure(url, pending, full));
+        results.push(await measure(pg.url, pending, full));
       }
   } finally {
-    await stop?.();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await pg.close();
   }
   const fmt = (x: number): string => (x < 10 ? x.toFixed(1) : x.toFixed(0));
   const rows = results.map((r) => [

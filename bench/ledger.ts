@@ -3,21 +3,15 @@
  * and 32 clients for both locking strategies side by side, then the 32-client × 60 s invariant soak
  * (`--short`: 2 s per level and a 10 s soak). Uses DATABASE_URL when set, else its own embedded PostgreSQL.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { commitDecisions, DEFAULT_LOCK_STRATEGY } from '../src/ledger/commit';
-import { openDatabase, type Database } from '../src/ledger/db';
-import { startEmbeddedPostgres } from '../src/ledger/embedded';
 import { checkInvariant } from '../src/ledger/invariant';
 import { registerNode } from '../src/ledger/nodes';
 import { setPoolCapacity } from '../src/ledger/pools';
 import { releaseReservation, requestReservation } from '../src/ledger/reservations';
 import { retryCounter } from '../src/ledger/transaction';
 import type { LockStrategy, ResourceVector } from '../src/ledger/types';
-import { freePort } from '../src/services/free-port';
 import { markdownTable, percentile, writeBenchSection } from './report';
+import { benchPostgres, dropSchema, freshSchema } from './postgres';
 import { runSoak, setupSoakLedger, type SoakResult } from './ledger-soak';
 
 const STRATEGIES: LockStrategy[] = ['row-locks', 'serializable'];
@@ -40,19 +34,6 @@ interface LevelResult {
   checks: number;
   checkErrors: number;
   violations: number;
-}
-
-async function freshSchema(url: string, maxConnections: number): Promise<Database> {
-  return openDatabase({
-    connectionString: url,
-    schema: `qm_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
-    maxConnections,
-  });
-}
-
-async function dropDatabase(db: Database): Promise<void> {
-  await db.pool.query(`DROP SCHEMA IF EXISTS ${db.schema} CASCADE`);
-  await db.close();
 }
 
 /**
@@ -143,7 +124,7 @@ async function measureLevel(
   checking = false;
   await checker;
   result.violations += (await checkInvariant(db)).length;
-  await dropDatabase(db);
+  await dropSchema(db);
   return result;
 }
 
@@ -254,17 +235,8 @@ export async function run(args: string[]): Promise<void> {
   const levelMs = short ? 2_000 : 5_000;
   const soakClients = 32;
   const soakMs = short ? 10_000 : 60_000;
-  let tmp: string | undefined;
-  let server: { stop(): Promise<void> } | undefined;
-  let url = process.env.DATABASE_URL;
-  if (url === undefined) {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'qm-bench-ledger-'));
-    // As root, PostgreSQL runs as the `postgres` user, which must traverse into the data directory's parent.
-    chmodSync(tmp, 0o755);
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: await freePort() });
-    server = pg;
-    url = pg.connectionString;
-  }
+  const pg = await benchPostgres('ledger');
+  const url = pg.url;
   try {
     const levels: LevelResult[] = [];
     for (const clients of LEVELS) {
@@ -280,14 +252,13 @@ export async function run(args: string[]): Promise<void> {
     const db = await freshSchema(url, soakClients + 4);
     await setupSoakLedger(db, new Date());
     const soak = await runSoak(db, { clients: soakClients, durationMs: soakMs });
-    await dropDatabase(db);
+    await dropSchema(db);
     process.stderr.write(
       `[ledger] soak: ${soak.ops} ops, ${soak.violations.length} violations, books ${soak.booksProblems.length === 0 ? 'balance' : soak.booksProblems.join('; ')}\n`,
     );
     writeBenchSection('ledger', 'Resource ledger', render(levels, soak, soakClients, soakMs / 1000, short));
     if (soak.violations.length > 0 || levels.some((l) => l.violations > 0)) process.exitCode = 1;
   } finally {
-    await server?.stop();
-    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+    await pg.close();
   }
 }

@@ -10,17 +10,14 @@
  * Prints p50/p90/p99 in ms. With `--compare`, both outcomes are measured (unless `--outcome` names one) and the
  * comparison is written to BENCHMARKS.md ("Recording executions").
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { markdownTable, percentile, writeBenchSection } from './report';
+import { benchPostgres, benchSchema } from './postgres';
 import type { Database, openDatabase } from '../src/ledger/db';
 import type { registerNode } from '../src/ledger/nodes';
 import type { markRunning, releaseReservation, requestReservation } from '../src/ledger/reservations';
 import type { commitDecisions } from '../src/ledger/commit';
 import type { startEmbeddedPostgres } from '../src/ledger/embedded';
-import type { freePort } from '../src/services/free-port';
 
 type Ledger = {
   openDatabase: typeof openDatabase;
@@ -30,7 +27,6 @@ type Ledger = {
   markRunning: typeof markRunning;
   commitDecisions: typeof commitDecisions;
   startEmbeddedPostgres: typeof startEmbeddedPostgres;
-  freePort: typeof freePort;
 };
 
 function load(root: string): Ledger {
@@ -45,7 +41,6 @@ function load(root: string): Ledger {
     >),
     ...(req('src/ledger/commit') as Pick<Ledger, 'commitDecisions'>),
     ...(req('src/ledger/embedded') as Pick<Ledger, 'startEmbeddedPostgres'>),
-    ...(req('src/services/free-port') as Pick<Ledger, 'freePort'>),
   };
 }
 
@@ -104,19 +99,8 @@ export async function run(args: string[]): Promise<void> {
   const rows: Array<Array<string | number>> = [];
   const ledgers = roots.map(load);
   const first = ledgers[0] as Ledger;
-  let url = process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  let tmp: string | undefined;
-  if (url === undefined) {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'qm-bench-release-'));
-    chmodSync(tmp, 0o755);
-    const pg = await first.startEmbeddedPostgres({
-      dataDir: path.join(tmp, 'pg'),
-      port: await first.freePort(),
-    });
-    url = pg.connectionString;
-    stop = () => pg.stop();
-  }
+  const pg = await benchPostgres('release', first.startEmbeddedPostgres);
+  const url = pg.url;
   try {
     for (const outcome of outcomes) {
       const sides: Side[] = [];
@@ -124,7 +108,7 @@ export async function run(args: string[]): Promise<void> {
         for (const [i, l] of ledgers.entries()) {
           const db = await l.openDatabase({
             connectionString: url,
-            schema: `qm_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+            schema: benchSchema(),
             maxConnections: 2,
           });
           sides.push({ label: roots[i] as string, l, db, times: [] });
@@ -164,8 +148,7 @@ export async function run(args: string[]): Promise<void> {
       }
     }
   } finally {
-    await stop?.();
-    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+    await pg.close();
   }
   if (roots.length < 2) return;
   writeBenchSection(
