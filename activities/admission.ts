@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   MAX_WAIT_REASON_UPDATES,
+  SHRINK_OFFER_TTL_MS,
+  WAIT_REASON_FIRST_AFTER_MS,
   WAIT_REASON_MIN_INTERVAL_MS,
   WAIT_RECHECK_MS,
 } from '../src/admission/constants';
@@ -21,10 +23,10 @@ import type { LedgerSnapshot } from '../src/ledger/snapshot';
 import type { ReservationRecord } from '../src/ledger/types';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { runCycle } from '../src/scheduling/cycle';
-import type { Decision, RankedEntry, ShardRequestSpec } from '../src/scheduling/types';
-import type { GrantDecision } from '../src/ledger/commit';
+import type { ShardRequestSpec } from '../src/scheduling/types';
+import { toLedgerGrant } from '../src/admission/ledger-cycle';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
-import { wakeOnce, type SchedulerAddress } from './wake';
+import { handOff, type SchedulerAddress } from './wake';
 import { PendingRenewals } from '../src/ledger/renewal-batch';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
 import { capacityCeiling } from '../src/ledger/capacity-ceiling';
@@ -51,6 +53,8 @@ export interface AdmissionActivityDependencies {
   staleAfterMs: number;
   /** How often a waiter re-reads its row when no notification came, ms. @default min(WAIT_RECHECK_MS, leaseMs / 3) */
   recheckMs?: number;
+  /** An unanswered shrink offer is cleared after this long (a release's inline cycle expires them), ms. @default SHRINK_OFFER_TTL_MS */
+  shrinkOfferTtlMs?: number;
 }
 
 function shardSpecRecord(spec: ShardRequestSpec): NonNullable<ReservationRequest['shardSpec']> {
@@ -64,6 +68,60 @@ function shardSpecRecord(spec: ShardRequestSpec): NonNullable<ReservationRequest
 
 function isReduced(r: ReservationRecord): boolean {
   return Object.entries(r.desired).some(([k, v]) => (r.granted?.[k] ?? 0) < v - 1e-9);
+}
+
+/** The non-retryable failure of a request no registered node (or pool) could ever hold, or undefined. */
+async function unsatisfiable(db: Database, req: AdmissionRequest): Promise<ApplicationFailure | undefined> {
+  const problem = unsatisfiableResource(
+    {
+      minimum: req.minimum,
+      desired: req.desired,
+      ...(req.shard === undefined ? {} : { shard: req.shard }),
+      waitForLargerNodes: req.waitForLargerNodes,
+    },
+    await capacityCeiling(db),
+  );
+  if (problem === undefined) return undefined;
+  const err = new UnsatisfiableRequestError(req.stageId, problem);
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.name,
+    nonRetryable: true,
+    details: [problem],
+  });
+}
+
+/** The ledger request of an admission request, under `key` (its own, or a renewal's). */
+function reservationRequest(req: AdmissionRequest, key: string, leaseMs: number): ReservationRequest {
+  const { shard, waitForLargerNodes: _larger, readySince, ...fields } = req;
+  const since = readySince === undefined ? undefined : new Date(readySince);
+  return {
+    ...fields,
+    ...(since !== undefined && Number.isFinite(since.getTime()) ? { requestedAt: since } : {}),
+    key,
+    leaseMs,
+    ...(shard === undefined ? {} : { shardSpec: shardSpecRecord(shard) }),
+  };
+}
+
+/** The workflow's answer for a grant taken up (or already running). */
+async function grantDecision(
+  db: Database,
+  key: string,
+  taken: ReservationRecord,
+  fast: boolean,
+): Promise<AdmissionDecision> {
+  return {
+    kind: 'grant',
+    key,
+    nodeId: taken.nodeId as string,
+    taskQueue: (await getNode(db, taken.nodeId as string)).taskQueue,
+    granted: taken.granted ?? {},
+    reduced: isReduced(taken),
+    fast,
+    waitSeconds:
+      taken.grantedAt === null ? 0 : (taken.grantedAt.getTime() - taken.requestedAt.getTime()) / 1000,
+  };
 }
 
 /**
@@ -95,17 +153,53 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     return undefined;
   };
 
-  /** Wakes the scheduler unless a wake is already on its way (see {@link wakeOnce}). */
-  const wake = (db: Database, onlyIfPending: boolean): Promise<void> =>
-    wakeOnce(db, Context.current().client, deps.scheduler, onlyIfPending);
+  /**
+   * Runs the scheduler's cycle here, now, unless another one runs (see {@link handOff}): after capacity returned
+   * (`onlyIfPending`: only when something waits for it) or a request started waiting.
+   */
+  const cycleHere = async (db: Database, onlyIfPending: boolean): Promise<void> => {
+    const ctx = Context.current();
+    const cycle = {
+      config: deps.config,
+      leaseMs: deps.leaseMs,
+      staleAfterMs: deps.staleAfterMs,
+      shrinkOfferTtlMs: deps.shrinkOfferTtlMs ?? SHRINK_OFFER_TTL_MS,
+    };
+    const done = await handOff(db, ctx.client, deps.scheduler, cycle, onlyIfPending);
+    if (done.error !== undefined) ctx.log.warn('inline cycle failed', { error: done.error });
+  };
+  /** Hands returned capacity to the waiting queue at once. */
+  const handOffReleased = (db: Database): Promise<void> => cycleHere(db, true);
+
+  /**
+   * The fast path, run as a local activity inside the workflow task that reaches the stage: records the
+   * request and, when it is alone in the queue and fits, grants it in the same transaction and takes the grant
+   * up. An uncontended stage is then admitted without an activity of its own or the workflow task that would
+   * follow it: its `runStage` is scheduled by the same workflow task. Anything else (it waits, it is to be
+   * sharded, it could never fit) returns null, and `awaitReservation` takes the same request over (same key:
+   * recording it again returns it as it is). Idempotent, so a retried workflow task may run it again.
+   * @throws the ledger's errors (the workflow then falls back to `awaitReservation`, which reports them).
+   */
+  async function requestFastPath(req: AdmissionRequest): Promise<AdmissionDecision | null> {
+    const db = await deps.ledger.get();
+    if ((await unsatisfiable(db, req)) !== undefined) return null;
+    const state = await requestAdmission(db, reservationRequest(req, req.key, deps.leaseMs), {
+      staleAfterMs: deps.staleAfterMs,
+      decide,
+    });
+    const r = state.reservation;
+    if (r.state !== 'granted' && r.state !== 'running') return null;
+    const taken = r.state === 'running' ? r : await takeGrant(db, req.key, deps.leaseMs);
+    return taken === undefined ? null : grantDecision(db, req.key, taken, state.fastPath);
+  }
 
   /**
    * A stage attempt's admission, start to end, in one activity: records the request (granted at once when
-   * it is alone and fits), wakes the scheduler once, then waits — heartbeating, renewing its pending lease,
+   * it is alone and fits), runs a scheduling cycle at once unless one runs (see `handOff`), then waits — heartbeating, renewing its pending lease,
    * woken by the ledger's NOTIFY and re-checking every few seconds — until it is granted (the grant's lease
    * is renewed as it is taken up) or told to shard (the request is withdrawn). A request that ended before
    * it ran (its lease lapsed while the database was away, a grant that lapsed) is asked again with a fresh
-   * key. Tells the workflow why it waits a bounded number of times. Cancelled (or its workflow gone): it
+   * key. Tells the workflow why it waits a bounded number of times, once the wait lasted a few seconds. Cancelled (or its workflow gone): it
    * withdraws its request.
    * @throws `UnsatisfiableRequestError` (non-retryable) when no registered node or pool could ever hold the
    *   request (unless it may wait for larger nodes); the ledger's non-retryable errors for a bad request or
@@ -115,39 +209,16 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const ctx = Context.current();
     const db = await deps.ledger.get();
     const listener = db.decisions;
-    const { shard, waitForLargerNodes, readySince, ...fields } = req;
     // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
-    const problem = unsatisfiableResource(
-      {
-        minimum: req.minimum,
-        desired: req.desired,
-        ...(shard === undefined ? {} : { shard }),
-        waitForLargerNodes,
-      },
-      await capacityCeiling(db),
-    );
-    if (problem !== undefined) {
-      const err = new UnsatisfiableRequestError(req.stageId, problem);
-      throw ApplicationFailure.create({
-        message: err.message,
-        type: err.name,
-        nonRetryable: true,
-        details: [problem],
-      });
-    }
-    const since = readySince === undefined ? undefined : new Date(readySince);
-    const request = (key: string): ReservationRequest => ({
-      ...fields,
-      ...(since !== undefined && Number.isFinite(since.getTime()) ? { requestedAt: since } : {}),
-      key,
-      leaseMs: deps.leaseMs,
-      ...(shard === undefined ? {} : { shardSpec: shardSpecRecord(shard) }),
-    });
+    const impossible = await unsatisfiable(db, req);
+    if (impossible !== undefined) throw impossible;
+    const request = (key: string): ReservationRequest => reservationRequest(req, key, deps.leaseMs);
     let key = req.key;
     let sub = await listener.subscribe(key);
     let reasonUpdates = 0;
     let lastReason: string | null = null;
     let lastReasonAt = -Infinity;
+    const waitingSince = performance.now();
     let fast = false;
     const ask = async (): Promise<ReservationRecord> => {
       const state = await requestAdmission(db, request(key), {
@@ -156,11 +227,12 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
       });
       fast = state.fastPath;
       if (state.reservation.state === 'pending' && state.reservation.shardOrder === null)
-        await wake(db, false).catch((err: unknown) => ctx.log.warn('wake failed', { error: String(err) }));
+        await cycleHere(db, false);
       return state.reservation;
     };
     const report = async (reason: string | null): Promise<void> => {
       if (reason === null || reason === lastReason || reasonUpdates >= MAX_WAIT_REASON_UPDATES) return;
+      if (performance.now() - waitingSince < WAIT_REASON_FIRST_AFTER_MS) return;
       if (performance.now() - lastReasonAt < WAIT_REASON_MIN_INTERVAL_MS) return;
       lastReason = reason;
       lastReasonAt = performance.now();
@@ -181,21 +253,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
       for (;;) {
         if (r.state === 'granted' || r.state === 'running') {
           const taken = r.state === 'running' ? r : await takeGrant(db, key, deps.leaseMs);
-          if (taken !== undefined) {
-            return {
-              kind: 'grant',
-              key,
-              nodeId: taken.nodeId as string,
-              taskQueue: (await getNode(db, taken.nodeId as string)).taskQueue,
-              granted: taken.granted ?? {},
-              reduced: isReduced(taken),
-              fast,
-              waitSeconds:
-                taken.grantedAt === null
-                  ? 0
-                  : (taken.grantedAt.getTime() - taken.requestedAt.getTime()) / 1000,
-            };
-          }
+          if (taken !== undefined) return grantDecision(db, key, taken, fast);
           r = { ...r, state: 'expired' };
         }
         if (r.state === 'pending' && r.shardOrder !== null) {
@@ -254,12 +312,12 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
   async function withdrawRequest(baseKey: string): Promise<void> {
     const db = await deps.ledger.get();
     const withdrawn = await withdrawAttempt(db, baseKey);
-    if (withdrawn.length > 0) await wake(db, true);
+    if (withdrawn.length > 0) await handOffReleased(db);
   }
 
   /**
    * Releases a reservation (idempotent) and records how its attempt ended (execution data); its capacity
-   * returns at once, so a waiting queue is woken. A bare key (what workflows of earlier versions send)
+   * goes to the waiting queue at once ({@link handOff}). A bare key (what workflows of earlier versions send)
    * records `completed` when the stage had started, `cancelled` when not.
    * @throws InvalidLedgerArgumentError (non-retryable) for an unknown outcome; DatabaseUnavailableError.
    */
@@ -267,27 +325,10 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const db = await deps.ledger.get();
     const { key, outcome } = typeof input === 'string' ? { key: input, outcome: undefined } : input;
     const { changed } = await ledgerRelease(db, key, undefined, outcome === undefined ? {} : { outcome });
-    if (changed) await wake(db, true);
+    if (changed) await handOffReleased(db);
   }
 
-  return { awaitReservation, releaseReservation, withdrawRequest };
-}
-
-/** A grant decided by the scheduling core, as the ledger commits it, with the score behind it for `qm queue`. */
-export function toLedgerGrant(
-  d: Decision & { kind: 'grant' },
-  entry: RankedEntry | undefined,
-  leaseMs: number,
-): GrantDecision {
-  return {
-    key: d.key,
-    nodeId: d.nodeId,
-    granted: d.granted,
-    leaseMs,
-    score: entry?.score,
-    breakdown: entry ? { ...entry.breakdown } : undefined,
-    reason: entry?.reason,
-  };
+  return { requestFastPath, awaitReservation, releaseReservation, withdrawRequest, handOffReleased };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { HandlerRegistry } from '../src/handlers/registry';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { verifyBoostCapabilityActivity } from './boosts';
+import { checkArgsActivities } from './check-args';
 import { createReassemble } from './reassemble';
 import { createRunStage } from './run-stage';
 import { createSchedulerActivities } from './scheduler';
@@ -33,26 +34,28 @@ export interface ActivityDependencies {
  * Workflows `import type` the result to build typed proxies.
  */
 export function createActivities(deps: ActivityDependencies) {
+  const { handOff, ...scheduling } = createSchedulerActivities({
+    ledger: deps.ledger,
+    config: deps.scheduler.config,
+    schedulerWorkflowId: deps.scheduler.workflowId,
+    schedulerTaskQueue: deps.scheduler.taskQueue,
+    leaseMs: deps.scheduler.leaseMs,
+    staleAfterMs: deps.scheduler.staleAfterMs,
+    ...(deps.scheduler.executionRetentionDays === undefined
+      ? {}
+      : { executionRetentionDays: deps.scheduler.executionRetentionDays }),
+  });
   return {
     runStage: createRunStage({
       registry: deps.registry,
       ledger: deps.ledger,
       leaseMs: deps.scheduler.leaseMs,
-      scheduler: { workflowId: deps.scheduler.workflowId, taskQueue: deps.scheduler.taskQueue },
+      handOff,
     }),
     reassembleShards: createReassemble(deps.registry),
     verifyBoostCapability: verifyBoostCapabilityActivity,
-    ...createSchedulerActivities({
-      ledger: deps.ledger,
-      config: deps.scheduler.config,
-      schedulerWorkflowId: deps.scheduler.workflowId,
-      schedulerTaskQueue: deps.scheduler.taskQueue,
-      leaseMs: deps.scheduler.leaseMs,
-      staleAfterMs: deps.scheduler.staleAfterMs,
-      ...(deps.scheduler.executionRetentionDays === undefined
-        ? {}
-        : { executionRetentionDays: deps.scheduler.executionRetentionDays }),
-    }),
+    ...checkArgsActivities,
+    ...scheduling,
   };
 }
 

@@ -10,7 +10,6 @@ import { markRunning, releaseReservation, renewLease } from '../src/ledger/reser
 import { FENCE_MARGIN_MS, LEASE_RENEW_EVERY_MS } from '../src/admission/constants';
 import { allocationChangedSignal, type AllocationChange } from '../src/admission/messages';
 import { AllocationOffers } from './allocation-offers';
-import { wakeOnce, wakeScheduler, type SchedulerAddress } from './wake';
 
 /** Input of the `runStage` activity: everything a handler needs, as JSON. */
 export interface RunStageInput {
@@ -53,8 +52,11 @@ export interface RunStageDependencies {
   ledger?: LazyDatabase;
   /** Lease length each renewal asks for, ms. */
   leaseMs: number;
-  /** The scheduler to wake after the stage accepted a smaller allocation. @default none: it wakes at its tick */
-  scheduler?: SchedulerAddress;
+  /**
+   * Hands capacity this stage returned (its release at the end, an accepted smaller allocation) to the waiting
+   * queue (`handOff`). Best effort, never throws. @default none: the scheduler finds it at its tick
+   */
+  handOff?: (db: Database) => Promise<void>;
   /** How often the lease is renewed, ms. @default min(LEASE_RENEW_EVERY_MS, leaseMs / 3) */
   renewEveryMs?: number;
   /**
@@ -71,8 +73,8 @@ const HEARTBEAT_EVERY_MS = 1000;
  * Builds the `runStage` activity over a handler registry: marks the reservation running, runs the named
  * handler with its context, heartbeats while it runs (so cancellation reaches it) and renews the lease
  * every few seconds. A renewal that brings a shrink offer hands it to the handler's `onAllocationOffer`
- * listeners (see {@link AllocationOffers}); an accepted one updates the live `allocation` and wakes the
- * scheduler. Leases are on the database's clock; the node fences itself on its own monotonic clock: when
+ * listeners (see {@link AllocationOffers}); an accepted one updates the live `allocation` and hands the
+ * capacity it freed to the waiting queue. Leases are on the database's clock; the node fences itself on its own monotonic clock: when
  * renewals fail it aborts the handler {@link FENCE_MARGIN_MS} before the lease would end, so a node cut off
  * from the ledger never runs on capacity granted elsewhere. A lost lease aborts the handler too.
  * Throws (as Temporal failures): `ReservationEndedError` non-retryable when the reservation ended before the
@@ -84,18 +86,14 @@ export function createRunStage(
   deps: RunStageDependencies,
 ): (input: RunStageInput) => Promise<RunStageResult> {
   /**
-   * Releases a completed stage's reservation here, as the handler returned (recording `completed`), and
-   * wakes the scheduler when something waits: the next stage is admitted a workflow task and an activity
-   * sooner. Best effort: on any error the workflow's own release (idempotent) does it.
+   * Releases a completed stage's reservation here, as the handler returned (recording `completed`), and hands
+   * its capacity to the waiting queue: the next stage is admitted a workflow task and an activity sooner. Best effort: on any error the workflow's own release (idempotent) does it.
    */
   async function releaseAtEnd(db: Database, key: string): Promise<boolean> {
     const ctx = Context.current();
     try {
       const { changed } = await releaseReservation(db, key, undefined, { outcome: 'completed' });
-      if (changed && deps.scheduler)
-        await wakeOnce(db, ctx.client, deps.scheduler, true).catch((err: unknown) =>
-          ctx.log.warn('wake after release failed', { key, error: String(err) }),
-        );
+      if (changed && deps.handOff) await deps.handOff(db);
       return true;
     } catch (err) {
       ctx.log.warn('release at the end of the stage failed; the workflow releases it', {
@@ -154,7 +152,7 @@ export function createRunStage(
             allocation,
             log: ctx.log,
             onAccepted: async (result) => {
-              if (deps.scheduler) await wakeScheduler(ctx.client, deps.scheduler);
+              if (deps.handOff) await deps.handOff(db);
               // The pipeline's status shows the new allocation (a shard's is not in its stage table).
               if (input.shard === undefined) {
                 const change: AllocationChange = {

@@ -1,9 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { expireBoosts } from '../src/ledger/boosts';
-import { commitDecisions, type ShardOrderNote, type WaitNote } from '../src/ledger/commit';
-import { beginCycle, expireLapsed, recordHolders, wakePending } from '../src/ledger/admission';
+import { wakePending } from '../src/ledger/admission';
+import { withCycleLock } from '../src/ledger/cycle-lock';
 import type { LazyDatabase } from '../src/ledger/lazy';
-import { expireShrinkOffers } from '../src/ledger/shrink';
 import {
   DEFAULT_EXECUTION_RETENTION_DAYS,
   pruneExecutions,
@@ -12,15 +10,13 @@ import {
 import { snapshot, type LedgerSnapshot } from '../src/ledger/snapshot';
 import { SHRINK_DECLINE_COOLDOWN_MS, SHRINK_OFFER_TTL_MS } from '../src/admission/constants';
 import type { CycleReport, QueueRow } from '../src/admission/types';
-import { runCycle } from '../src/scheduling/cycle';
+import { runLedgerCycle } from '../src/admission/ledger-cycle';
 import type { SchedulerConfig } from '../src/scheduling/config';
-import type { Decision } from '../src/scheduling/types';
-import { createAdmissionActivities, nonRetryableLedgerErrors, toLedgerGrant } from './admission';
+import { createAdmissionActivities, nonRetryableLedgerErrors } from './admission';
 import { createBoostActivities } from './boosts';
-import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import { queueWithEstimates } from './queue-estimates';
 import { proposeShrinks } from './shrink-offers';
-import { wakeScheduler as signalScheduler } from './wake';
+import { wakeScheduler as signalScheduler, type HandOffCycleOptions } from './wake';
 
 /** What the scheduler activities need. */
 export interface SchedulerActivityDependencies {
@@ -56,10 +52,11 @@ export const PRUNE_EVERY_MS = 60_000;
 export interface ScheduleCycleInput {
   /**
    * Also write every waiting request's score and reason, compute start estimates, propose shrink offers and
-   * return the ranked queue (the `queue` query's rows). The scheduler asks for it at most every few seconds:
-   * the queue is the bulk of a cycle's result in history. @default true
+   * return the ranked queue (the `queue` query's rows): `true`, `false`, or `'if-changed'` (only if a request
+   * or release came since the last refresh: they decide inline and rarely signal the scheduler). The scheduler
+   * asks for it at most every few seconds: the queue is the bulk of a cycle's result in history. @default true
    */
-  withQueue?: boolean;
+  withQueue?: boolean | 'if-changed';
 }
 
 /**
@@ -74,12 +71,19 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
   const scheduler = { workflowId: deps.schedulerWorkflowId, taskQueue: deps.schedulerTaskQueue };
   const retentionDays = deps.executionRetentionDays ?? DEFAULT_EXECUTION_RETENTION_DAYS;
   let lastPruneAt = -Infinity;
+  const cycleOptions: HandOffCycleOptions = {
+    config: deps.config,
+    leaseMs: deps.leaseMs,
+    staleAfterMs: deps.staleAfterMs,
+    shrinkOfferTtlMs,
+  };
   const admission = createAdmissionActivities({
     ledger: deps.ledger,
     config: deps.config,
     scheduler,
     leaseMs: deps.leaseMs,
     staleAfterMs: deps.staleAfterMs,
+    shrinkOfferTtlMs,
   });
 
   /**
@@ -88,58 +92,28 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
    * allocation (graceful degradation, `degrade`) — they free capacity only if they accept.
    */
   async function scheduleCycle(input: ScheduleCycleInput = {}): Promise<CycleReport> {
-    const full = input.withQueue !== false;
+    const asked = input.withQueue ?? true;
     const started = Date.now();
     const db = await deps.ledger.get();
     const log = Context.current().log;
-    // The cycle's time is the database's: leases, staleness and ages never depend on this worker's clock.
-    const { now, holders } = await beginCycle(db);
-    const expired = await expireLapsed(db);
-    await expireBoosts(db, now);
-    await expireShrinkOffers(db, now, { maxAgeMs: shrinkOfferTtlMs });
-    const snap = await snapshot(db, now, { staleAfterMs: deps.staleAfterMs });
-    // The invariant, checked every cycle from the snapshot (cheap): an overcommitted node is logged and
-    // gets nothing new until its grants fit.
-    const overcommitted = snap.nodes.filter((n) => n.overcommitted).map((n) => n.id);
+    // One cycle at a time across every process (a release may be running one inline): queue for the lock.
+    const refresh = asked === 'if-changed' ? asked : asked ? 'always' : 'never';
+    const { decisions, queue, committed, expired, dropped, overcommitted, refreshed } = await withCycleLock(
+      db,
+      () => runLedgerCycle(db, { ...cycleOptions, refresh, byScheduler: true }),
+    );
+    const full = refreshed;
     if (overcommitted.length > 0)
       log.warn('nodes overcommitted: nothing new is granted there', { overcommitted });
-    const {
-      result: { decisions, queue },
-      dropped,
-    } = isolateBadRows(toClusterSnapshot(snap, undefined, holders), (c) => runCycle(c, now, deps.config));
     for (const reason of dropped) log.warn('malformed ledger row left out of the cycle', { reason });
-    const byKey = new Map(queue.map((e) => [e.key, e]));
-    const grants = decisions.filter((d): d is Decision & { kind: 'grant' } => d.kind === 'grant');
-    const shardOrders: ShardOrderNote[] = [];
-    const waiting: WaitNote[] = [];
-    for (const d of decisions) {
-      if (d.kind === 'shard')
-        shardOrders.push({ key: d.key, shardCount: d.shardCount, perShard: d.perShard });
-      if (d.kind === 'grant') continue;
-      const e = byKey.get(d.key);
-      waiting.push({
-        key: d.key,
-        score: e?.score ?? 0,
-        breakdown: e ? { ...e.breakdown } : undefined,
-        reason: e?.reason ?? d.kind,
-      });
-    }
-    // One transaction writes every grant (re-checking capacity), shard order and wait note, and announces
-    // the decided keys on the ledger's channel at commit: no signal per requester.
-    const committed = await commitDecisions(
-      db,
-      grants.map((g) => toLedgerGrant(g, byKey.get(g.key), deps.leaseMs)),
-      now,
-      { staleAfterMs: deps.staleAfterMs, waiting: full ? waiting : [], shardOrders },
-    );
     const accepted = new Set(committed.granted.map((g) => g.key));
-    // Stable holds: the next cycle starts from this one's holders.
-    const held = decisions.filter((d) => d.kind === 'wait' && d.hold !== undefined).map((d) => d.key);
-    if (held.length > 0 || holders.length > 0) await recordHolders(db, held);
+    // Read after unlocking: a change made while the cycle ran raised the flag, and a release that found the
+    // lock taken left its capacity to this cycle's holder.
+    const again = committed.rejected.length > 0 || (await wakePending(db));
     // Start estimates for the rows shown and shrink offers for the top blocked request, both on the ledger as
     // committed (this cycle's grants hold capacity). Advisory: the cycle is already committed and announced,
     // so a failure here only leaves them out.
-    const report = async (queueRows: QueueRow[], shrinkOffers: number): Promise<CycleReport> => ({
+    const report = (queueRows: QueueRow[], shrinkOffers: number): CycleReport => ({
       granted: accepted.size,
       rejected: committed.rejected.length,
       waiting: decisions.length - accepted.size,
@@ -150,7 +124,8 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
       dropped,
       overcommitted,
       // Run again at once when something changed meanwhile (a request, a release) or a grant lost a race.
-      again: committed.rejected.length > 0 || (await wakePending(db)),
+      again,
+      refreshed,
     });
     // A quick cycle (back-to-back under load): decisions only; the queue, wait notes, estimates and shrink
     // offers are refreshed by the next full one.
@@ -206,9 +181,12 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
   );
   return {
     recordBoost: nonRetryableLedgerErrors(boosts.recordBoost),
+    requestFastPath: nonRetryableLedgerErrors(admission.requestFastPath),
     awaitReservation: nonRetryableLedgerErrors(admission.awaitReservation),
     releaseReservation: nonRetryableLedgerErrors(admission.releaseReservation),
     withdrawRequest: nonRetryableLedgerErrors(admission.withdrawRequest),
     scheduleCycle: nonRetryableLedgerErrors(scheduleCycle),
+    /** Not an activity: what a stage's own release calls to hand capacity on (see `handOff`). */
+    handOff: admission.handOffReleased,
   };
 }

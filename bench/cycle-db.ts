@@ -1,22 +1,17 @@
 /**
  * `npm run bench -- cycle-db`: the admission cycle end to end on real PostgreSQL (admission issue, point 6):
- * the same steps `scheduleCycle` runs — begin (database clock + holders), expire lapsed leases, snapshot,
+ * `runLedgerCycle`, what `scheduleCycle` and a release's inline hand-off run — begin (database clock + holders), expire lapsed leases, snapshot,
  * the pure cycle, one committing transaction (grants re-checked, wait notes, NOTIFY) — at 1,000 and 10,000
  * pending requests on 100 nodes, timed step by step. Steady state: between cycles 1 % of the running grants
  * end and 1 % new requests arrive, as under load. Quick cycles (decisions only) and full ones (every waiting
  * request's score and reason written: what the `queue` query and `qm queue` show) side by side. No Temporal:
  * the workflow's own task time is in the load benchmark. Uses DATABASE_URL when set, else embedded PostgreSQL.
  */
-import { beginCycle, expireLapsed } from '../src/ledger/admission';
-import { commitDecisions, type WaitNote } from '../src/ledger/commit';
 import { registerNode } from '../src/ledger/nodes';
 import { markRunning, releaseReservation, requestReservation } from '../src/ledger/reservations';
-import { snapshot } from '../src/ledger/snapshot';
-import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
-import { toLedgerGrant } from '../activities/admission';
-import { runCycle } from '../src/scheduling/cycle';
+import { runLedgerCycle } from '../src/admission/ledger-cycle';
+import { DEFAULT_NODE_STALE_MS, SHRINK_OFFER_TTL_MS } from '../src/admission/constants';
 import { DEFAULT_SCHEDULER_CONFIG } from '../src/scheduling/config';
-import type { Decision } from '../src/scheduling/types';
 import { markdownTable, percentile, writeBenchSection } from './report';
 import { benchPostgres, dropSchema, freshSchema } from './postgres';
 import type { Database } from '../src/ledger/db';
@@ -59,52 +54,20 @@ async function addRequests(db: Database, count: number): Promise<void> {
   await Promise.all(batch);
 }
 
-/** One cycle as `scheduleCycle` runs it, timed per step. */
+/** One cycle as `scheduleCycle` runs it (the same function), timed per step. */
 async function timedCycle(
   db: Database,
   full: boolean,
 ): Promise<{ ms: Record<Step, number>; granted: string[]; notes: number }> {
-  const t0 = performance.now();
-  const { now, holders } = await beginCycle(db);
-  const t1 = performance.now();
-  await expireLapsed(db);
-  const t2 = performance.now();
-  const snap = await snapshot(db, now, {});
-  const t3 = performance.now();
-  const {
-    result: { decisions, queue },
-  } = isolateBadRows(toClusterSnapshot(snap, undefined, holders), (c) =>
-    runCycle(c, now, DEFAULT_SCHEDULER_CONFIG),
-  );
-  const t4 = performance.now();
-  const byKey = new Map(queue.map((e) => [e.key, e]));
-  const grants = decisions.filter((d): d is Decision & { kind: 'grant' } => d.kind === 'grant');
-  const waiting: WaitNote[] = [];
-  if (full)
-    for (const d of decisions) {
-      if (d.kind === 'grant') continue;
-      const e = byKey.get(d.key);
-      waiting.push({ key: d.key, score: e?.score ?? 0, reason: e?.reason ?? d.kind });
-    }
-  const committed = await commitDecisions(
-    db,
-    grants.map((g) => toLedgerGrant(g, byKey.get(g.key), LEASE_MS)),
-    now,
-    { waiting },
-  );
-  const t5 = performance.now();
-  return {
-    ms: {
-      begin: t1 - t0,
-      expire: t2 - t1,
-      snapshot: t3 - t2,
-      cycle: t4 - t3,
-      commit: t5 - t4,
-      total: t5 - t0,
-    },
-    granted: committed.granted.map((g) => g.key),
-    notes: waiting.length,
-  };
+  const c = await runLedgerCycle(db, {
+    config: DEFAULT_SCHEDULER_CONFIG,
+    leaseMs: LEASE_MS,
+    staleAfterMs: DEFAULT_NODE_STALE_MS,
+    shrinkOfferTtlMs: SHRINK_OFFER_TTL_MS,
+    refresh: full ? 'always' : 'never',
+    byScheduler: true,
+  });
+  return { ms: c.ms, granted: c.committed.granted.map((g) => g.key), notes: c.notes };
 }
 
 async function measure(url: string, pending: number, full: boolean): Promise<SizeResult> {

@@ -3,7 +3,7 @@
  * stage loop so the loop and the boundary change independently.
  */
 import { ApplicationFailure, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { pipelineArgsFailure, type PipelineArgsValidation } from '../src/pipeline/workflow-args';
+import type { ArgsRejection } from '../src/pipeline/args-failure';
 import { qmPipelineKey, qmStateKey } from '../src/search-attributes';
 
 /**
@@ -12,8 +12,8 @@ import { qmPipelineKey, qmStateKey } from '../src/search-attributes';
  * current details, and throws a non-retryable `InvalidArgumentError` / `InvalidDefinitionError` whose
  * `details[0]` lists the issues (bounded, without the bad values). Never a workflow-task failure.
  */
-export function rejectPipelineArgs(checked: Extract<PipelineArgsValidation, { ok: false }>): never {
-  const { message, issues } = pipelineArgsFailure(checked.issues);
+export function rejectPipelineArgs(checked: ArgsRejection): never {
+  const { message, issues } = checked;
   upsertSearchAttributes([
     { key: qmStateKey, value: 'invalid' },
     ...(checked.pipelineName === undefined ? [] : [{ key: qmPipelineKey, value: checked.pipelineName }]),

@@ -20,8 +20,8 @@ import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue } from '../src/handlers/types';
 import { PipelineRun } from '../src/pipeline/run-state';
 import { definitionVersionFromMemo } from '../src/pipeline/definition-version';
-import { validatePipelineArgs } from '../src/pipeline/workflow-args';
-import type { PipelineInput, PipelineResult } from '../src/pipeline/types';
+import { checkedPipelineArgs } from './args-check';
+import type { PipelineInput, PipelineResult, PipelineStatus } from '../src/pipeline/types';
 import { qmImportanceKey, qmPipelineKey, qmPriorityKey, qmStateKey } from '../src/search-attributes';
 import { fanOutCount, shardRequestSpec, shardsUpFront } from '../src/sharding/fan-out';
 import type { ShardRequestSpec } from '../src/scheduling/types';
@@ -60,10 +60,24 @@ const capabilityActivities = proxyLocalActivities<QuartermasterActivities>({
  *   the issues (`{ code, pathText, message }`), at once — never a failing workflow task; `PipelineFailedError` (details[0]: the {@link PipelineResult}) when a stage fails.
  */
 export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineResult> {
+  // Answered from the first activation: while the argument is being checked (a local activity), the status
+  // is the run's name with no stages yet; then the handler below replaces this one.
+  setHandler(
+    statusQuery,
+    (): PipelineStatus => ({
+      name: typeof args?.definition?.name === 'string' ? args.definition.name : '',
+      state: 'running',
+      importance: 0,
+      stages: {},
+    }),
+    { description: DESCRIPTIONS.status },
+  );
   // The whole argument is checked before anything else: a bad one fails the run at once, never the task.
-  const checked = validatePipelineArgs(args);
+  const checked = await checkedPipelineArgs(args);
   if (!checked.ok) rejectPipelineArgs(checked);
-  const { definition, importance, input: pipelineInput } = checked.args;
+  const { definition, importance } = checked;
+  // Checked with the rest (JSON; a carry of the right shape), so taken as they are.
+  const pipelineInput: JsonValue = args.input ?? null;
   const run = new PipelineRun(definition, importance);
   const book = new BoostBook(importance);
   /** The Web UI's current details: headline and stage table (see `PipelineRun.markdown`). */
@@ -71,7 +85,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   // Nonces of admin capabilities already used: a captured capability cannot be replayed.
   const nonces = new NonceBook();
   // A continued run picks up where the previous one stopped: finished stages, boosts, used nonces.
-  const carried = checked.args.carry;
+  const carried = args.carry;
   if (carried !== undefined) {
     run.restore(carried.stages);
     book.restore(carried.boosts);

@@ -74,14 +74,22 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
     // QUEUE_REFRESH_MS while things change, and every QUIET_QUEUE_REFRESH_MS while only time passes: its rows
     // are the bulk of a cycle's history.
     const sinceRefresh = Date.now() - queueAt;
-    const withQueue = sinceRefresh >= QUEUE_REFRESH_MS && (changed || sinceRefresh >= QUIET_QUEUE_REFRESH_MS);
-    if (withQueue) changed = false; // a wake during the cycle sets it again
+    // Requests and releases decide inline and rarely signal: whether the queue changed meanwhile is the
+    // ledger's to say ('if-changed').
+    const withQueue =
+      sinceRefresh < QUEUE_REFRESH_MS
+        ? false
+        : changed || sinceRefresh >= QUIET_QUEUE_REFRESH_MS
+          ? true
+          : 'if-changed';
+    if (withQueue === true) changed = false; // a wake during the cycle sets it again
     const report = await scheduleCycle({ withQueue });
+    const refreshed = report.refreshed ?? withQueue === true;
     if (report.granted > 0 || report.expired > 0 || report.rejected > 0 || report.shrinkOffers > 0)
       changed = true;
     cycles += 1;
     lastCycleAt = new Date().toISOString();
-    if (withQueue) {
+    if (refreshed) {
       entries = report.queue;
       queueAt = Date.now();
       // The Web UI's current details: the last cycle and the top of the queue (no history event).

@@ -9,8 +9,7 @@ import { qmPipelineKey, qmStateKey } from '../src/search-attributes';
 import { definitionVersionFromMemo } from '../src/pipeline/definition-version';
 import type { StageDefinition } from '../src/definition/types';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
-import { pipelineArgsFailure } from '../src/pipeline/workflow-args';
-import { shardArgsIssues } from '../src/sharding/shard-args';
+import { shardArgsRejection } from './args-check';
 import { SHARD_RESULT_TOO_LARGE, shardResultProblem } from '../src/sharding/result-size';
 import { admissionProgressSignal, DESCRIPTIONS, shardProgressSignal } from './messages';
 import { runStageWithAdmission } from './stage-runner';
@@ -61,16 +60,14 @@ export async function shardWorkflow(args: ShardWorkflowInput): Promise<ShardWork
   // drop them so the signal never fails a task.
   setHandler(admissionProgressSignal, () => undefined, { description: DESCRIPTIONS.admissionProgress });
   // The whole argument is checked first: a bad one fails the shard at once, never its workflow task.
-  const issues = shardArgsIssues(args);
-  if (issues.length > 0) {
-    const { message, issues: reported } = pipelineArgsFailure(issues);
+  const rejected = await shardArgsRejection(args);
+  if (rejected !== null)
     throw ApplicationFailure.create({
-      type: 'InvalidArgumentError',
-      message: message.replace('pipelineWorkflow', 'shardWorkflow'),
+      type: rejected.type,
+      message: rejected.message,
       nonRetryable: true,
-      details: [reported],
+      details: [rejected.issues],
     });
-  }
   const { stage, shard } = args;
   const parent = getExternalWorkflowHandle(workflowInfo().parent?.workflowId ?? args.parentWorkflowId);
   // The pipeline's definition, for the shard's execution records: its name is the QmPipeline search attribute

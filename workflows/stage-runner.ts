@@ -4,7 +4,9 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   TimeoutFailure,
   workflowInfo,
@@ -23,9 +25,10 @@ import {
   WAIT_HEARTBEAT_TIMEOUT_MS,
 } from '../src/admission/constants';
 import { requestKey } from '../src/admission/lifecycle';
-import type { AdmissionDecision } from '../src/admission/types';
+import type { AdmissionDecision, AdmissionRequest } from '../src/admission/types';
 import type { ResourceVector, StageDefinition } from '../src/definition/types';
 import { NON_RETRYABLE_HANDLER_ERRORS } from '../src/handlers/errors';
+import { LOCAL_ACTIVITIES_PATCH } from './patches';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -54,6 +57,16 @@ function waitingActivities(taskQueue: string) {
     retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: ADMISSION_NON_RETRYABLE },
   });
 }
+
+/**
+ * The fast path, inside the workflow task that reaches the stage: no server round trip, and an uncontended
+ * stage's `runStage` is scheduled by the same task. One try: whatever goes wrong, `awaitReservation` (which
+ * retries and reports errors) takes the same request over.
+ */
+const local = proxyLocalActivities<QuartermasterActivities>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 1 },
+});
 
 const ledger = proxyActivities<QuartermasterActivities>({
   startToCloseTimeout: '30s',
@@ -178,28 +191,35 @@ async function admit(
     return { taskQueue: info.taskQueue, allocation: {}, reduced: false };
   }
   const key = requestKey(info.workflowId, info.runId, stage.id, attempt, shardIndex, renewal);
+  const request: AdmissionRequest = {
+    key,
+    attempt,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    stageId: stage.id,
+    ...(shardIndex === undefined ? {} : { shardIndex }),
+    priority: stage.priority,
+    importance,
+    desired,
+    minimum: stage.resources?.minimum ?? desired,
+    ...(shardSpec === undefined ? {} : { shard: shardSpec }),
+    ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
+    ...(avoidNode === undefined ? {} : { avoidNode }),
+    ...(stage.resources?.waitForLargerNodes === true ? { waitForLargerNodes: true } : {}),
+    ...(readySince === undefined ? {} : { readySince }),
+    handler: stage.handler,
+    ...(definition === undefined ? {} : { definitionName: definition.name }),
+    ...(definition?.version === undefined ? {} : { definitionVersion: definition.version }),
+  };
   let decision: AdmissionDecision;
   try {
-    decision = await waitingActivities(info.taskQueue).awaitReservation({
-      key,
-      attempt,
-      workflowId: info.workflowId,
-      runId: info.runId,
-      stageId: stage.id,
-      ...(shardIndex === undefined ? {} : { shardIndex }),
-      priority: stage.priority,
-      importance,
-      desired,
-      minimum: stage.resources?.minimum ?? desired,
-      ...(shardSpec === undefined ? {} : { shard: shardSpec }),
-      ...(stage.expectedSeconds === undefined ? {} : { expectedSeconds: stage.expectedSeconds }),
-      ...(avoidNode === undefined ? {} : { avoidNode }),
-      ...(stage.resources?.waitForLargerNodes === true ? { waitForLargerNodes: true } : {}),
-      ...(readySince === undefined ? {} : { readySince }),
-      handler: stage.handler,
-      ...(definition === undefined ? {} : { definitionName: definition.name }),
-      ...(definition?.version === undefined ? {} : { definitionVersion: definition.version }),
-    });
+    const fast = patched(LOCAL_ACTIVITIES_PATCH)
+      ? await local.requestFastPath(request).catch((err: unknown) => {
+          if (isCancellation(err)) throw err;
+          return null; // the waiting activity takes the request over and reports what went wrong
+        })
+      : null;
+    decision = fast ?? (await waitingActivities(info.taskQueue).awaitReservation(request));
   } catch (err) {
     // Cancelled while waiting: withdraw this attempt's requests (and renewals) now, whatever the activity
     // is doing; a grant that raced the cancel is withdrawn too.

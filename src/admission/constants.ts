@@ -71,6 +71,12 @@ export const QUEUE_REFRESH_MS = 5_000;
  */
 export const QUIET_QUEUE_REFRESH_MS = 60_000;
 
+/**
+ * Cycles a release runs inline (see `handOff`) before it leaves the rest to the scheduler: each costs a
+ * snapshot, and the releasing activity (its stage's completion) waits for them.
+ */
+export const INLINE_CYCLES_MAX = 3;
+
 /** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
 export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;
 
@@ -82,6 +88,13 @@ export const MAX_WAIT_REASON_UPDATES = 3;
 
 /** …and no more often than this, ms. */
 export const WAIT_REASON_MIN_INTERVAL_MS = 30_000;
+
+/**
+ * …and not before the wait has lasted this long, ms: each report is a signal and a workflow task, and under
+ * load most waits are short (the ledger's wait note, shown by `qm queue`, has the reason meanwhile). Measured:
+ * with 200 pipelines on a full node, reporting at once added a signal and a workflow task to nearly every one.
+ */
+export const WAIT_REASON_FIRST_AFTER_MS = 3_000;
 
 /**
  * How long a shrink offer (graceful degradation) waits for the stage's answer before it is cleared and

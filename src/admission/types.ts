@@ -122,6 +122,8 @@ export interface CycleReport {
   overcommitted: string[];
   /** True when something changed during the cycle (a wake arrived, a grant was rejected): run again at once. */
   again: boolean;
+  /** The cycle refreshed the queue (`queue` holds it); absent from reports of earlier versions. */
+  refreshed?: boolean;
 }
 
 /**

@@ -152,39 +152,55 @@ export async function takeGrant(
   }
 }
 
-/** Options of {@link claimWake}. */
-export interface ClaimWakeOptions {
-  /** Claim only when some request is pending (after a release). @default false */
+/** Options of {@link raiseWake}. */
+export interface RaiseWakeOptions {
+  /** Raise it only when some request is pending (after a release). @default false */
   onlyIfPending?: boolean;
   /**
-   * Claim even when a wake is outstanding if no cycle ran for this long (the scheduler may not be running:
-   * the caller's signal-with-start then starts it), ms.
+   * The scheduler counts as stale (maybe not running: the caller's signal-with-start then starts it) when none
+   * of its own cycles began for this long, ms.
    */
   schedulerStaleMs: number;
 }
 
+/** What {@link raiseWake} found. */
+export interface WakeState {
+  /** The wake flag is up (false only with `onlyIfPending` when nothing is pending: no cycle is needed). */
+  raised: boolean;
+  /** This call raised it (it was down): the one caller that signals the scheduler, when one is to. */
+  flipped: boolean;
+  /** No scheduler cycle began within `schedulerStaleMs`: the caller should signal (and so start) it. */
+  schedulerStale: boolean;
+}
+
 /**
- * Deduplicates wakes of the singleton scheduler: flips the ledger's wake flag and returns true only for
- * the caller that flipped it (that caller signals the scheduler; everyone else knows a wake is already on
- * its way). Each cycle clears the flag ({@link beginCycle}). One row.
+ * Says a cycle is needed: raises the ledger's wake flag (one row), which every cycle clears as it begins
+ * ({@link beginCycle}) and reads again once it ended ({@link wakePending}), so a change made while a cycle ran
+ * is never left undecided. Concurrent callers serialise on the row: exactly one of them sees `flipped`, which
+ * is what deduplicates wake signals (at most one outstanding).
  * @throws DatabaseUnavailableError.
  */
-export async function claimWake(db: Database, options: ClaimWakeOptions): Promise<boolean> {
+export async function raiseWake(db: Database, options: RaiseWakeOptions): Promise<WakeState> {
   try {
-    const { rows } = await db.pool.query(
-      `UPDATE qm_scheduler SET wake_requested = true
+    const { rows } = await db.pool.query<{ was: boolean; stale: boolean }>(
+      `WITH old AS (SELECT wake_requested AS was FROM qm_scheduler WHERE id = 1 FOR UPDATE)
+       UPDATE qm_scheduler SET wake_requested = true, queue_changed = true
+         FROM old
         WHERE id = 1
-          AND (NOT wake_requested OR last_cycle_at IS NULL
-               OR last_cycle_at < now() - $1 * interval '1 millisecond')
           AND (NOT $2::boolean OR EXISTS (SELECT 1 FROM qm_reservations WHERE state = 'pending'))
-       RETURNING 1`,
+       RETURNING old.was,
+                 (last_cycle_at IS NULL OR last_cycle_at < now() - $1 * interval '1 millisecond') AS stale`,
       [options.schedulerStaleMs, options.onlyIfPending ?? false],
     );
-    return rows.length > 0;
+    const row = rows[0];
+    return { raised: row !== undefined, flipped: row?.was === false, schedulerStale: row?.stale === true };
   } catch (err) {
-    throw translateDbError(err, 'claim scheduler wake');
+    throw translateDbError(err, 'raise scheduler wake');
   }
 }
+
+/** Whether a cycle refreshes the waiting queue (wait notes, estimates, the `queue` query). */
+export type QueueRefresh = 'always' | 'if-changed' | 'never';
 
 /** What a cycle starts from: the database's now and the keys the previous cycle held capacity for. */
 export interface CycleStart {
@@ -192,24 +208,39 @@ export interface CycleStart {
   now: Date;
   /** The previous cycle's holders (stable holds). */
   holders: string[];
+  /** This cycle refreshes the queue: asked `always`, or `if-changed` and a request or release came since. */
+  refresh: boolean;
 }
 
 /**
- * Starts a scheduling cycle: clears the wake flag, stamps the cycle and returns the database's now (the
- * cycle's time) and the previous cycle's holders.
+ * Starts a scheduling cycle (the caller holds the cycle lock): clears the wake flag and returns the database's
+ * now (the cycle's time), the previous cycle's holders and whether to refresh the queue (clearing the
+ * queue-changed flag when so). The scheduler's own cycles (`byScheduler`) also stamp the time, which tells
+ * requesters it is alive; a cycle run inline by a release or request does not.
  * @throws DatabaseUnavailableError.
  */
-export async function beginCycle(db: Database): Promise<CycleStart> {
+export async function beginCycle(
+  db: Database,
+  byScheduler = true,
+  refresh: QueueRefresh = 'never',
+): Promise<CycleStart> {
   try {
-    const { rows } = await db.pool.query<{ now: Date; holders: unknown }>(
-      `UPDATE qm_scheduler SET wake_requested = false, last_cycle_at = now() WHERE id = 1
-       RETURNING now() AS now, holders`,
+    const { rows } = await db.pool.query<{ now: Date; holders: unknown; refresh: boolean }>(
+      `WITH old AS (SELECT queue_changed AS changed FROM qm_scheduler WHERE id = 1 FOR UPDATE),
+            asked AS (SELECT $2::text = 'always' OR ($2::text = 'if-changed' AND old.changed) AS refresh FROM old)
+       UPDATE qm_scheduler SET wake_requested = false,
+              last_cycle_at = CASE WHEN $1::boolean THEN now() ELSE last_cycle_at END,
+              queue_changed = queue_changed AND NOT asked.refresh
+         FROM asked
+        WHERE id = 1
+       RETURNING now() AS now, holders, asked.refresh AS refresh`,
+      [byScheduler, refresh],
     );
-    const row = rows[0] as { now: Date; holders: unknown };
+    const row = rows[0] as { now: Date; holders: unknown; refresh: boolean };
     const holders = Array.isArray(row.holders)
       ? row.holders.filter((k): k is string => typeof k === 'string')
       : [];
-    return { now: row.now, holders };
+    return { now: row.now, holders, refresh: row.refresh === true };
   } catch (err) {
     throw translateDbError(err, 'begin cycle');
   }

@@ -58,12 +58,16 @@ function isCycleSummary(v: unknown): v is CycleSummary {
  * activities themselves):
  * - `scheduleCycle` → cycle duration and outcome, rejections, lease expiries, shrink offers; one `debug` log
  *   line per cycle (counts per decision in its queue, duration, the top row).
- * - `awaitReservation` (a stage attempt's whole wait) → every admission, once per reservation key, with its
+ * - `awaitReservation` (a stage attempt's whole wait) and `requestFastPath` (the local activity that admits an
+ *   uncontended stage before any wait) → every admission, once per reservation key, with its
  *   path (fast: in the request's own transaction; cycle), its wait (request → grant, on the database's clock)
  *   and reduced flag, and an `info` line per grant; shard decisions by path.
  * - `runStage` → stage attempts by handler and outcome, and their duration.
  * Observation never fails an activity: errors in it are swallowed.
  */
+/** The activities observed; `requestFastPath` is the local activity that may admit before `awaitReservation`. */
+const OBSERVED = new Set(['scheduleCycle', 'awaitReservation', 'requestFastPath', 'runStage']);
+
 export class ActivityObserver {
   private readonly counted = new Set<string>();
   private readonly rememberKeys: number;
@@ -78,8 +82,7 @@ export class ActivityObserver {
     inbound: {
       execute: async (input, next) => {
         const type = ctx.info.activityType;
-        if (type !== 'scheduleCycle' && type !== 'awaitReservation' && type !== 'runStage')
-          return next(input);
+        if (!OBSERVED.has(type)) return next(input);
         const started = performance.now();
         let result: unknown;
         try {
@@ -113,7 +116,7 @@ export class ActivityObserver {
       metrics?.observeStage(this.handlerLabel(arg), 'succeeded', s);
       return;
     }
-    if (type === 'awaitReservation') {
+    if (type === 'awaitReservation' || type === 'requestFastPath') {
       const req = (arg ?? {}) as RequestLike;
       const d = (result ?? {}) as DecisionLike;
       const path = d.fast === true ? 'fast' : 'cycle';

@@ -1,18 +1,13 @@
 /**
  * The one schema of `pipelineWorkflow`'s argument, `{ definition, input?, importance? }`, checked before
- * anything else in the workflow (and by `startPipeline` before it starts one). Pure and deterministic:
- * imported by the workflow.
+ * anything else in the workflow (and by `startPipeline` before it starts one). Pure and deterministic. The
+ * workflow runs it as a local activity (`checkPipelineArgs`): imported into the workflow sandbox it would
+ * build the whole zod schema in every workflow run (the sandbox evaluates modules per run).
  */
 import type { JsonValue } from '../handlers/types';
 import type { PipelineCarry } from './types';
-import { MAX_IMPORTANCE, MAX_NAME_LENGTH, MAX_REPORTED_ISSUES } from '../definition/limits';
-import {
-  type DefinitionIssue,
-  describeValue,
-  didYouMean,
-  formatIssue,
-  makeIssue,
-} from '../definition/issues';
+import { MAX_IMPORTANCE, MAX_NAME_LENGTH } from '../definition/limits';
+import { type DefinitionIssue, describeValue, didYouMean, makeIssue } from '../definition/issues';
 import { findNonJson } from '../definition/schema';
 import type { NormalisedPipelineDefinition } from '../definition/types';
 import { validateDefinition } from '../definition/validate';
@@ -20,12 +15,7 @@ import { validateDefinition } from '../definition/validate';
 /** The fields `pipelineWorkflow`'s argument accepts. */
 export const PIPELINE_ARGUMENT_FIELDS = ['definition', 'input', 'importance'] as const;
 
-/**
- * The workflow failure type of a bad argument: `InvalidArgumentError` when the wrapper itself is wrong
- * (not an object, no `definition`, an unknown key, a bad `importance` or `input`), `InvalidDefinitionError`
- * when only the definition is.
- */
-export type PipelineArgsErrorType = 'InvalidArgumentError' | 'InvalidDefinitionError';
+import { type CheckedPipelineArgs, pipelineArgsFailure, type PipelineArgsErrorType } from './args-failure';
 
 /** A checked argument: the normalised definition, the run input (`null` when absent) and the importance to run at. */
 export interface ValidPipelineArgs {
@@ -179,38 +169,20 @@ function isCarry(value: unknown): value is PipelineCarry {
   return Array.isArray(b['boosts']) && Array.isArray(b['ignored']) && typeof value['runs'] === 'number';
 }
 
-/** An issue as a workflow failure carries it: without the bad value (which may be huge), path text cut. */
-export interface ReportedIssue {
-  /** What went wrong. */
-  code: DefinitionIssue['code'];
-  /** Where, from the argument's root. */
-  pathText: string;
-  /** What is wrong (names a short form of the bad value). */
-  message: string;
-}
-
-const MAX_LINE = 300;
-
-function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
 /**
- * The message and details of the workflow failure for a rejected argument, bounded whatever the input:
- * at most {@link MAX_REPORTED_ISSUES} issues (the rest counted), each line at most 300 characters, and
- * no bad value (only its short description in the message).
+ * {@link validatePipelineArgs} in the form the workflow records (`checkPipelineArgs`, a local activity):
+ * the normalised definition and importance, or the bounded rejection. Never throws.
  */
-export function pipelineArgsFailure(issues: readonly DefinitionIssue[]): {
-  message: string;
-  issues: ReportedIssue[];
-} {
-  const shown = issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
-    code: issue.code,
-    pathText: cut(issue.pathText, 200),
-    message: cut(issue.message, MAX_LINE),
-  }));
-  const more = issues.length - shown.length;
-  const lines = shown.map((issue) => cut(formatIssue(issue), MAX_LINE));
-  if (more > 0) lines.push(`… and ${more} more issue${more === 1 ? '' : 's'}`);
-  return { message: `invalid pipelineWorkflow argument:\n${lines.join('\n')}`, issues: shown };
+export function checkPipelineArgs(raw: unknown): CheckedPipelineArgs {
+  const checked = validatePipelineArgs(raw);
+  if (checked.ok)
+    return { ok: true, definition: checked.args.definition, importance: checked.args.importance };
+  const { message, issues } = pipelineArgsFailure(checked.issues);
+  return {
+    ok: false,
+    type: checked.type,
+    message,
+    issues,
+    ...(checked.pipelineName === undefined ? {} : { pipelineName: checked.pipelineName }),
+  };
 }

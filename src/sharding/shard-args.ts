@@ -6,6 +6,7 @@ import { MAX_IMPORTANCE, MAX_SHARDS } from '../definition/limits';
 import { type DefinitionIssue, describeValue, makeIssue } from '../definition/issues';
 import { findNonJson } from '../definition/schema';
 import { validateDefinition } from '../definition/validate';
+import { type ArgsRejection, pipelineArgsFailure } from '../pipeline/args-failure';
 
 const FIELDS = [
   'stage',
@@ -90,4 +91,19 @@ export function shardArgsIssues(raw: unknown): DefinitionIssue[] {
       makeIssue('invalid_value', ['readySince'], `must be an ISO-8601 time (got ${describeValue(since)})`),
     );
   return issues;
+}
+
+/**
+ * {@link shardArgsIssues} in the form the shard workflow fails with (`checkShardArgs`, a local activity):
+ * the bounded rejection, or null when the argument is good. Never throws.
+ */
+export function checkShardArgs(raw: unknown): ArgsRejection | null {
+  const issues = shardArgsIssues(raw);
+  if (issues.length === 0) return null;
+  const { message, issues: reported } = pipelineArgsFailure(issues);
+  return {
+    type: 'InvalidArgumentError',
+    message: message.replace('pipelineWorkflow', 'shardWorkflow'),
+    issues: reported,
+  };
 }

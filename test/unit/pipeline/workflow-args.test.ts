@@ -1,8 +1,5 @@
-import {
-  pipelineArgsFailure,
-  validatePipelineArgs,
-  type PipelineArgsValidation,
-} from '../../../src/pipeline/workflow-args';
+import { pipelineArgsFailure } from '../../../src/pipeline/args-failure';
+import { validatePipelineArgs, type PipelineArgsValidation } from '../../../src/pipeline/workflow-args';
 
 const definition = { name: 'p', stages: [{ id: 'a', handler: 'qm.echo', priority: 5 }] };
 
