@@ -26,7 +26,7 @@ import { runCycle } from '../src/scheduling/cycle';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import { toLedgerGrant } from '../src/admission/ledger-cycle';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
-import { handOff, type SchedulerAddress } from './wake';
+import { handOff, markQueueChanged, type SchedulerAddress } from './wake';
 import { PendingRenewals } from '../src/ledger/renewal-batch';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
 import { capacityCeiling } from '../src/ledger/capacity-ceiling';
@@ -168,6 +168,13 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const done = await handOff(db, ctx.client, deps.scheduler, cycle, onlyIfPending);
     if (done.error !== undefined) ctx.log.warn('inline cycle failed', { error: done.error });
   };
+  /** Says the queue changed without running a cycle (see {@link noteWaiting}). */
+  const noteWaiting = async (db: Database): Promise<void> => {
+    const ctx = Context.current();
+    await markQueueChanged(db, ctx.client, deps.scheduler).catch((err: unknown) =>
+      ctx.log.warn('could not raise the wake flag', { error: String(err) }),
+    );
+  };
   /** Hands returned capacity to the waiting queue at once. */
   const handOffReleased = (db: Database): Promise<void> => cycleHere(db, true);
 
@@ -226,8 +233,12 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         decide,
       });
       fast = state.fastPath;
-      if (state.reservation.state === 'pending' && state.reservation.shardOrder === null)
-        await cycleHere(db, false);
+      if (state.reservation.state === 'pending' && state.reservation.shardOrder === null) {
+        // Nothing free could hold it even alone: no cycle could admit it now, and whatever frees capacity runs
+        // one. Only say the queue changed (and start the scheduler if it seems down).
+        if (state.fitsAlone === false) await noteWaiting(db);
+        else await cycleHere(db, false);
+      }
       return state.reservation;
     };
     const report = async (reason: string | null): Promise<void> => {

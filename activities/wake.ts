@@ -30,6 +30,21 @@ export async function wakeScheduler(client: Client, scheduler: SchedulerAddress)
   });
 }
 
+/**
+ * Says the waiting queue changed (a request that no cycle could admit now started waiting): raises the wake
+ * flag, which the running cycle (if any) reads after unlocking and the scheduler's next refresh sees; starts
+ * the scheduler when it seems not to run. No cycle here.
+ * @throws DatabaseUnavailableError; the client's error when the signal fails.
+ */
+export async function markQueueChanged(
+  db: Database,
+  client: Client,
+  scheduler: SchedulerAddress,
+): Promise<void> {
+  const state = await raiseWake(db, { schedulerStaleMs: SCHEDULER_STALE_MS });
+  if (state.schedulerStale) await wakeScheduler(client, scheduler);
+}
+
 /** The cycle options of an inline hand-off (what the scheduler's quick cycles use). */
 export type HandOffCycleOptions = Omit<LedgerCycleOptions, 'refresh' | 'byScheduler'>;
 

@@ -37,12 +37,19 @@ export interface AdmissionState {
   created: boolean;
   /** True when the fast path granted or sharded it in the same transaction. */
   fastPath: boolean;
+  /**
+   * Recorded while others wait: whether the pure cycle would grant (or shard) it were it alone, on what is free
+   * now — when not, no cycle could admit it before capacity returns (and whatever returns capacity runs one).
+   * Absent when not asked (or when the request existed already).
+   */
+  fitsAlone?: boolean;
 }
 
 /**
  * Records a stage's request with a lease on the database's clock and, when no other live request is
  * pending, decides it at once in the same transaction (the cycle would anyway): an uncontended stage pays
- * one round trip for admission. Reads a bounded number of rows whatever the queue length: the "alone"
+ * one round trip for admission. When others are pending it says whether the request would fit alone
+ * (`fitsAlone`), from the same bounded snapshot. Reads a bounded number of rows whatever the queue length: the "alone"
  * check is one indexed probe, the fast path's snapshot holds nodes, pools and this request only.
  * Concurrent requests take a transaction-scoped advisory lock before that check, so two simultaneous
  * requests never both see themselves alone. A retried call (same key) renews a pending request's lease and
@@ -59,16 +66,23 @@ export async function requestAdmission(
   return inTransaction(db, 'request admission', async (client) => {
     const now = await databaseNow(client);
     const { reservation, created } = await insertRequestIn(client, r, now);
-    if (!created || options.decide === undefined) return { reservation, created, fastPath: false };
+    if (options.decide === undefined) return { reservation, created, fastPath: false };
+    if (!created) {
+      // Asked again (the waiting activity after the fast path, a retry): only whether it would fit alone.
+      if (reservation.state !== 'pending') return { reservation, created, fastPath: false };
+      const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
+      return { reservation, created, fastPath: false, fitsAlone: options.decide(snap) !== undefined };
+    }
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${db.schema}:admission-fast-path`]);
     const { rows } = await client.query<{ busy: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM qm_reservations
                        WHERE state = 'pending' AND key <> $1 AND lease_expires_at > now()) AS busy`,
       [r.key],
     );
-    if (rows[0]?.busy !== false) return { reservation, created, fastPath: false };
     const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
     const answer = options.decide(snap);
+    if (rows[0]?.busy !== false)
+      return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };
     if (answer === undefined) return { reservation, created, fastPath: false };
     if (answer.kind === 'grant') {
       const result = await commitDecisionsIn(client, db.schema, [answer.decision], now, {
@@ -169,7 +183,10 @@ export interface WakeState {
   raised: boolean;
   /** This call raised it (it was down): the one caller that signals the scheduler, when one is to. */
   flipped: boolean;
-  /** No scheduler cycle began within `schedulerStaleMs`: the caller should signal (and so start) it. */
+  /**
+   * No scheduler cycle began within `schedulerStaleMs` and no caller was told so within it either: this caller
+   * should signal (and so start) it. At most one caller per period is told.
+   */
   schedulerStale: boolean;
 }
 
@@ -183,13 +200,18 @@ export interface WakeState {
 export async function raiseWake(db: Database, options: RaiseWakeOptions): Promise<WakeState> {
   try {
     const { rows } = await db.pool.query<{ was: boolean; stale: boolean }>(
-      `WITH old AS (SELECT wake_requested AS was FROM qm_scheduler WHERE id = 1 FOR UPDATE)
-       UPDATE qm_scheduler SET wake_requested = true, queue_changed = true
+      `WITH old AS (
+         SELECT wake_requested AS was,
+                (last_cycle_at IS NULL OR last_cycle_at < now() - $1 * interval '1 millisecond')
+                AND (stale_signalled_at IS NULL OR stale_signalled_at < now() - $1 * interval '1 millisecond')
+                  AS stale
+           FROM qm_scheduler WHERE id = 1 FOR UPDATE)
+       UPDATE qm_scheduler SET wake_requested = true, queue_changed = true,
+              stale_signalled_at = CASE WHEN old.stale THEN now() ELSE stale_signalled_at END
          FROM old
         WHERE id = 1
           AND (NOT $2::boolean OR EXISTS (SELECT 1 FROM qm_reservations WHERE state = 'pending'))
-       RETURNING old.was,
-                 (last_cycle_at IS NULL OR last_cycle_at < now() - $1 * interval '1 millisecond') AS stale`,
+       RETURNING old.was, old.stale`,
       [options.schedulerStaleMs, options.onlyIfPending ?? false],
     );
     const row = rows[0];

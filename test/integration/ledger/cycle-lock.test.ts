@@ -96,7 +96,7 @@ test('wakes: one of many concurrent raisers flips the flag; a release with nothi
   expect(await schedulerRow()).toMatchObject({ wake: true, changed: true });
 });
 
-test('the queue is refreshed when asked always, or if-changed only after a raise; inline cycles do not stamp', async () => {
+test('the queue is refreshed when asked always, or if-changed only after a raise; inline cycles do not stamp; one caller hears the scheduler is stale', async () => {
   const stamped = (await beginCycle(db, true, 'always')).refresh;
   expect(stamped).toBe(true);
   expect((await beginCycle(db, true, 'if-changed')).refresh).toBe(false);
@@ -113,6 +113,14 @@ test('the queue is refreshed when asked always, or if-changed only after a raise
   // Stale: no scheduler cycle for longer than asked.
   await new Promise((r) => setTimeout(r, 30));
   expect((await raiseWake(db, { schedulerStaleMs: 10 })).schedulerStale).toBe(true);
+  // One caller per staleness period is told (a burst before the scheduler's first cycle sends one signal).
+  await db.pool.query(
+    `UPDATE qm_scheduler SET last_cycle_at = now() - interval '1 hour', stale_signalled_at = NULL`,
+  );
+  const burst = await Promise.all(
+    Array.from({ length: 8 }, () => raiseWake(db, { schedulerStaleMs: 60_000 })),
+  );
+  expect(burst.filter((w) => w.schedulerStale)).toHaveLength(1);
 });
 
 test('a change made while a cycle runs is seen once the cycle unlocks; the next cycle grants it', async () => {
