@@ -31,6 +31,7 @@ import {
   allocationChangedSignal,
   boostSignal,
   boostUpdate,
+  type BoostResult,
   shardProgressSignal,
   statusQuery,
 } from './messages';
@@ -72,6 +73,32 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     }),
     { description: DESCRIPTIONS.status },
   );
+  // Nonces of admin capabilities already used: a captured capability cannot be replayed.
+  const nonces = new NonceBook();
+  const boostContext = () => ({ workflowId: workflowInfo().workflowId, now: new Date(), nonces });
+  // An update must find its handler in the activation that delivers it, and the argument check below waits
+  // for a local activity: a boost sent meanwhile has its fields checked now and waits for the run to be ready
+  // (the cap is checked then, when it is applied).
+  let applyBoostUpdate: ((request: unknown) => Promise<BoostResult>) | undefined = undefined;
+  setHandler(
+    boostUpdate,
+    async (request) => {
+      await condition(() => applyBoostUpdate !== undefined);
+      return (applyBoostUpdate as (request: unknown) => Promise<BoostResult>)(request);
+    },
+    {
+      validator: (request) => {
+        try {
+          checkBoostRequest(request, boostContext());
+        } catch (err) {
+          throw err instanceof InvalidBoostError
+            ? ApplicationFailure.nonRetryable(err.message, err.name)
+            : err;
+        }
+      },
+      description: DESCRIPTIONS.boostUpdate,
+    },
+  );
   // The whole argument is checked before anything else: a bad one fails the run at once, never the task.
   const checked = await checkedPipelineArgs(args);
   if (!checked.ok) rejectPipelineArgs(checked);
@@ -82,8 +109,6 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   const book = new BoostBook(importance);
   /** The Web UI's current details: headline and stage table (see `PipelineRun.markdown`). */
   const details = (): string => run.markdown(new Date(), book.importance(new Date()));
-  // Nonces of admin capabilities already used: a captured capability cannot be replayed.
-  const nonces = new NonceBook();
   // A continued run picks up where the previous one stopped: finished stages, boosts, used nonces.
   const carried = args.carry;
   if (carried !== undefined) {
@@ -148,7 +173,6 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   for (const b of book.active(new Date()))
     void sleep(Math.max(1, Date.parse(b.expiresAt) - Date.now())).then(publishImportance);
   /** Checks a boost (fields, then the cap on base + active boosts). @throws InvalidBoostError */
-  const boostContext = () => ({ workflowId: workflowInfo().workflowId, now: new Date(), nonces });
   const checkBoost = (request: unknown) => {
     const boost = checkBoostRequest(request, boostContext());
     book.check(boost.amount, new Date());
@@ -188,28 +212,25 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
     err instanceof Error && err.name === 'InvalidBoostError'
       ? ApplicationFailure.nonRetryable(err.message, err.name)
       : (err as Error);
-  setHandler(
-    boostUpdate,
-    async (request) => {
+  applyBoostUpdate = async (request: unknown) => {
+    try {
+      return await applyBoost(request);
+    } catch (err) {
+      // A plain Error would fail the workflow task; the update fails instead.
+      throw asFailure(err);
+    }
+  };
+  setHandler(boostUpdate, applyBoostUpdate, {
+    validator: (request) => {
       try {
-        return await applyBoost(request);
+        checkBoost(request);
       } catch (err) {
-        // A plain Error would fail the workflow task; the update fails instead.
+        // Rejected by the validator: the update never reaches history.
         throw asFailure(err);
       }
     },
-    {
-      validator: (request) => {
-        try {
-          checkBoost(request);
-        } catch (err) {
-          // Rejected by the validator: the update never reaches history.
-          throw asFailure(err);
-        }
-      },
-      description: DESCRIPTIONS.boostUpdate,
-    },
-  );
+    description: DESCRIPTIONS.boostUpdate,
+  });
   setHandler(
     boostSignal,
     async (request) => {
