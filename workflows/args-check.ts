@@ -24,29 +24,33 @@ const pipelineChecker = (): typeof WorkflowArgs =>
 const shardChecker = (): typeof ShardArgs => require('../src/sharding/shard-args') as typeof ShardArgs;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Runs `check` as a local activity (new runs), else — or when it failed — `inSandbox`. */
+async function outsideSandbox<T>(check: () => Promise<T>, inSandbox: () => T): Promise<T> {
+  if (patched(LOCAL_ACTIVITIES_PATCH)) {
+    try {
+      return await check();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+    }
+  }
+  return inSandbox();
+}
+
 /**
  * `pipelineWorkflow`'s argument, checked (see `checkPipelineArgs`): the normalised definition and importance,
  * or the bounded rejection. Never throws but for cancellation.
  */
-export async function checkedPipelineArgs(raw: unknown): Promise<CheckedPipelineArgs> {
-  if (patched(LOCAL_ACTIVITIES_PATCH)) {
-    try {
-      return await local.checkPipelineArgs(raw);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-    }
-  }
-  return pipelineChecker().checkPipelineArgs(raw);
+export function checkedPipelineArgs(raw: unknown): Promise<CheckedPipelineArgs> {
+  return outsideSandbox(
+    () => local.checkPipelineArgs(raw),
+    () => pipelineChecker().checkPipelineArgs(raw),
+  );
 }
 
 /** `shardWorkflow`'s argument's rejection, or null when it is good (see `checkShardArgs`). */
-export async function shardArgsRejection(raw: unknown): Promise<ArgsRejection | null> {
-  if (patched(LOCAL_ACTIVITIES_PATCH)) {
-    try {
-      return await local.checkShardArgs(raw);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-    }
-  }
-  return shardChecker().checkShardArgs(raw);
+export function shardArgsRejection(raw: unknown): Promise<ArgsRejection | null> {
+  return outsideSandbox(
+    () => local.checkShardArgs(raw),
+    () => shardChecker().checkShardArgs(raw),
+  );
 }
