@@ -309,8 +309,9 @@ export async function run(args: string[]): Promise<void> {
 const READING = [
   'Reading it. Every run completes and no grant expires unused. A release hands its capacity on itself: it',
   'runs the scheduler\'s quick cycle inline under the ledger\'s cycle lock ("release → grant", tens of ms),',
-  'and a request that finds itself waiting does the same, so the scheduler workflow is signalled only when it',
-  'seems down or work is left after three inline cycles. An uncontended stage is admitted by a local activity',
+  'and a request that finds itself waiting does the same unless it would not fit even alone, so the scheduler',
+  'workflow is signalled only when it seems down or work is left after three inline cycles. An uncontended',
+  'stage is admitted by a local activity',
   'inside the workflow task that reaches it (no activity of its own). "grant → running" is the rest of a slot\'s',
   'turnaround: the waiting activity completes, a workflow task schedules `runStage`, the node picks it up. Both',
   'kinds of run share one 2-core machine with the dev server and PostgreSQL, and both are bound by it: a',
