@@ -172,7 +172,8 @@ function admissionFailure(err: unknown): string {
 
 /**
  * Admits one attempt of a stage: stages without resources run at once on the workflow's own task queue;
- * others wait inside one `awaitReservation` activity for a grant or a shard order.
+ * others try the fast path (`requestFastPath`, a local activity: granted at once when alone and fitting), and
+ * otherwise wait inside one `awaitReservation` activity for a grant or a shard order.
  */
 async function admit(
   stage: StageDefinition,
