@@ -110,11 +110,13 @@ export async function snapshotIn(
     'SELECT name, capacity, updated_at FROM qm_pools ORDER BY name',
   );
   const held = await client.query<HeldRow>(HELD_SQL);
+  // Live rows as two predicates, one partial index each: an IN over all three live states made PostgreSQL scan
+  // every ended row, every cycle.
   const reservations =
     options.onlyPending === undefined
       ? await client.query<ReservationRow>(
           `SELECT ${RESERVATION_SELECT}, l.learned_seconds, l.learned_samples FROM qm_reservations ${LEARNED_JOIN}
-            WHERE state IN ('pending', 'granted', 'running')
+            WHERE state = 'pending' OR state IN ('granted', 'running')
             ORDER BY requested_at, key`,
         )
       : await client.query<ReservationRow>(
