@@ -26,7 +26,7 @@ import { runCycle } from '../src/scheduling/cycle';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import { toLedgerGrant } from '../src/admission/ledger-cycle';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
-import { handOff, markQueueChanged, type SchedulerAddress } from './wake';
+import { handOff, markQueueChanged, type HandOffCycleOptions, type SchedulerAddress } from './wake';
 import { PendingRenewals } from '../src/ledger/renewal-batch';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
 import { capacityCeiling } from '../src/ledger/capacity-ceiling';
@@ -157,14 +157,14 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
    * Runs the scheduler's cycle here, now, unless another one runs (see {@link handOff}): after capacity returned
    * (`onlyIfPending`: only when something waits for it) or a request started waiting.
    */
+  const cycle: HandOffCycleOptions = {
+    config: deps.config,
+    leaseMs: deps.leaseMs,
+    staleAfterMs: deps.staleAfterMs,
+    shrinkOfferTtlMs: deps.shrinkOfferTtlMs ?? SHRINK_OFFER_TTL_MS,
+  };
   const cycleHere = async (db: Database, onlyIfPending: boolean): Promise<void> => {
     const ctx = Context.current();
-    const cycle = {
-      config: deps.config,
-      leaseMs: deps.leaseMs,
-      staleAfterMs: deps.staleAfterMs,
-      shrinkOfferTtlMs: deps.shrinkOfferTtlMs ?? SHRINK_OFFER_TTL_MS,
-    };
     const done = await handOff(db, ctx.client, deps.scheduler, cycle, onlyIfPending);
     if (done.error !== undefined) ctx.log.warn('inline cycle failed', { error: done.error });
   };

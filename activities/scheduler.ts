@@ -102,7 +102,6 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
       db,
       () => runLedgerCycle(db, { ...cycleOptions, refresh, byScheduler: true }),
     );
-    const full = refreshed;
     if (overcommitted.length > 0)
       log.warn('nodes overcommitted: nothing new is granted there', { overcommitted });
     for (const reason of dropped) log.warn('malformed ledger row left out of the cycle', { reason });
@@ -129,7 +128,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     });
     // A quick cycle (back-to-back under load): decisions only; the queue, wait notes, estimates and shrink
     // offers are refreshed by the next full one.
-    if (!full) return report([], 0);
+    if (!refreshed) return report([], 0);
     let rows: QueueRow[] = queue.slice(0, queueLimit);
     const holder = decisions.find((d) => d.kind === 'wait' && d.hold !== undefined);
     let after: LedgerSnapshot | undefined;
