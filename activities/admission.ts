@@ -10,7 +10,13 @@ import {
 import { isEnded, nextRequestKey } from '../src/admission/lifecycle';
 import { admissionProgressSignal } from '../src/admission/messages';
 import type { AdmissionDecision, AdmissionProgress, AdmissionRequest } from '../src/admission/types';
-import { requestAdmission, takeGrant, withdrawAttempt, type FastPathAnswer } from '../src/ledger/admission';
+import {
+  requestAdmission,
+  takeGrant,
+  withdrawAttempt,
+  type FastPathAnswer,
+  type WaiterView,
+} from '../src/ledger/admission';
 import type { Database } from '../src/ledger/db';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import { getNode } from '../src/ledger/nodes';
@@ -104,18 +110,19 @@ function reservationRequest(req: AdmissionRequest, key: string, leaseMs: number)
   };
 }
 
-/** The workflow's answer for a grant taken up (or already running). */
+/** The workflow's answer for a grant taken up (or already running), on its node's task queue when known. */
 async function grantDecision(
   db: Database,
   key: string,
   taken: ReservationRecord,
   fast: boolean,
+  nodeTaskQueue: string | null = null,
 ): Promise<AdmissionDecision> {
   return {
     kind: 'grant',
     key,
     nodeId: taken.nodeId as string,
-    taskQueue: (await getNode(db, taken.nodeId as string)).taskQueue,
+    taskQueue: nodeTaskQueue ?? (await getNode(db, taken.nodeId as string)).taskQueue,
     granted: taken.granted ?? {},
     reduced: isReduced(taken),
     fast,
@@ -261,10 +268,12 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     };
     try {
       let r = await ask();
+      // What the latest renewal found besides the row: a grant it took up, and its node's task queue.
+      let renewed: Omit<WaiterView, 'reservation'> = { takenUp: false, nodeTaskQueue: null };
       for (;;) {
         if (r.state === 'granted' || r.state === 'running') {
-          const taken = r.state === 'running' ? r : await takeGrant(db, key, deps.leaseMs);
-          if (taken !== undefined) return grantDecision(db, key, taken, fast);
+          const taken = r.state === 'running' || renewed.takenUp ? r : await takeGrant(db, key, deps.leaseMs);
+          if (taken !== undefined) return grantDecision(db, key, taken, fast, renewed.nodeTaskQueue);
           r = { ...r, state: 'expired' };
         }
         if (r.state === 'pending' && r.shardOrder !== null) {
@@ -291,15 +300,21 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
           key = nextRequestKey(key);
           sub = await listener.subscribe(key);
           r = await ask();
+          renewed = { takenUp: false, nodeTaskQueue: null };
           continue;
         }
-        ctx.heartbeat({ key, reason: r.reason });
+        // No heartbeat in the first re-check period: most waits under load end sooner, and each first heartbeat
+        // is a call to the server (well inside the heartbeat timeout either way; a cancelled workflow withdraws
+        // the request itself, which wakes this waiter without a heartbeat).
+        if (performance.now() - waitingSince >= recheckMs) ctx.heartbeat({ key, reason: r.reason });
         await report(r.reason);
         const outcome = await sub.next(recheckMs, ctx.cancellationSignal);
         if (outcome === 'aborted')
           throw new CancelledFailure(String(ctx.cancellationSignal.reason ?? 'cancelled'));
         try {
-          r = (await renewals(db).renew(key, outcome === 'notified')) ?? { ...r, state: 'expired' };
+          const view = await renewals(db).renew(key, outcome === 'notified');
+          r = view?.reservation ?? { ...r, state: 'expired' };
+          renewed = view ?? { takenUp: false, nodeTaskQueue: null };
         } catch (err) {
           // The ledger is away: keep heartbeating and try again; if the lease lapses meanwhile we ask again.
           ctx.log.warn('could not renew pending request', { key, error: String(err) });

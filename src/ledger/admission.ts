@@ -103,34 +103,53 @@ export async function requestAdmission(
   });
 }
 
+/** A waiter's request as {@link renewPendingMany} found it. */
+export interface WaiterView {
+  /** The reservation as it is now. */
+  reservation: ReservationRecord;
+  /** It was granted with a live lease and this renewal took the grant up (as {@link takeGrant} does). */
+  takenUp: boolean;
+  /** Task queue of the node it is granted (or runs) on; null when it holds none. */
+  nodeTaskQueue: string | null;
+}
+
 /**
- * The waiters' look at their requests: renews the lease of each pending one (its waiter is alive) and
- * returns the reservations as they are. One statement whatever their number (the admission worker's waiters
- * share it through `PendingRenewals`, so 1,000 waiting stages cost about one query per re-check period, not
- * 1,000).
- * @returns key → reservation as it is now; keys never requested are absent.
+ * The waiters' look at their requests: renews the lease of each pending one (its waiter is alive), takes each
+ * granted one up (a whole lease from now, as {@link takeGrant}: its waiter returns it to the workflow at once),
+ * and returns the reservations as they are, with their node's task queue. One statement whatever their number
+ * (the admission worker's waiters share it through `PendingRenewals`, so 1,000 waiting stages cost about one
+ * query per re-check period, not 1,000; and a waiter woken by its grant needs no other query to return it).
+ * @returns key → its view; keys never requested are absent.
  * @throws DatabaseUnavailableError.
  */
 export async function renewPendingMany(
   db: Database,
   keys: readonly string[],
   leaseMs: number,
-): Promise<Map<string, ReservationRecord>> {
+): Promise<Map<string, WaiterView>> {
   for (const key of keys) checkId('key', key);
-  const out = new Map<string, ReservationRecord>();
+  const out = new Map<string, WaiterView>();
   if (keys.length === 0) return out;
   try {
-    const { rows } = await db.pool.query<ReservationRow>(
+    const { rows } = await db.pool.query<
+      ReservationRow & { taken_up: boolean; node_task_queue: string | null }
+    >(
       `UPDATE qm_reservations
-          SET lease_expires_at = CASE WHEN state = 'pending'
-                                      THEN now() + $2 * interval '1 millisecond' ELSE lease_expires_at END
+          SET lease_expires_at = CASE
+                WHEN state = 'pending' THEN now() + $2 * interval '1 millisecond'
+                WHEN state = 'granted' AND lease_expires_at > now()
+                  THEN greatest(lease_expires_at, now() + $2 * interval '1 millisecond')
+                ELSE lease_expires_at END,
+              updated_at = CASE WHEN state = 'granted' AND lease_expires_at > now() THEN now() ELSE updated_at END
         WHERE key = ANY($1::text[])
-       RETURNING ${RESERVATION_SELECT}`,
+       RETURNING ${RESERVATION_SELECT},
+                 state = 'granted' AND lease_expires_at > now() AS taken_up,
+                 (SELECT n.task_queue FROM qm_nodes n WHERE n.id = qm_reservations.node_id) AS node_task_queue`,
       [keys, leaseMs],
     );
     for (const row of rows) {
-      const r = toReservation(row);
-      out.set(r.key, r);
+      const reservation = toReservation(row);
+      out.set(reservation.key, { reservation, takenUp: row.taken_up, nodeTaskQueue: row.node_task_queue });
     }
     return out;
   } catch (err) {

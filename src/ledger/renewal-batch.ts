@@ -5,11 +5,10 @@
  * join (leases are many times longer). One per database and lease.
  */
 import type { Database } from './db';
-import { renewPendingMany } from './admission';
-import type { ReservationRecord } from './types';
+import { renewPendingMany, type WaiterView } from './admission';
 
 interface Waiting {
-  resolve: (r: ReservationRecord | undefined) => void;
+  resolve: (r: WaiterView | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -32,12 +31,12 @@ export class PendingRenewals {
   ) {}
 
   /**
-   * Renews `key`'s pending lease (any other state is left as it is) and returns its reservation as it is
-   * now, `undefined` for a key never requested.
+   * Renews `key`'s pending lease or takes its grant up (see {@link renewPendingMany}) and returns what it
+   * found, `undefined` for a key never requested.
    * @param urgent - flush on the next turn of the event loop instead of within `maxDelayMs`
    * @throws what {@link renewPendingMany} throws (every caller of the failed batch gets the error).
    */
-  renew(key: string, urgent: boolean): Promise<ReservationRecord | undefined> {
+  renew(key: string, urgent: boolean): Promise<WaiterView | undefined> {
     return new Promise((resolve, reject) => {
       const list = this.waiting.get(key);
       if (list === undefined) this.waiting.set(key, [{ resolve, reject }]);

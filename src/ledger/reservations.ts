@@ -392,10 +392,75 @@ async function lockReservation(client: pg.PoolClient, key: string): Promise<Rese
   return row;
 }
 
+interface TouchedRow {
+  state: ReservationState;
+  node_id: string;
+  granted: ResourceVector;
+  lease_expires_at: Date;
+  offer_to: ResourceVector | null;
+  offer_for: string | null;
+  offered_at: Date | null;
+}
+
+/**
+ * The common case of {@link touchLease} in one statement: a granted or running reservation whose lease has
+ * not lapsed moves (`start`: to running) and gets a whole lease. Returns undefined when the row is anything
+ * else (pending, ended, lapsed, unknown): the caller's transaction then sorts out which error it is, and
+ * records a lapse. A stage's start and every renewal take this path (one round trip instead of five).
+ */
+async function touchLiveLease(
+  db: Database,
+  operation: string,
+  key: string,
+  event: ReservationEvent,
+  leaseMs: number,
+  now: Date | undefined,
+): Promise<Allocation | undefined> {
+  const rows = await inStatement(db, operation, async (pool) => {
+    const result = await pool.query<TouchedRow>(
+      named(
+        'qm-lease-touch',
+        `UPDATE qm_reservations
+            SET state = CASE WHEN $2 = 'start' THEN 'running' ELSE state END,
+                lease_expires_at = coalesce($4::timestamptz, now()) + $3 * interval '1 millisecond',
+                updated_at = coalesce($4::timestamptz, now()),
+                started_at = CASE WHEN $2 = 'start' THEN coalesce(started_at, $4::timestamptz, now())
+                                  ELSE started_at END
+          WHERE key = $1 AND state IN ('granted', 'running')
+            AND lease_expires_at > coalesce($4::timestamptz, now())
+         RETURNING state, node_id, granted, lease_expires_at, offer_to, offer_for, offered_at`,
+        [key, event, leaseMs, now ?? null],
+      ),
+    );
+    return result.rows;
+  });
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return {
+    key,
+    state: row.state,
+    nodeId: row.node_id,
+    granted: row.granted,
+    leaseExpiresAt: row.lease_expires_at,
+    leaseRemainingMs: leaseMs,
+    offer:
+      row.offer_to !== null && row.offer_for !== null && row.offered_at !== null
+        ? {
+            key,
+            nodeId: row.node_id,
+            from: row.granted,
+            to: row.offer_to,
+            forKey: row.offer_for,
+            offeredAt: row.offered_at,
+          }
+        : null,
+  };
+}
+
 /**
  * Applies `event` (start or renew) to a held reservation, extending its lease to `now + leaseMs`. A lease
  * already past is expired in the same transaction (its capacity returns) and reported afterwards, so the
- * expiry is recorded even though the call fails.
+ * expiry is recorded even though the call fails. A live lease takes one statement ({@link touchLiveLease}).
  */
 async function touchLease(
   db: Database,
@@ -408,6 +473,8 @@ async function touchLease(
   checkId('key', key);
   if (!Number.isFinite(leaseMs) || leaseMs <= 0)
     throw new InvalidLedgerArgumentError('leaseMs', leaseMs, 'a finite number > 0');
+  const held = await touchLiveLease(db, operation, key, event, leaseMs, nowOrDb);
+  if (held !== undefined) return held;
   type Outcome = { expiredAt: Date } | { allocation: Allocation };
   const outcome = await inTransaction(db, operation, async (client): Promise<Outcome> => {
     const now = nowOrDb ?? (await databaseNow(client));

@@ -414,6 +414,33 @@ describe('grants, leases and the invariant', () => {
     expect(await getReservation(db, key)).toMatchObject({ state: 'expired', endedAt: at(1000) });
   });
 
+  it('a live start or renewal is one statement; a lapsed one falls back to the transaction and expires it', async () => {
+    const seen: string[] = [];
+    const watched = { ...db, observer: (e: { operation: string }) => seen.push(e.operation) } as Database;
+    const key = (await requestReservation(db, request(), T0)).reservation.key;
+    await commitDecisions(db, [{ key, nodeId: 'n1', granted: { cpu: 1 }, leaseMs: 1000 }], T0);
+    const started = await markRunning(watched, key, 1000, at(400));
+    expect(started).toMatchObject({
+      state: 'running',
+      nodeId: 'n1',
+      leaseExpiresAt: at(1400),
+      leaseRemainingMs: 1000,
+    });
+    expect(await getReservation(db, key)).toMatchObject({ state: 'running', startedAt: at(400) });
+    const renewed = await renewLease(watched, key, 1000, at(900));
+    expect(renewed).toMatchObject({ state: 'running', leaseExpiresAt: at(1900) });
+    // A second start (an activity retried after it started) keeps the first start time.
+    await markRunning(watched, key, 1000, at(1000));
+    expect(await getReservation(db, key)).toMatchObject({ state: 'running', startedAt: at(400) });
+    expect(seen).toEqual(['start reservation', 'renew lease', 'start reservation']);
+    seen.length = 0;
+    expect(await errorOf(renewLease(watched, key, 1000, at(2000)))).toMatchObject({
+      name: 'LeaseExpiredError',
+    });
+    expect(seen).toEqual(['renew lease', 'renew lease']);
+    expect(await getReservation(db, key)).toMatchObject({ state: 'expired', endedAt: at(2000) });
+  });
+
   it('snapshot lists pending requests, holdings and active boosts', async () => {
     const p = (await requestReservation(db, request({ importance: 2 }), at(100))).reservation.key;
     await commitDecisions(db, [], at(100), {
