@@ -188,8 +188,9 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
   /**
    * The fast path, run as a local activity inside the workflow task that reaches the stage: records the
    * request and, when it is alone in the queue and fits, grants it in the same transaction and takes the grant
-   * up. An uncontended stage is then admitted without an activity of its own or the workflow task that would
-   * follow it: its `runStage` is scheduled by the same workflow task. Anything else (it waits, it is to be
+   * up; when others wait but it would fit on what is free, runs the scheduler's cycle here (see `handOff`) and
+   * takes the grant if the cycle made one. Such a stage is then admitted without an activity of its own or the
+   * workflow task that would follow it: its `runStage` is scheduled by the same workflow task. Anything else (it waits, it is to be
    * sharded, it could never fit) returns null, and `awaitReservation` takes the same request over (same key:
    * recording it again returns it as it is). Idempotent, so a retried workflow task may run it again.
    * @throws the ledger's errors (the workflow then falls back to `awaitReservation`, which reports them).
@@ -202,6 +203,14 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
       decide,
     });
     const r = state.reservation;
+    if (r.state === 'pending' && r.shardOrder === null && state.fitsAlone === true) {
+      // Others wait too, but this one would fit on what is free now: run the cycle here (it admits by score,
+      // so nobody is overtaken) and take the grant if it made one. When the node is not the limit, a burst of
+      // stages is admitted this way with no waiting activity (and no workflow task after one).
+      await cycleHere(db, false);
+      const taken = await takeGrant(db, req.key, deps.leaseMs);
+      return taken === undefined ? null : grantDecision(db, req.key, taken, false);
+    }
     if (r.state !== 'granted' && r.state !== 'running') return null;
     const taken = r.state === 'running' ? r : await takeGrant(db, req.key, deps.leaseMs);
     return taken === undefined ? null : grantDecision(db, req.key, taken, state.fastPath);

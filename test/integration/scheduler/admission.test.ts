@@ -140,3 +140,27 @@ test('a stage that may wait for larger nodes waits with a reason naming the reso
   }
   expect((await snapshot(db, new Date())).pending).toHaveLength(0);
 });
+
+test('a stage that fits while another waits is admitted inside its first workflow task, with no waiting activity', async () => {
+  // The blocker holds 2 of 4 cpu; a 4-cpu stage waits behind it; a 1-cpu stage of higher priority arrives
+  // while the queue is not empty: it fits, so its fast path runs the cycle itself and is granted there.
+  const blocker = await run(
+    oneStage('half-blocker', { priority: 5, input: { ms: 3000 }, resources: { desired: { cpu: 2 } } }),
+  );
+  const waiter = await run(oneStage('whole-node', { priority: 1, resources: { desired: { cpu: 4 } } }));
+  for (let i = 0; i < 40; i++) {
+    if ((await snapshot(db, new Date())).pending.length > 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect((await snapshot(db, new Date())).pending.length).toBeGreaterThan(0);
+  const small = await run(oneStage('small', { priority: 10, resources: { desired: { cpu: 1 } } }));
+  const result = await pipelineResult(small);
+  expect(result.stages.work).toMatchObject({ status: 'completed', node: 'n1' });
+  const activities = ((await small.fetchHistory()).events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter((n): n is string => n !== undefined && n !== null);
+  expect(activities).toEqual(['runStage']);
+  // The waiting stage was not overtaken for good: it runs once the blocker is done.
+  await pipelineResult(blocker);
+  expect((await pipelineResult(waiter)).stages.work).toMatchObject({ status: 'completed' });
+});
