@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
+  FAST_PATH_HOLDER_WAIT_MS,
   MAX_WAIT_REASON_UPDATES,
   SHRINK_OFFER_TTL_MS,
   WAIT_REASON_FIRST_AFTER_MS,
@@ -32,7 +33,13 @@ import { runCycle } from '../src/scheduling/cycle';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import { toLedgerGrant } from '../src/admission/ledger-cycle';
 import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
-import { handOff, markQueueChanged, type HandOffCycleOptions, type SchedulerAddress } from './wake';
+import {
+  handOff,
+  markQueueChanged,
+  type HandOffCycleOptions,
+  type HandOffResult,
+  type SchedulerAddress,
+} from './wake';
 import { PendingRenewals } from '../src/ledger/renewal-batch';
 import { unsatisfiableResource, UnsatisfiableRequestError } from '../src/capacity/ever-fits';
 import { capacityCeiling } from '../src/ledger/capacity-ceiling';
@@ -170,10 +177,11 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     staleAfterMs: deps.staleAfterMs,
     shrinkOfferTtlMs: deps.shrinkOfferTtlMs ?? SHRINK_OFFER_TTL_MS,
   };
-  const cycleHere = async (db: Database, onlyIfPending: boolean): Promise<void> => {
+  const cycleHere = async (db: Database, onlyIfPending: boolean): Promise<HandOffResult> => {
     const ctx = Context.current();
     const done = await handOff(db, ctx.client, deps.scheduler, cycle, onlyIfPending);
     if (done.error !== undefined) ctx.log.warn('inline cycle failed', { error: done.error });
+    return done;
   };
   /** Says the queue changed without running a cycle (see {@link noteWaiting}). */
   const noteWaiting = async (db: Database): Promise<void> => {
@@ -183,7 +191,9 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     );
   };
   /** Hands returned capacity to the waiting queue at once. */
-  const handOffReleased = (db: Database): Promise<void> => cycleHere(db, true);
+  const handOffReleased = async (db: Database): Promise<void> => {
+    await cycleHere(db, true);
+  };
 
   /**
    * The fast path, run as a local activity inside the workflow task that reaches the stage: records the
@@ -205,9 +215,16 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const r = state.reservation;
     if (r.state === 'pending' && r.shardOrder === null && state.fitsAlone === true) {
       // Others wait too, but this one would fit on what is free now: run the cycle here (it admits by score,
-      // so nobody is overtaken) and take the grant if it made one. When the node is not the limit, a burst of
-      // stages is admitted this way with no waiting activity (and no workflow task after one).
-      await cycleHere(db, false);
+      // so nobody is overtaken) and take the grant if it made one; when another cycle holds the lock, give it a
+      // moment (it runs again for the flag this raised, and announces its grants). When the node is not the
+      // limit, a burst of stages is admitted this way with no waiting activity (and no workflow task after one).
+      const sub = await db.decisions.subscribe(req.key);
+      try {
+        const done = await cycleHere(db, false);
+        if (done.cycles === 0 && done.error === undefined) await sub.next(FAST_PATH_HOLDER_WAIT_MS);
+      } finally {
+        sub.close();
+      }
       const taken = await takeGrant(db, req.key, deps.leaseMs);
       return taken === undefined ? null : grantDecision(db, req.key, taken, false);
     }

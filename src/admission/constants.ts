@@ -77,6 +77,13 @@ export const QUIET_QUEUE_REFRESH_MS = 60_000;
  */
 export const INLINE_CYCLES_MAX = 3;
 
+/**
+ * How long the fast path waits for another process's cycle to decide a request that would fit, ms, when that
+ * cycle holds the cycle lock (it runs again for the request's flag and announces its grants): a short wait in
+ * the workflow task that saves the request a waiting activity and a workflow task.
+ */
+export const FAST_PATH_HOLDER_WAIT_MS = 250;
+
 /** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
 export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;
 

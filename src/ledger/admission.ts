@@ -40,7 +40,7 @@ export interface AdmissionState {
   /**
    * Recorded while others wait: whether the pure cycle would grant (or shard) it were it alone, on what is free
    * now — when not, no cycle could admit it before capacity returns (and whatever returns capacity runs one).
-   * Absent when not asked (or when the request existed already).
+   * Absent when not asked (no `decide`), or when the request existed and is no longer pending.
    */
   fitsAlone?: boolean;
 }
@@ -51,8 +51,8 @@ export interface AdmissionState {
  * one round trip for admission. When others are pending it says whether the request would fit alone
  * (`fitsAlone`), from the same bounded snapshot. Reads a bounded number of rows whatever the queue length: the "alone"
  * check is one indexed probe, the fast path's snapshot holds nodes, pools and this request only.
- * Concurrent requests take a transaction-scoped advisory lock before that check, so two simultaneous
- * requests never both see themselves alone. A retried call (same key) renews a pending request's lease and
+ * A request that seems alone takes a transaction-scoped advisory lock and checks again, so two simultaneous
+ * requests never both see themselves alone; one that sees others waiting needs no lock. A retried call (same key) renews a pending request's lease and
  * returns it as it is.
  * @throws InvalidLedgerArgumentError / InvalidQuantityError for a bad request (nothing written);
  *   UnknownPoolError; DatabaseUnavailableError.
@@ -73,17 +73,25 @@ export async function requestAdmission(
       const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
       return { reservation, created, fastPath: false, fitsAlone: options.decide(snap) !== undefined };
     }
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${db.schema}:admission-fast-path`]);
-    const { rows } = await client.query<{ busy: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM qm_reservations
-                       WHERE state = 'pending' AND key <> $1 AND lease_expires_at > now()) AS busy`,
-      [r.key],
-    );
+    const othersPending = async (): Promise<boolean> => {
+      const { rows } = await client.query<{ busy: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM qm_reservations
+                         WHERE state = 'pending' AND key <> $1 AND lease_expires_at > now()) AS busy`,
+        [r.key],
+      );
+      return rows[0]?.busy !== false;
+    };
+    // Others seen waiting settle it without the lock (in a burst nearly every request sees some, and the lock
+    // would queue them all behind each other); only a request that seems alone takes the lock and looks again.
+    let busy = await othersPending();
+    if (!busy) {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${db.schema}:admission-fast-path`]);
+      busy = await othersPending();
+    }
     const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
     const answer = options.decide(snap);
-    if (rows[0]?.busy !== false)
-      return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };
-    if (answer === undefined) return { reservation, created, fastPath: false };
+    if (busy) return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };
+    if (answer === undefined) return { reservation, created, fastPath: false, fitsAlone: false };
     if (answer.kind === 'grant') {
       const result = await commitDecisionsIn(client, db.schema, [answer.decision], now, {
         staleAfterMs: options.staleAfterMs,
