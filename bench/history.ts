@@ -28,6 +28,8 @@ async function blocked(
           handler: 'qm.sleep',
           priority: 5,
           input: { ms: waitSeconds * 1000 },
+          // Longer than its sleep: at the default (600 s) a 600 s blocker timed out and ran again.
+          timeoutSeconds: waitSeconds + 120,
           resources: { desired: { cpu: 16 } },
         },
       ],
@@ -89,6 +91,7 @@ export async function run(args: string[]): Promise<void> {
             handler: 'qm.sleep',
             priority: 5,
             input: { ms: 60_000 },
+            timeoutSeconds: 180,
             resources: { desired: { cpu: 16 } },
           },
         ],
