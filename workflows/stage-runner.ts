@@ -220,7 +220,13 @@ async function admit(
           return null; // the waiting activity takes the request over and reports what went wrong
         })
       : null;
-    decision = fast ?? (await waitingActivities(info.taskQueue).awaitReservation(request));
+    // A request the fast path recorded and left waiting is taken over as it is, not recorded again.
+    decision =
+      fast !== null && fast.kind !== 'waiting'
+        ? fast
+        : await waitingActivities(info.taskQueue).awaitReservation(
+            fast === null ? request : { ...request, recorded: true },
+          );
   } catch (err) {
     // Cancelled while waiting: withdraw this attempt's requests (and renewals) now, whatever the activity
     // is doing; a grant that raced the cancel is withdrawn too.
