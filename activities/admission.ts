@@ -10,12 +10,7 @@ import {
 } from '../src/admission/constants';
 import { isEnded, nextRequestKey } from '../src/admission/lifecycle';
 import { admissionProgressSignal } from '../src/admission/messages';
-import type {
-  AdmissionDecision,
-  AdmissionProgress,
-  AdmissionRequest,
-  AdmissionWaiting,
-} from '../src/admission/types';
+import type { AdmissionDecision, AdmissionProgress, AdmissionRequest } from '../src/admission/types';
 import {
   requestAdmission,
   takeGrant,
@@ -205,16 +200,12 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
    * request and, when it is alone in the queue and fits, grants it in the same transaction and takes the grant
    * up; when others wait but it would fit on what is free, runs the scheduler's cycle here (see `handOff`) and
    * takes the grant if the cycle made one. Such a stage is then admitted without an activity of its own or the
-   * workflow task that would follow it: its `runStage` is scheduled by the same workflow task. A request it
-   * recorded that must wait returns `waiting` (having raised the wake flag when no cycle could admit it), and
-   * `awaitReservation` takes the recorded row over; anything else (it is to be sharded, it could never fit)
-   * returns null, and `awaitReservation` takes the same request over from the start (same key: recording it
-   * again returns it as it is). Idempotent, so a retried workflow task may run it again.
+   * workflow task that would follow it: its `runStage` is scheduled by the same workflow task. Anything else (it waits, it is to be
+   * sharded, it could never fit) returns null, and `awaitReservation` takes the same request over (same key:
+   * recording it again returns it as it is). Idempotent, so a retried workflow task may run it again.
    * @throws the ledger's errors (the workflow then falls back to `awaitReservation`, which reports them).
    */
-  async function requestFastPath(
-    req: AdmissionRequest,
-  ): Promise<AdmissionDecision | AdmissionWaiting | null> {
+  async function requestFastPath(req: AdmissionRequest): Promise<AdmissionDecision | null> {
     const db = await deps.ledger.get();
     if ((await unsatisfiable(db, req)) !== undefined) return null;
     const state = await requestAdmission(db, reservationRequest(req, req.key, deps.leaseMs), {
@@ -222,14 +213,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
       decide,
     });
     const r = state.reservation;
-    const waiting: AdmissionWaiting = { kind: 'waiting', key: req.key };
-    if (r.state === 'pending' && r.shardOrder === null && state.fitsAlone !== true) {
-      // No cycle could admit it before capacity returns (and whatever returns capacity runs one): say the queue
-      // changed, and leave the recorded request to the waiting activity.
-      await noteWaiting(db);
-      return waiting;
-    }
-    if (r.state === 'pending' && r.shardOrder === null) {
+    if (r.state === 'pending' && r.shardOrder === null && state.fitsAlone === true) {
       // Others wait too, but this one would fit on what is free now: run the cycle here (it admits by score,
       // so nobody is overtaken) and take the grant if it made one; when another cycle holds the lock, give it a
       // moment (it runs again for the flag this raised, and announces its grants). When the node is not the
@@ -242,7 +226,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         sub.close();
       }
       const taken = await takeGrant(db, req.key, deps.leaseMs);
-      return taken === undefined ? waiting : grantDecision(db, req.key, taken, false);
+      return taken === undefined ? null : grantDecision(db, req.key, taken, false);
     }
     if (r.state !== 'granted' && r.state !== 'running') return null;
     const taken = r.state === 'running' ? r : await takeGrant(db, req.key, deps.leaseMs);
@@ -265,9 +249,8 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const ctx = Context.current();
     const db = await deps.ledger.get();
     const listener = db.decisions;
-    // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource (the
-    // fast path checked a request it recorded).
-    const impossible = req.recorded === true ? undefined : await unsatisfiable(db, req);
+    // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
+    const impossible = await unsatisfiable(db, req);
     if (impossible !== undefined) throw impossible;
     const request = (key: string): ReservationRequest => reservationRequest(req, key, deps.leaseMs);
     let key = req.key;
@@ -310,13 +293,9 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         .catch(() => undefined);
     };
     try {
+      let r = await ask();
       // What the latest renewal found besides the row: a grant it took up, and its node's task queue.
       let renewed: Omit<WaiterView, 'reservation'> = { takenUp: false, nodeTaskQueue: null };
-      // Recorded by the fast path (which ran a cycle for it or raised the wake flag): one batched read of the
-      // row, after subscribing, so a decision made meanwhile is seen. Otherwise (or if the row is gone): ask.
-      const view = req.recorded === true ? await renewals(db).renew(key, true) : undefined;
-      if (view !== undefined) renewed = view;
-      let r = view?.reservation ?? (await ask());
       for (;;) {
         if (r.state === 'granted' || r.state === 'running') {
           const taken = r.state === 'running' || renewed.takenUp ? r : await takeGrant(db, key, deps.leaseMs);

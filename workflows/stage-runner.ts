@@ -220,13 +220,7 @@ async function admit(
           return null; // the waiting activity takes the request over and reports what went wrong
         })
       : null;
-    // A request the fast path recorded and left waiting is taken over as it is, not recorded again.
-    decision =
-      fast !== null && fast.kind !== 'waiting'
-        ? fast
-        : await waitingActivities(info.taskQueue).awaitReservation(
-            fast === null ? request : { ...request, recorded: true },
-          );
+    decision = fast ?? (await waitingActivities(info.taskQueue).awaitReservation(request));
   } catch (err) {
     // Cancelled while waiting: withdraw this attempt's requests (and renewals) now, whatever the activity
     // is doing; a grant that raced the cancel is withdrawn too.

@@ -43,11 +43,6 @@ export interface AdmissionRequest {
   definitionVersion?: number;
   /** The stage's handler (execution data; part of the learned run time's key). @default unknown */
   handler?: string;
-  /**
-   * The fast path recorded this request and it waits (its answer was {@link AdmissionWaiting}): the waiting
-   * activity starts from the row instead of recording it again. @default false
-   */
-  recorded?: boolean;
 }
 
 /**
@@ -79,17 +74,6 @@ export type AdmissionDecision =
       /** Decided on the fast path rather than by a cycle. */
       fast: boolean;
     };
-
-/**
- * The fast path's answer for a request it recorded but could not admit now: it waits (the fast path already ran
- * a cycle for it, or raised the wake flag when no cycle could admit it), and the waiting activity takes the
- * recorded row over.
- */
-export interface AdmissionWaiting {
-  kind: 'waiting';
-  /** The request's key. */
-  key: string;
-}
 
 /**
  * A row of the ranked queue as the `queue` query shows it: the pure core's {@link RankedEntry}, plus a

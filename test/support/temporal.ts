@@ -6,7 +6,6 @@ import {
   createQuartermasterWorker,
   type NodeOptions,
   type QuartermasterWorker,
-  type QuartermasterWorkerOptions,
 } from '../../src/worker/create-worker';
 import { testEnv, uniqueId } from './env';
 
@@ -41,8 +40,6 @@ export interface TestWorkerOptions {
   leaseMs?: number;
   /** Stale time, ms. */
   staleAfterMs?: number;
-  /** Serve the worker's metrics (port 0: any free port). @default none */
-  metrics?: QuartermasterWorkerOptions['metrics'];
 }
 
 let runtimeInstalled = false;
@@ -73,7 +70,6 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
     workflowBundle: { codePath: testEnv.workflowBundlePath },
     workerOptions: { shutdownGraceTime: '1s' },
   });
