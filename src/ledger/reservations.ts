@@ -392,14 +392,42 @@ async function lockReservation(client: pg.PoolClient, key: string): Promise<Rese
   return row;
 }
 
-interface TouchedRow {
+/** The shrink-offer columns a lease touch returns (migration 005): a renewal is how a running stage learns of one. */
+interface OfferColumns {
+  offer_to: ResourceVector | null;
+  offer_for: string | null;
+  offered_at: Date | null;
+}
+
+interface TouchedRow extends OfferColumns {
   state: ReservationState;
   node_id: string;
   granted: ResourceVector;
   lease_expires_at: Date;
-  offer_to: ResourceVector | null;
-  offer_for: string | null;
-  offered_at: Date | null;
+}
+
+/** What a held reservation holds after a lease touch, with its pending shrink offer (if any). */
+function heldAllocation(
+  key: string,
+  state: ReservationState,
+  nodeId: string,
+  granted: ResourceVector,
+  leaseExpiresAt: Date,
+  leaseMs: number,
+  o: OfferColumns | undefined,
+): Allocation {
+  return {
+    key,
+    state,
+    nodeId,
+    granted,
+    leaseExpiresAt,
+    leaseRemainingMs: leaseMs,
+    offer:
+      o !== undefined && o.offer_to !== null && o.offer_for !== null && o.offered_at !== null
+        ? { key, nodeId, from: granted, to: o.offer_to, forKey: o.offer_for, offeredAt: o.offered_at }
+        : null,
+  };
 }
 
 /**
@@ -436,25 +464,7 @@ async function touchLiveLease(
   });
   const row = rows[0];
   if (row === undefined) return undefined;
-  return {
-    key,
-    state: row.state,
-    nodeId: row.node_id,
-    granted: row.granted,
-    leaseExpiresAt: row.lease_expires_at,
-    leaseRemainingMs: leaseMs,
-    offer:
-      row.offer_to !== null && row.offer_for !== null && row.offered_at !== null
-        ? {
-            key,
-            nodeId: row.node_id,
-            from: row.granted,
-            to: row.offer_to,
-            forKey: row.offer_for,
-            offeredAt: row.offered_at,
-          }
-        : null,
-  };
+  return heldAllocation(key, row.state, row.node_id, row.granted, row.lease_expires_at, leaseMs, row);
 }
 
 /**
@@ -501,12 +511,7 @@ async function touchLease(
     if (row.state === 'pending') throw new IllegalTransitionError(row.state, event, key);
     const state = transition(row.state, event, key);
     const leaseExpiresAt = new Date(now.getTime() + leaseMs);
-    // Returns the pending shrink offer too (migration 005): the renewal is how a running stage learns of it.
-    const { rows } = await client.query<{
-      offer_to: ResourceVector | null;
-      offer_for: string | null;
-      offered_at: Date | null;
-    }>(
+    const { rows } = await client.query<OfferColumns>(
       `UPDATE qm_reservations
           SET state = $2, lease_expires_at = $3, updated_at = $4,
               started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, $4) ELSE started_at END
@@ -514,23 +519,16 @@ async function touchLease(
        RETURNING offer_to, offer_for, offered_at`,
       [key, state, leaseExpiresAt, now],
     );
-    const o = rows[0];
-    const nodeId = row.node_id as string;
-    const granted = row.granted as ResourceVector;
-    return {
-      allocation: {
-        key,
-        state,
-        nodeId,
-        granted,
-        leaseExpiresAt,
-        leaseRemainingMs: leaseMs,
-        offer:
-          o !== undefined && o.offer_to !== null && o.offer_for !== null && o.offered_at !== null
-            ? { key, nodeId, from: granted, to: o.offer_to, forKey: o.offer_for, offeredAt: o.offered_at }
-            : null,
-      },
-    };
+    const allocation = heldAllocation(
+      key,
+      state,
+      row.node_id as string,
+      row.granted as ResourceVector,
+      leaseExpiresAt,
+      leaseMs,
+      rows[0],
+    );
+    return { allocation };
   });
   if ('expiredAt' in outcome) throw new LeaseExpiredError(key, outcome.expiredAt);
   return outcome.allocation;
