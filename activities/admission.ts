@@ -117,6 +117,9 @@ function reservationRequest(req: AdmissionRequest, key: string, leaseMs: number)
   };
 }
 
+/** A waiter's view before any renewal (or after one that found nothing): no grant taken up, no node known. */
+const NOTHING_TAKEN_UP: Omit<WaiterView, 'reservation'> = { takenUp: false, nodeTaskQueue: null };
+
 /** The workflow's answer for a grant taken up (or already running), on its node's task queue when known. */
 async function grantDecision(
   db: Database,
@@ -295,7 +298,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     try {
       let r = await ask();
       // What the latest renewal found besides the row: a grant it took up, and its node's task queue.
-      let renewed: Omit<WaiterView, 'reservation'> = { takenUp: false, nodeTaskQueue: null };
+      let renewed: Omit<WaiterView, 'reservation'> = NOTHING_TAKEN_UP;
       for (;;) {
         if (r.state === 'granted' || r.state === 'running') {
           const taken = r.state === 'running' || renewed.takenUp ? r : await takeGrant(db, key, deps.leaseMs);
@@ -326,7 +329,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
           key = nextRequestKey(key);
           sub = await listener.subscribe(key);
           r = await ask();
-          renewed = { takenUp: false, nodeTaskQueue: null };
+          renewed = NOTHING_TAKEN_UP;
           continue;
         }
         // No heartbeat in the first re-check period: most waits under load end sooner, and each first heartbeat
@@ -340,7 +343,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         try {
           const view = await renewals(db).renew(key, outcome === 'notified');
           r = view?.reservation ?? { ...r, state: 'expired' };
-          renewed = view ?? { takenUp: false, nodeTaskQueue: null };
+          renewed = view ?? NOTHING_TAKEN_UP;
         } catch (err) {
           // The ledger is away: keep heartbeating and try again; if the lease lapses meanwhile we ask again.
           ctx.log.warn('could not renew pending request', { key, error: String(err) });

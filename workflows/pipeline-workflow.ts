@@ -80,6 +80,11 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
   // for a local activity: a boost sent meanwhile has its fields checked now and waits for the run to be ready
   // (the cap is checked then, when it is applied).
   let applyBoostUpdate: ((request: unknown) => Promise<BoostResult>) | undefined = undefined;
+  /** A rejected boost as the update's failure (a plain Error would fail the workflow task instead). */
+  const asFailure = (err: unknown): Error =>
+    err instanceof Error && err.name === 'InvalidBoostError'
+      ? ApplicationFailure.nonRetryable(err.message, err.name)
+      : (err as Error);
   setHandler(
     boostUpdate,
     async (request) => {
@@ -91,9 +96,7 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
         try {
           checkBoostRequest(request, boostContext());
         } catch (err) {
-          throw err instanceof InvalidBoostError
-            ? ApplicationFailure.nonRetryable(err.message, err.name)
-            : err;
+          throw asFailure(err);
         }
       },
       description: DESCRIPTIONS.boostUpdate,
@@ -208,10 +211,6 @@ export async function pipelineWorkflow(args: PipelineInput): Promise<PipelineRes
       release();
     }
   };
-  const asFailure = (err: unknown): Error =>
-    err instanceof Error && err.name === 'InvalidBoostError'
-      ? ApplicationFailure.nonRetryable(err.message, err.name)
-      : (err as Error);
   applyBoostUpdate = async (request: unknown) => {
     try {
       return await applyBoost(request);
