@@ -6,8 +6,8 @@ import type { HandlerRegistry } from '../src/handlers/registry';
 import type { JsonValue, ShardContext } from '../src/handlers/types';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import type { Database } from '../src/ledger/db';
-import { markRunning, releaseReservation, renewLease } from '../src/ledger/reservations';
-import { FENCE_MARGIN_MS, LEASE_RENEW_EVERY_MS } from '../src/admission/constants';
+import { markRunning, releaseReservation, renewLease, type Allocation } from '../src/ledger/reservations';
+import { FENCE_MARGIN_MS, LEASE_RENEW_EVERY_MS, SUCCESSOR_GATE_RECHECK_MS } from '../src/admission/constants';
 import { allocationChangedSignal, type AllocationChange } from '../src/admission/messages';
 import { AllocationOffers } from './allocation-offers';
 
@@ -70,6 +70,40 @@ export interface RunStageDependencies {
 const HEARTBEAT_EVERY_MS = 1000;
 
 /**
+ * Marks the reservation running; a successor grant still behind its predecessor waits here — at the gate,
+ * heartbeating, its lease renewed by each re-check — until the predecessor's end promotes it (announced on
+ * the ledger's decision channel; re-checked every {@link SUCCESSOR_GATE_RECHECK_MS} in case a notification is
+ * lost). Cancelling the activity ends the wait.
+ * @returns the started allocation and when the touch that started it was sent (for fencing).
+ * @throws what `markRunning` throws (e.g. LeaseExpiredError: the grant ended while waiting); CancelledFailure.
+ */
+async function startOrWaitBehind(
+  db: Database,
+  key: string,
+  leaseMs: number,
+  attempt: number,
+): Promise<{ held: Allocation; askedAt: number }> {
+  let askedAt = performance.now();
+  let held = await markRunning(db, key, leaseMs);
+  if (held.behind === null) return { held, askedAt };
+  const ctx = Context.current();
+  // Subscribed before the next look, so a promotion between the two is latched, not lost.
+  const sub = await db.decisions.subscribe(key);
+  try {
+    for (;;) {
+      askedAt = performance.now();
+      held = await markRunning(db, key, leaseMs);
+      if (held.behind === null) return { held, askedAt };
+      ctx.heartbeat({ attempt, behind: held.behind });
+      const woke = await sub.next(SUCCESSOR_GATE_RECHECK_MS, ctx.cancellationSignal);
+      if (woke === 'aborted') throw new CancelledFailure(`cancelled while waiting behind ${held.behind}`);
+    }
+  } finally {
+    sub.close();
+  }
+}
+
+/**
  * Builds the `runStage` activity over a handler registry: marks the reservation running, runs the named
  * handler with its context, heartbeats while it runs (so cancellation reaches it) and renews the lease
  * every few seconds. A renewal that brings a shrink offer hands it to the handler's `onAllocationOffer`
@@ -119,9 +153,8 @@ export function createRunStage(
     // When this node must stop on its own, on its monotonic clock (immune to wall-clock skew).
     let fenceAt = Infinity;
     if (db && key) {
-      const askedAt = performance.now();
       try {
-        const held = await markRunning(db, key, deps.leaseMs);
+        const { held, askedAt } = await startOrWaitBehind(db, key, deps.leaseMs, input.attempt);
         fenceAt = askedAt + held.leaseRemainingMs - fenceMarginMs;
       } catch (err) {
         const name = (err as { name?: string }).name;

@@ -19,7 +19,8 @@ export function withoutCandidates(snapshot: ClusterSnapshot, skip: ReadonlySet<s
  * Graceful degradation, the scheduler's half: when `holderKey` (the top blocked request of the cycle) still
  * waits on the ledger as committed (`after`), asks the pure `degrade` which running grants could shrink
  * to make room, and records those offers. One round at a time: nothing is proposed while any offer still
- * waits for an answer; grants that declined within `cooldownMs` are not asked.
+ * waits for an answer; grants that declined within `cooldownMs` are not asked, nor grants followed by a
+ * successor.
  * @returns what was recorded, or null when nothing was proposed.
  */
 export async function proposeShrinks(
@@ -32,7 +33,10 @@ export async function proposeShrinks(
   if (!after.pending.some((r) => r.key === holderKey)) return null;
   const state = await shrinkState(db, after.now, { cooldownMs });
   if (state.pending.length > 0) return null;
-  const snapshot = withoutCandidates(toClusterSnapshot(after), new Set(state.declined));
+  // A predecessor's grant is promised to its successor: never asked to shrink (nor is the successor, which
+  // holds nothing of its own yet and is not among the running grants).
+  const followed = after.active.flatMap((r) => (r.behind === null ? [] : [r.behind]));
+  const snapshot = withoutCandidates(toClusterSnapshot(after), new Set([...state.declined, ...followed]));
   const proposal = degrade({ snapshot, requestKey: holderKey, now: after.now, config });
   if (proposal === null || proposal.offers.length === 0) return null;
   return offerShrinks(

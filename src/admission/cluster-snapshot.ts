@@ -133,6 +133,7 @@ export function toClusterSnapshot(
   holders?: readonly string[],
 ): ClusterSnapshot {
   const boosts = boostTotals(snapshot);
+  const followed = new Set(snapshot.active.flatMap((r) => (r.behind === null ? [] : [r.behind])));
   return {
     ...(holders === undefined ? {} : { holders }),
     nodes: snapshot.nodes.map((n) => {
@@ -149,10 +150,12 @@ export function toClusterSnapshot(
     }),
     pools: snapshot.pools.map((p) => ({ name: p.name, capacity: p.capacity, granted: p.granted })),
     pending: snapshot.pending.map((r) => pendingRequest(r, boosts)),
+    // A successor behind another holds nothing of its own yet (its capacity is its predecessor's): left out.
+    // A followed predecessor's capacity is promised to its successor: no projection counts on its release.
     running: snapshot.active
-      .filter((r) => r.nodeId !== null && r.granted !== null)
+      .filter((r) => r.nodeId !== null && r.granted !== null && r.behind === null)
       .map((r) => {
-        const endAt = expectedEndAt(r);
+        const endAt = followed.has(r.key) ? undefined : expectedEndAt(r);
         return {
           key: r.key,
           nodeId: r.nodeId as string,

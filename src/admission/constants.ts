@@ -84,6 +84,21 @@ export const INLINE_CYCLES_MAX = 3;
  */
 export const FAST_PATH_HOLDER_WAIT_MS = 250;
 
+/**
+ * Successor grants: the head of the queue may be granted behind a held reservation whose expected end is at
+ * most this far ahead, ms (see `assignSuccessors`), so that its pickup — the waiter's activity completing, a
+ * workflow task, the node's poll, together measured at 240–630 ms on a loaded dev server — overlaps the
+ * predecessor's run instead of idling the capacity after it. About one pickup: longer ties a request to a node
+ * that may free later than another. 0 disables successor grants.
+ */
+export const SUCCESSOR_HORIZON_MS = 1_000;
+
+/**
+ * A stage waiting at the gate for its predecessor re-checks its row (and heartbeats) this often, ms, when no
+ * promotion is announced: the announcement (NOTIFY, on the predecessor's ending statement) opens the gate.
+ */
+export const SUCCESSOR_GATE_RECHECK_MS = 1_000;
+
 /** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
 export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;
 

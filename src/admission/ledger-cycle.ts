@@ -11,6 +11,8 @@ import type { Database } from '../ledger/db';
 import { expireShrinkOffers } from '../ledger/shrink';
 import { snapshot, type LedgerSnapshot } from '../ledger/snapshot';
 import { runCycle } from '../scheduling/cycle';
+import { assignSuccessors } from '../scheduling/successors';
+import { SUCCESSOR_HORIZON_MS } from './constants';
 import type { SchedulerConfig } from '../scheduling/config';
 import type { Decision, RankedEntry } from '../scheduling/types';
 import { isolateBadRows, toClusterSnapshot } from './cluster-snapshot';
@@ -32,6 +34,11 @@ export interface LedgerCycleOptions {
   refresh: QueueRefresh;
   /** The scheduler's own cycle (stamps the ledger's last-cycle time), not one run inline by a release. */
   byScheduler: boolean;
+  /**
+   * Successor grants: how far ahead of a held reservation's expected end the head of the queue may be granted
+   * behind it, ms ({@link assignSuccessors}; 0: never). @default SUCCESSOR_HORIZON_MS
+   */
+  successorHorizonMs?: number;
 }
 
 /** Milliseconds each step of a ledger cycle took. */
@@ -79,7 +86,8 @@ export interface LedgerCycle {
 /**
  * One scheduling cycle on the ledger, as the scheduler's `scheduleCycle` and a release's inline hand-off both
  * run it (the caller holds the cycle lock, see `withCycleLock`): begin (database clock, clear the wake flag),
- * expire lapsed leases, boosts and shrink offers, snapshot, the pure cycle, then one transaction commits every
+ * expire lapsed leases, boosts and shrink offers, snapshot, the pure cycle and its successor pass
+ * ({@link assignSuccessors}), then one transaction commits every
  * grant (re-checking capacity), shard order and wait note and announces the decided keys on the ledger's
  * channel; the holders are kept for the next cycle.
  * @throws DatabaseUnavailableError (nothing is committed unless the commit returned).
@@ -98,7 +106,14 @@ export async function runLedgerCycle(db: Database, options: LedgerCycleOptions):
   const {
     result: { decisions, queue },
     dropped,
-  } = isolateBadRows(toClusterSnapshot(snap, undefined, holders), (c) => runCycle(c, now, options.config));
+  } = isolateBadRows(toClusterSnapshot(snap, undefined, holders), (c) =>
+    assignSuccessors(
+      c,
+      runCycle(c, now, options.config),
+      now,
+      options.successorHorizonMs ?? SUCCESSOR_HORIZON_MS,
+    ),
+  );
   const t4 = performance.now();
   const byKey = new Map(queue.map((e) => [e.key, e]));
   const grants: GrantDecision[] = [];
@@ -164,5 +179,6 @@ export function toLedgerGrant(
     score: entry?.score,
     breakdown: entry ? { ...entry.breakdown } : undefined,
     reason: entry?.reason,
+    ...(d.behind === undefined ? {} : { behind: d.behind }),
   };
 }

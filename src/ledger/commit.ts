@@ -38,6 +38,12 @@ export interface GrantDecision {
   breakdown?: Record<string, number>;
   /** How it was placed (e.g. `desired fits on node-a`). */
   reason?: string;
+  /**
+   * A successor grant: the key of a held reservation on the same node whose capacity this one takes over
+   * when it ends (never more of any resource than it holds). Not counted against capacity until then; its
+   * stage waits at the gate in `runStage`. Absent: an ordinary grant on free capacity.
+   */
+  behind?: string;
 }
 
 /** A scheduler note on a request left waiting: why, and its score. */
@@ -60,7 +66,8 @@ export type RejectionReason =
   | 'node-stale'
   | 'node-overcommitted'
   | 'below-minimum'
-  | 'insufficient-capacity';
+  | 'insufficient-capacity'
+  | 'predecessor-unavailable';
 
 /** A grant that was not written, and why. */
 export interface RejectedGrant {
@@ -82,6 +89,8 @@ export interface AcceptedGrant {
   granted: ResourceVector;
   /** When its lease ends. */
   leaseExpiresAt: Date;
+  /** A successor grant's predecessor (see {@link GrantDecision.behind}); absent for an ordinary grant. */
+  behind?: string;
 }
 
 /** Result of {@link commitDecisions}: every decision is in exactly one list, in input order. */
@@ -117,6 +126,15 @@ export interface ShardOrderNote {
 function checkDecision(d: GrantDecision, i: number): GrantDecision {
   checkId(`decisions[${i}].key`, d.key);
   checkId(`decisions[${i}].nodeId`, d.nodeId);
+  if (d.behind !== undefined) {
+    checkId(`decisions[${i}].behind`, d.behind);
+    if (d.behind === d.key)
+      throw new InvalidLedgerArgumentError(
+        `decisions[${i}].behind`,
+        d.behind,
+        'another reservation than its own',
+      );
+  }
   const granted = checkVector(`decisions[${i}].granted`, d.granted);
   if (!Number.isFinite(d.leaseMs) || d.leaseMs <= 0) {
     throw new InvalidLedgerArgumentError(`decisions[${i}].leaseMs`, d.leaseMs, 'a finite number > 0');
@@ -125,9 +143,45 @@ function checkDecision(d: GrantDecision, i: number): GrantDecision {
 }
 
 /**
+ * Why a successor grant cannot be carved from `predecessor` (undefined: it can): the predecessor must be held,
+ * on the successor's node, not itself behind another, without another live successor or a pending shrink
+ * offer, and hold at least what the successor is granted of every resource.
+ */
+function predecessorProblem(
+  d: GrantDecision,
+  predecessor:
+    | {
+        state: string;
+        node_id: string | null;
+        granted: ResourceVector | null;
+        behind: string | null;
+        offer_to: ResourceVector | null;
+      }
+    | undefined,
+  followed: ReadonlySet<string>,
+): string | undefined {
+  const behind = d.behind as string;
+  if (predecessor === undefined) return `no reservation with key "${behind}" to follow`;
+  if (predecessor.state !== 'granted' && predecessor.state !== 'running')
+    return `"${behind}" is ${predecessor.state}, not held`;
+  if (predecessor.node_id !== d.nodeId)
+    return `"${behind}" is on node "${predecessor.node_id}", not "${d.nodeId}"`;
+  if (predecessor.behind !== null) return `"${behind}" is itself waiting behind "${predecessor.behind}"`;
+  if (followed.has(behind)) return `"${behind}" already has a successor`;
+  // An offer it may still accept would shrink the grant the successor is carved from.
+  if (predecessor.offer_to !== null) return `"${behind}" has a pending shrink offer`;
+  const held = predecessor.granted ?? {};
+  const over = Object.entries(d.granted).find(([r, amount]) => amount > (held[r] ?? 0) + EPSILON);
+  if (over !== undefined) return `${over[0]}: asked ${over[1]}, "${behind}" holds ${held[over[0]] ?? 0}`;
+  return undefined;
+}
+
+/**
  * Writes a batch of grant decisions in one transaction, re-checking everything inside it: each reservation
  * must still be pending, its node fresh, the grant at least its minimum, and it must fit — per node and host
  * resource, and per custom pool, `Σ granted + this ≤ capacity`, counting earlier grants of the same batch.
+ * A successor grant (`behind`) is checked against its predecessor instead ({@link predecessorProblem}) and
+ * counts against nothing: its capacity is its predecessor's until that one ends (migration 010 moves it).
  * A grant that fails a check is returned in `rejected` and not written; the others are. So two schedulers
  * racing on the same snapshot can never overcommit, nor grant one reservation twice.
  *
@@ -186,9 +240,11 @@ export async function commitDecisionsIn(
 
   // 1+2. One round trip takes every lock, in a fixed order: nodes, then pools, then the reservations
   // (locked so a concurrent release or second grant waits for us), each in name order.
+  const predecessors = [...new Set(decisions.flatMap((d) => (d.behind === undefined ? [] : [d.behind])))];
   const keys = [
     ...new Set([
       ...decisions.map((d) => d.key),
+      ...predecessors,
       ...waiting.map((w) => w.key),
       ...shardOrders.map((o) => o.key),
     ]),
@@ -196,7 +252,15 @@ export async function commitDecisionsIn(
   const { rows: lockRows } = await client.query<{
     nodes: Array<{ id: string; capacity: ResourceVector; last_heartbeat: string }> | null;
     pools: Array<{ name: string; capacity: number }> | null;
-    reservations: Array<{ key: string; state: string; minimum: ResourceVector }> | null;
+    reservations: Array<{
+      key: string;
+      state: string;
+      minimum: ResourceVector;
+      node_id: string | null;
+      granted: ResourceVector | null;
+      behind: string | null;
+      offer_to: ResourceVector | null;
+    }> | null;
   }>({
     name: `qm-commit-lock-${strategy}`,
     text: `SELECT
@@ -204,7 +268,7 @@ export async function commitDecisionsIn(
                                  WHERE id = ANY($1) ORDER BY id ${lock}) n) AS nodes,
       (SELECT json_agg(p) FROM (SELECT name, capacity FROM qm_pools
                                  WHERE name = ANY($2) ORDER BY name ${lock}) p) AS pools,
-      (SELECT json_agg(r) FROM (SELECT key, state, minimum FROM qm_reservations
+      (SELECT json_agg(r) FROM (SELECT key, state, minimum, node_id, granted, behind, offer_to FROM qm_reservations
                                  WHERE key = ANY($3) ORDER BY key FOR UPDATE) r) AS reservations`,
     values: [nodeIds, poolNames, keys],
   });
@@ -219,6 +283,17 @@ export async function commitDecisionsIn(
   const missingPool = poolNames.find((name) => !pools.has(name));
   if (missingPool !== undefined) throw new UnknownPoolError(missingPool);
   const reservations = new Map((locked?.reservations ?? []).map((r) => [r.key, r]));
+  // Predecessors that already have a live successor, read after their rows are locked (so a successor
+  // committed by a concurrent batch is seen).
+  const followed = new Set<string>();
+  if (predecessors.length > 0) {
+    const { rows } = await client.query<{ behind: string }>({
+      name: 'qm-commit-followed',
+      text: `SELECT behind FROM qm_reservations WHERE behind = ANY($1) AND state IN ('granted', 'running')`,
+      values: [predecessors],
+    });
+    for (const r of rows) followed.add(r.behind);
+  }
 
   // 3. What is held now, read after the locks so it includes every grant committed before ours.
   const nodeHeld = new Map<string, number>(); // `${node}\u0000${resource}` -> Σ granted
@@ -295,6 +370,25 @@ export async function commitDecisionsIn(
       );
       continue;
     }
+    if (d.behind !== undefined) {
+      const unavailable = predecessorProblem(d, reservations.get(d.behind), followed);
+      if (unavailable !== undefined) {
+        reject(d.key, 'predecessor-unavailable', unavailable);
+        continue;
+      }
+      // Carved from its predecessor's grant: counted once, as the predecessor's, until it ends.
+      followed.add(d.behind);
+      seen.add(d.key);
+      accepted.push(d);
+      result.granted.push({
+        key: d.key,
+        nodeId: d.nodeId,
+        granted: d.granted,
+        leaseExpiresAt: new Date(now.getTime() + d.leaseMs),
+        behind: d.behind,
+      });
+      continue;
+    }
     let misfit: string | undefined;
     for (const [resource, amount] of Object.entries(d.granted)) {
       if (amount === 0) continue;
@@ -338,6 +432,7 @@ export async function commitDecisionsIn(
         score: d.score ?? null,
         breakdown: d.breakdown ?? null,
         reason: d.reason ?? null,
+        behind: d.behind ?? null,
       };
     });
     await client.query(
@@ -348,10 +443,10 @@ export async function commitDecisionsIn(
               granted_at = $2, updated_at = $2,
               last_score = coalesce(d.score, r.last_score),
               score_breakdown = coalesce(d.breakdown, r.score_breakdown),
-              reason = coalesce(d.reason, r.reason)
+              reason = coalesce(d.reason, r.reason), behind = d.behind
          FROM jsonb_to_recordset($1::jsonb)
               AS d(key text, node_id text, granted jsonb, lease_expires_at timestamptz,
-                   score float8, breakdown jsonb, reason text)
+                   score float8, breakdown jsonb, reason text, behind text)
         WHERE r.key = d.key`,
         [JSON.stringify(payload), now],
       ),

@@ -76,14 +76,14 @@ export async function readLedgerMetrics(db: Database): Promise<LedgerMetrics> {
               (SELECT jsonb_object_agg(g.k, g.total)
                  FROM (SELECT e.key AS k, sum(e.value::float8) AS total
                          FROM qm_reservations r, jsonb_each_text(r.granted) e
-                        WHERE r.node_id = n.id AND r.state IN ('granted', 'running')
+                        WHERE r.node_id = n.id AND r.state IN ('granted', 'running') AND r.behind IS NULL
                         GROUP BY e.key) g) AS granted
          FROM qm_nodes n ORDER BY n.id`,
     );
     const pools = await client.query<{ name: string; capacity: number; granted: number }>(
       `SELECT p.name, p.capacity,
               COALESCE((SELECT sum((r.granted ->> p.name)::float8) FROM qm_reservations r
-                         WHERE r.state IN ('granted', 'running') AND r.granted ? p.name), 0)::float8 AS granted
+                         WHERE r.state IN ('granted', 'running') AND r.behind IS NULL AND r.granted ? p.name), 0)::float8 AS granted
          FROM qm_pools p ORDER BY p.name`,
     );
     const boosts = await client.query<{ active: string; amount: number | null; offers: string }>(

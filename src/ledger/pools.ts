@@ -55,7 +55,7 @@ export async function setPoolCapacity(
     const { rows } = await client.query<{ granted: number }>(
       `SELECT coalesce(sum((r.granted ->> $1)::float8), 0) AS granted
          FROM qm_reservations r
-        WHERE r.state IN ('granted', 'running') AND r.granted ? $1`,
+        WHERE r.state IN ('granted', 'running') AND r.behind IS NULL AND r.granted ? $1`,
       [name],
     );
     const granted = rows[0]?.granted ?? 0;
@@ -84,7 +84,7 @@ export async function listPools(db: Database): Promise<PoolRecord[]> {
       `SELECT p.name, p.capacity, p.updated_at,
               coalesce((SELECT sum((r.granted ->> p.name)::float8)
                           FROM qm_reservations r
-                         WHERE r.state IN ('granted', 'running') AND r.granted ? p.name), 0) AS granted
+                         WHERE r.state IN ('granted', 'running') AND r.behind IS NULL AND r.granted ? p.name), 0) AS granted
          FROM qm_pools p
         ORDER BY p.name`,
     );

@@ -108,6 +108,11 @@ export interface Allocation {
    * (`acceptShrink` / `declineShrink`); null when none.
    */
   offer: ShrinkOfferRecord | null;
+  /**
+   * A successor grant still waiting for its predecessor (that key) to end: {@link markRunning} left it
+   * `granted` (it may not start yet) and renewed its lease. Null once it holds capacity of its own.
+   */
+  behind: string | null;
 }
 
 /**
@@ -143,7 +148,7 @@ export interface ReleaseResult {
 const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
   granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason,
   shard_spec, expected_seconds, shard_order, avoid_node, seq, started_at, definition_name, definition_version, handler, attempt,
-  shrinks, estimated_start_at`;
+  shrinks, estimated_start_at, behind`;
 
 /** Columns of a reservation, for other ledger modules' SELECTs. */
 export const RESERVATION_SELECT = RESERVATION_COLUMNS;
@@ -400,6 +405,7 @@ interface OfferColumns {
 }
 
 interface TouchedRow extends OfferColumns {
+  behind: string | null;
   state: ReservationState;
   node_id: string;
   granted: ResourceVector;
@@ -415,8 +421,10 @@ function heldAllocation(
   leaseExpiresAt: Date,
   leaseMs: number,
   o: OfferColumns | undefined,
+  behind: string | null,
 ): Allocation {
   return {
+    behind,
     key,
     state,
     nodeId,
@@ -449,14 +457,14 @@ async function touchLiveLease(
       named(
         'qm-lease-touch',
         `UPDATE qm_reservations
-            SET state = CASE WHEN $2 = 'start' THEN 'running' ELSE state END,
+            SET state = CASE WHEN $2 = 'start' AND behind IS NULL THEN 'running' ELSE state END,
                 lease_expires_at = coalesce($4::timestamptz, now()) + $3 * interval '1 millisecond',
                 updated_at = coalesce($4::timestamptz, now()),
-                started_at = CASE WHEN $2 = 'start' THEN coalesce(started_at, $4::timestamptz, now())
-                                  ELSE started_at END
+                started_at = CASE WHEN $2 = 'start' AND behind IS NULL
+                                  THEN coalesce(started_at, $4::timestamptz, now()) ELSE started_at END
           WHERE key = $1 AND state IN ('granted', 'running')
             AND lease_expires_at > coalesce($4::timestamptz, now())
-         RETURNING state, node_id, granted, lease_expires_at, offer_to, offer_for, offered_at`,
+         RETURNING state, node_id, granted, lease_expires_at, offer_to, offer_for, offered_at, behind`,
         [key, event, leaseMs, now ?? null],
       ),
     );
@@ -464,7 +472,16 @@ async function touchLiveLease(
   });
   const row = rows[0];
   if (row === undefined) return undefined;
-  return heldAllocation(key, row.state, row.node_id, row.granted, row.lease_expires_at, leaseMs, row);
+  return heldAllocation(
+    key,
+    row.state,
+    row.node_id,
+    row.granted,
+    row.lease_expires_at,
+    leaseMs,
+    row,
+    row.behind,
+  );
 }
 
 /**
@@ -509,7 +526,9 @@ async function touchLease(
     }
     // A pending request's lease is renewed by its waiter (renewPendingMany), never as a held lease.
     if (row.state === 'pending') throw new IllegalTransitionError(row.state, event, key);
-    const state = transition(row.state, event, key);
+    // A successor still behind its predecessor may not start: its lease is renewed, its state kept.
+    const behind = row.state === 'granted' ? (row.behind ?? null) : null;
+    const state = behind !== null ? row.state : transition(row.state, event, key);
     const leaseExpiresAt = new Date(now.getTime() + leaseMs);
     const { rows } = await client.query<OfferColumns>(
       `UPDATE qm_reservations
@@ -527,6 +546,7 @@ async function touchLease(
       leaseExpiresAt,
       leaseMs,
       rows[0],
+      behind,
     );
     return { allocation };
   });

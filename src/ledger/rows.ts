@@ -53,6 +53,7 @@ export interface ReservationRow {
   attempt?: number;
   shrinks?: number;
   estimated_start_at?: Date | null;
+  behind?: string | null;
   /** Joined by a snapshot: the stage key's learned run time (`qm_run_estimates`). */
   learned_seconds?: number | null;
   learned_samples?: number | null;
@@ -107,6 +108,7 @@ export function toReservation(row: ReservationRow): ReservationRecord {
     attempt: row.attempt ?? 1,
     shrinks: row.shrinks ?? 0,
     estimatedStartAt: row.estimated_start_at ?? null,
+    behind: row.behind ?? null,
     ...(row.learned_seconds === undefined ||
     row.learned_seconds === null ||
     row.learned_samples === undefined ||
@@ -121,7 +123,7 @@ export const HELD_SQL = `
   SELECT r.node_id, e.key AS resource, sum(e.value::float8) AS granted
     FROM qm_reservations r
     CROSS JOIN LATERAL jsonb_each_text(r.granted) AS e
-   WHERE r.state IN ('granted', 'running')
+   WHERE r.state IN ('granted', 'running') AND r.behind IS NULL
    GROUP BY r.node_id, e.key`;
 
 /** One row of {@link HELD_SQL}. */

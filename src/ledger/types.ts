@@ -124,6 +124,11 @@ export interface ReservationRecord {
   /** The start the scheduler last estimated for it while it waited (migration 008); null when none. */
   estimatedStartAt: Date | null;
   /**
+   * A successor grant's predecessor (migration 010): the held reservation on the same node whose capacity it
+   * takes over when that one ends; it may not start before. Null for every other row (and once promoted).
+   */
+  behind: string | null;
+  /**
    * Its stage key's learned run time, read by a snapshot for a request that declares no `expectedSeconds`
    * (absent elsewhere, and when the key has fewer runs than `LEARNED_MIN_SAMPLES`).
    */

@@ -16,6 +16,7 @@
  */
 export { runCycle } from './cycle';
 export { IncrementalCycle } from './incremental-cycle';
+export { assignSuccessors } from './successors';
 export type { CycleDelta, CycleChanges } from './incremental-types';
 export { computeScore, scoreRequests, type ScoreInputs } from './score';
 export {

@@ -240,6 +240,11 @@ export interface GrantDecision {
   readonly granted: ResourceVector;
   /** True when `granted` is below `desired` (a soft-reservation offer). */
   readonly reduced: boolean;
+  /**
+   * A successor grant ({@link assignSuccessors}): the key of the held reservation on the same node whose
+   * capacity this one takes over when it ends; the stage may not start before. Absent: granted on free capacity.
+   */
+  readonly behind?: string;
 }
 
 /**

@@ -40,6 +40,7 @@ export function reservationRecord(
     attempt: 1,
     shrinks: 0,
     estimatedStartAt: null,
+    behind: null,
     ...extra,
   };
 }
