@@ -68,6 +68,8 @@ export interface AdmissionActivityDependencies {
   recheckMs?: number;
   /** An unanswered shrink offer is cleared after this long (a release's inline cycle expires them), ms. @default SHRINK_OFFER_TTL_MS */
   shrinkOfferTtlMs?: number;
+  /** Successor grants' horizon, ms (0: none). @default SUCCESSOR_HORIZON_MS */
+  successorHorizonMs?: number;
 }
 
 function shardSpecRecord(spec: ShardRequestSpec): NonNullable<ReservationRequest['shardSpec']> {
@@ -179,6 +181,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     leaseMs: deps.leaseMs,
     staleAfterMs: deps.staleAfterMs,
     shrinkOfferTtlMs: deps.shrinkOfferTtlMs ?? SHRINK_OFFER_TTL_MS,
+    ...(deps.successorHorizonMs === undefined ? {} : { successorHorizonMs: deps.successorHorizonMs }),
   };
   const cycleHere = async (db: Database, onlyIfPending: boolean): Promise<HandOffResult> => {
     const ctx = Context.current();

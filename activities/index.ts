@@ -26,6 +26,8 @@ export interface ActivityDependencies {
     staleAfterMs: number;
     /** Execution records are kept this long, days. @default 30 */
     executionRetentionDays?: number;
+    /** Successor grants' horizon, ms (0: none). @default SUCCESSOR_HORIZON_MS */
+    successorHorizonMs?: number;
   };
 }
 
@@ -44,6 +46,9 @@ export function createActivities(deps: ActivityDependencies) {
     ...(deps.scheduler.executionRetentionDays === undefined
       ? {}
       : { executionRetentionDays: deps.scheduler.executionRetentionDays }),
+    ...(deps.scheduler.successorHorizonMs === undefined
+      ? {}
+      : { successorHorizonMs: deps.scheduler.successorHorizonMs }),
   });
   return {
     runStage: createRunStage({

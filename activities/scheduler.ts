@@ -43,6 +43,8 @@ export interface SchedulerActivityDependencies {
    * batch at most every {@link PRUNE_EVERY_MS}). @default DEFAULT_EXECUTION_RETENTION_DAYS (30)
    */
   executionRetentionDays?: number;
+  /** Successor grants' horizon, ms (0: none). @default SUCCESSOR_HORIZON_MS */
+  successorHorizonMs?: number;
 }
 
 /** How often a scheduler worker prunes old execution records (one batch of PRUNE_BATCH_ROWS), ms. */
@@ -76,6 +78,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     leaseMs: deps.leaseMs,
     staleAfterMs: deps.staleAfterMs,
     shrinkOfferTtlMs,
+    ...(deps.successorHorizonMs === undefined ? {} : { successorHorizonMs: deps.successorHorizonMs }),
   };
   const admission = createAdmissionActivities({
     ledger: deps.ledger,
@@ -84,6 +87,7 @@ export function createSchedulerActivities(deps: SchedulerActivityDependencies) {
     leaseMs: deps.leaseMs,
     staleAfterMs: deps.staleAfterMs,
     shrinkOfferTtlMs,
+    ...(deps.successorHorizonMs === undefined ? {} : { successorHorizonMs: deps.successorHorizonMs }),
   });
 
   /**

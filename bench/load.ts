@@ -24,6 +24,12 @@ interface RunResult {
   p50?: number;
   p99?: number;
   expired?: number;
+  /** Grants made behind a running stage (successor grants). */
+  successors?: number;
+  /** Successors: grant → promotion p50 ms (how far ahead of its predecessor's end it was granted). */
+  aheadP50?: number;
+  /** Successors: grant → running p50 ms (their whole pickup, gate included). */
+  successorPickupP50?: number;
   /** Release → the next grant, p50 ms: how long freed capacity idles before a waiter gets it. */
   handOverP50?: number;
   /** Grant → its stage running on the node, p50 ms: the waiter's activity, a workflow task, the node's pickup. */
@@ -119,11 +125,18 @@ async function runOnce(
       ended: number | null;
       wait: number | null;
       pickup: number | null;
+      successor: boolean;
+      ahead: number | null;
+      from_grant: number | null;
     }>(
-      `SELECT state, extract(epoch FROM granted_at) * 1000 AS granted,
+      // A successor's capacity is its own from its promotion (its predecessor's end), not from its grant.
+      `SELECT state, extract(epoch FROM coalesce(promoted_at, granted_at)) * 1000 AS granted,
+              (promoted_at IS NOT NULL OR behind IS NOT NULL) AS successor,
+              extract(epoch FROM promoted_at - granted_at) * 1000 AS ahead,
+              extract(epoch FROM started_at - granted_at) * 1000 AS from_grant,
               extract(epoch FROM ended_at) * 1000 AS ended,
               extract(epoch FROM started_at - requested_at) * 1000 AS wait,
-              extract(epoch FROM started_at - granted_at) * 1000 AS pickup
+              extract(epoch FROM started_at - coalesce(promoted_at, granted_at)) * 1000 AS pickup
          FROM ${cluster.schema}.qm_reservations WHERE workflow_id LIKE $1`,
       [`${tag}-%`],
     );
@@ -166,6 +179,8 @@ async function runOnce(
       p50: percentile(waits, 50),
       p99: percentile(waits, 99),
       expired: rows.filter((r) => r.state === 'expired').length,
+      successors: rows.filter((r) => r.successor).length,
+      ...successorTimes(rows),
       ...(handOver.length > 0 ? { handOverP50: percentile(handOver, 50) } : {}),
       pickupP50: percentile(pickups, 50),
       ...(heldMs > 0 ? { heldRunningPct: (100 * runningMs) / heldMs } : {}),
@@ -176,6 +191,18 @@ async function runOnce(
   } finally {
     await db.end();
   }
+}
+
+/** Successor grants' lead and pickup (diagnostics: in the run's JSON line, not the table). */
+function successorTimes(
+  rows: ReadonlyArray<{ successor: boolean; ahead: number | null; from_grant: number | null }>,
+): Pick<RunResult, 'aheadP50' | 'successorPickupP50'> {
+  const ahead = rows.filter((r) => r.successor && r.ahead !== null).map((r) => Number(r.ahead));
+  const pickup = rows.filter((r) => r.successor && r.from_grant !== null).map((r) => Number(r.from_grant));
+  return {
+    ...(ahead.length > 0 ? { aheadP50: percentile(ahead, 50) } : {}),
+    ...(pickup.length > 0 ? { successorPickupP50: percentile(pickup, 50) } : {}),
+  };
 }
 
 /** One setup's cluster and the label of its with-resources rows. */
@@ -285,6 +312,7 @@ export async function run(args: string[]): Promise<void> {
         'wait p50',
         'wait p99',
         'expired unused',
+        'granted behind',
         'release → grant p50',
         'grant → running p50',
         'held capacity running %',
@@ -304,6 +332,7 @@ export async function run(args: string[]): Promise<void> {
         f(r.p50, 0),
         f(r.p99, 0),
         r.expired ?? '',
+        r.successors ?? '',
         f(r.handOverP50, 0),
         f(r.pickupP50, 0),
         f(r.heldRunningPct, 0),

@@ -8,7 +8,7 @@ import { DatabaseNotConfiguredError, InvalidLedgerArgumentError } from './ledger
 import { DEFAULT_EXECUTION_RETENTION_DAYS } from './ledger/executions';
 import { lazyDatabase, type LazyDatabase } from './ledger/lazy';
 import { DEFAULT_STALE_AFTER_MS } from './ledger/types';
-import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID } from './admission/constants';
+import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID, SUCCESSOR_HORIZON_MS } from './admission/constants';
 import { ActivityObserver } from './metrics/activity-observer';
 import type { QuartermasterMetrics } from './metrics/quartermaster-metrics';
 import { compileSchedulerConfig, type SchedulerOptions } from './scheduling/config';
@@ -38,6 +38,12 @@ export interface QuartermasterPluginOptions {
    */
   executionRetentionDays?: number;
   /**
+   * Successor grants: the head of the queue may be granted behind a running stage expected to end within this
+   * many ms, so its pickup overlaps that stage's run (finite, ≥ 0; 0 disables them). Every process that runs
+   * cycles should use the same value. @default process.env.QM_SUCCESSOR_HORIZON_MS ?? 1000
+   */
+  successorHorizonMs?: number;
+  /**
    * Count into these metrics (activities, ledger transactions). Logs per cycle and per grant are written
    * either way. @default none: no metrics
    */
@@ -63,19 +69,27 @@ function ledgerFor(
 }
 
 /**
- * The execution-record retention: the option, else `QM_EXECUTION_RETENTION_DAYS`, else 30 days.
+ * A numeric plugin option: the option, else the environment variable `env`, else `fallback`; it must pass
+ * `valid` (which `expected` describes).
  * @throws InvalidLedgerArgumentError naming the option (or the variable) and the bad value.
  */
-function retentionDays(option: number | undefined): number {
-  const text = process.env.QM_EXECUTION_RETENTION_DAYS;
+function numberOption(
+  name: string,
+  option: number | undefined,
+  env: string,
+  fallback: number,
+  valid: (x: number) => boolean,
+  expected: string,
+): number {
+  const text = process.env[env];
   const [path, value] =
     option !== undefined
-      ? ['executionRetentionDays', option]
+      ? [name, option]
       : text !== undefined && text !== ''
-        ? ['QM_EXECUTION_RETENTION_DAYS', Number(text)]
-        : ['executionRetentionDays', DEFAULT_EXECUTION_RETENTION_DAYS];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new InvalidLedgerArgumentError(path, option ?? text, 'a finite number of days > 0');
+        ? [env, Number(text)]
+        : [name, fallback];
+  if (typeof value !== 'number' || !Number.isFinite(value) || !valid(value))
+    throw new InvalidLedgerArgumentError(path, option ?? text, expected);
   return value;
 }
 
@@ -92,7 +106,8 @@ function retentionDays(option: number | undefined): number {
  * // A worker with its own workflows: `export * from 'quartermaster/workflows'` in its workflows index.
  *
  * @throws DuplicateHandlerError when two handlers share a name; InvalidSchedulerOptionError for bad
- *   scheduler options; InvalidLedgerArgumentError for a bad `executionRetentionDays` (all at construction).
+ *   scheduler options; InvalidLedgerArgumentError for a bad `executionRetentionDays` or `successorHorizonMs`
+ *   (all at construction).
  */
 export class QuartermasterPlugin extends SimplePlugin {
   /** The handler registry the activities use. */
@@ -123,7 +138,22 @@ export class QuartermasterPlugin extends SimplePlugin {
         taskQueue,
         leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
         staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
-        executionRetentionDays: retentionDays(options.executionRetentionDays),
+        executionRetentionDays: numberOption(
+          'executionRetentionDays',
+          options.executionRetentionDays,
+          'QM_EXECUTION_RETENTION_DAYS',
+          DEFAULT_EXECUTION_RETENTION_DAYS,
+          (x) => x > 0,
+          'a finite number of days > 0',
+        ),
+        successorHorizonMs: numberOption(
+          'successorHorizonMs',
+          options.successorHorizonMs,
+          'QM_SUCCESSOR_HORIZON_MS',
+          SUCCESSOR_HORIZON_MS,
+          (x) => x >= 0,
+          'a finite number of ms >= 0',
+        ),
       },
     });
     // Watches the activities from outside (metrics, a log line per cycle and per grant).

@@ -107,16 +107,20 @@ function pendingRequest(r: ReservationRecord, boosts: Map<string, number>): Pend
 }
 
 /**
- * When an active reservation is expected to release: granted at + its expected run time (declared, else
- * learned: {@link expectedRun}), stretched by its CPU share when reduced; undefined when either is unknown.
- * An end already past (an overrun) is left as it is: the core counts it as "now" (`runningReleases`), for a
- * learned time as for a declared one.
+ * When an active reservation is expected to release: its start (when it started; else when its capacity
+ * became its own: its promotion for a successor, its grant for the others) + its expected run time
+ * (declared, else learned: {@link expectedRun}), stretched by its CPU share when reduced — and no sooner than
+ * `now` + that run time for one granted but not started yet; undefined when either is unknown. An end already
+ * past (an overrun) is left as it is: the core counts it as "now" (`runningReleases`), for a learned time as
+ * for a declared one.
  */
-function expectedEndAt(r: ReservationRecord): Date | undefined {
+function expectedEndAt(r: ReservationRecord, now: Date): Date | undefined {
   const expected = expectedRun(r);
-  if (expected === undefined || r.grantedAt === null) return undefined;
+  const since = r.startedAt ?? r.promotedAt ?? r.grantedAt;
+  if (expected === undefined || since === null) return undefined;
   const seconds = expectedRunSeconds(expected.seconds, r.granted ?? r.desired, r.desired);
-  return new Date(r.grantedAt.getTime() + seconds * 1000);
+  const from = r.state === 'granted' ? Math.max(since.getTime(), now.getTime()) : since.getTime();
+  return new Date(from + seconds * 1000);
 }
 
 /**
@@ -155,7 +159,7 @@ export function toClusterSnapshot(
     running: snapshot.active
       .filter((r) => r.nodeId !== null && r.granted !== null && r.behind === null)
       .map((r) => {
-        const endAt = followed.has(r.key) ? undefined : expectedEndAt(r);
+        const endAt = followed.has(r.key) ? undefined : expectedEndAt(r, snapshot.now);
         return {
           key: r.key,
           nodeId: r.nodeId as string,

@@ -148,7 +148,7 @@ export interface ReleaseResult {
 const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
   granted, node_id, state, lease_expires_at, requested_at, granted_at, ended_at, last_score, score_breakdown, reason,
   shard_spec, expected_seconds, shard_order, avoid_node, seq, started_at, definition_name, definition_version, handler, attempt,
-  shrinks, estimated_start_at, behind`;
+  shrinks, estimated_start_at, behind, promoted_at`;
 
 /** Columns of a reservation, for other ledger modules' SELECTs. */
 export const RESERVATION_SELECT = RESERVATION_COLUMNS;

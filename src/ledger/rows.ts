@@ -54,6 +54,7 @@ export interface ReservationRow {
   shrinks?: number;
   estimated_start_at?: Date | null;
   behind?: string | null;
+  promoted_at?: Date | null;
   /** Joined by a snapshot: the stage key's learned run time (`qm_run_estimates`). */
   learned_seconds?: number | null;
   learned_samples?: number | null;
@@ -109,6 +110,7 @@ export function toReservation(row: ReservationRow): ReservationRecord {
     shrinks: row.shrinks ?? 0,
     estimatedStartAt: row.estimated_start_at ?? null,
     behind: row.behind ?? null,
+    promotedAt: row.promoted_at ?? null,
     ...(row.learned_seconds === undefined ||
     row.learned_seconds === null ||
     row.learned_samples === undefined ||

@@ -128,6 +128,8 @@ export interface ReservationRecord {
    * takes over when that one ends; it may not start before. Null for every other row (and once promoted).
    */
   behind: string | null;
+  /** When a successor grant's predecessor ended and the capacity became its own (migration 010); else null. */
+  promotedAt: Date | null;
   /**
    * Its stage key's learned run time, read by a snapshot for a request that declares no `expectedSeconds`
    * (absent elsewhere, and when the key has fewer runs than `LEARNED_MIN_SAMPLES`).

@@ -106,7 +106,8 @@ export function assignSuccessors(
 
 /**
  * What a request gets carved from `held`: `min(desired, held)` per resource of `desired`; undefined when that
- * is below its `minimum` anywhere (host and pool resources alike: both come back when the holder ends).
+ * is below its `minimum` anywhere (host and pool resources alike: both come back when the holder ends). Every
+ * key of `minimum` is one of `desired` (the snapshot's validation, which runs in the cycle before this).
  */
 function carve(
   desired: Readonly<ResourceVector>,
@@ -119,6 +120,5 @@ function carve(
     if (got + EPSILON < (minimum[r] ?? 0)) return undefined;
     out[r] = got;
   }
-  for (const [r, min] of Object.entries(minimum)) if (!(r in desired) && min > EPSILON) return undefined;
   return out;
 }

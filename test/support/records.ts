@@ -41,6 +41,7 @@ export function reservationRecord(
     shrinks: 0,
     estimatedStartAt: null,
     behind: null,
+    promotedAt: null,
     ...extra,
   };
 }

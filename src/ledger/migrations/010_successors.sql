@@ -3,8 +3,9 @@
 -- predecessor's run. behind: the predecessor's key while the successor waits for its capacity; null once
 -- promoted. A successor's grant is carved from its predecessor's (never larger, resource by resource), so it
 -- is not counted in any capacity sum while behind is set: capacity is counted once. It may not start (its
--- stage waits at the gate in runStage) until promoted.
-ALTER TABLE qm_reservations ADD COLUMN behind text;
+-- stage waits at the gate in runStage) until promoted. promoted_at: when a successor's predecessor ended and
+-- the capacity became its own (null for a grant that was never behind another).
+ALTER TABLE qm_reservations ADD COLUMN behind text, ADD COLUMN promoted_at timestamptz;
 
 -- At most one live successor per predecessor.
 CREATE UNIQUE INDEX qm_reservations_behind ON qm_reservations (behind)
@@ -18,7 +19,7 @@ DECLARE
   successor text;
 BEGIN
   FOR successor IN
-    UPDATE qm_reservations SET behind = NULL
+    UPDATE qm_reservations SET behind = NULL, promoted_at = clock_timestamp()
      WHERE behind = NEW.key AND state IN ('granted', 'running')
     RETURNING key
   LOOP

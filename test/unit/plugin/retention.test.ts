@@ -4,9 +4,12 @@ import { DEFINITION_VERSION_MEMO, definitionVersionFromMemo } from '../../../src
 import { QuartermasterPlugin } from '../../../src/plugin';
 
 const saved = process.env.QM_EXECUTION_RETENTION_DAYS;
+const savedHorizon = process.env.QM_SUCCESSOR_HORIZON_MS;
 afterEach(() => {
   if (saved === undefined) delete process.env.QM_EXECUTION_RETENTION_DAYS;
   else process.env.QM_EXECUTION_RETENTION_DAYS = saved;
+  if (savedHorizon === undefined) delete process.env.QM_SUCCESSOR_HORIZON_MS;
+  else process.env.QM_SUCCESSOR_HORIZON_MS = savedHorizon;
 });
 
 test.each<[string, number | undefined, string | undefined, string]>([
@@ -27,6 +30,28 @@ test('executionRetentionDays: valid values (option, environment, default) constr
   expect(() => new QuartermasterPlugin({ executionRetentionDays: 7 })).not.toThrow();
   expect(() => new QuartermasterPlugin()).not.toThrow();
   process.env.QM_EXECUTION_RETENTION_DAYS = '0.5';
+  expect(() => new QuartermasterPlugin()).not.toThrow();
+});
+
+test.each<[string, number | undefined, string | undefined, string]>([
+  ['negative', -5, undefined, 'successorHorizonMs'],
+  ['not finite', 1e309, undefined, 'successorHorizonMs'],
+  ['NaN', Number.NaN, undefined, 'successorHorizonMs'],
+  ['a bad environment variable', undefined, 'high', 'QM_SUCCESSOR_HORIZON_MS'],
+])('successorHorizonMs: %s is a typed error at construction', (_what, option, env, path) => {
+  if (env === undefined) delete process.env.QM_SUCCESSOR_HORIZON_MS;
+  else process.env.QM_SUCCESSOR_HORIZON_MS = env;
+  expect(() => new QuartermasterPlugin(option === undefined ? {} : { successorHorizonMs: option })).toThrow(
+    expect.objectContaining({ name: 'InvalidLedgerArgumentError', path }),
+  );
+});
+
+test('successorHorizonMs: 0 (off), a number, the environment and the default construct', () => {
+  delete process.env.QM_SUCCESSOR_HORIZON_MS;
+  expect(() => new QuartermasterPlugin({ successorHorizonMs: 0 })).not.toThrow();
+  expect(() => new QuartermasterPlugin({ successorHorizonMs: 2500 })).not.toThrow();
+  expect(() => new QuartermasterPlugin()).not.toThrow();
+  process.env.QM_SUCCESSOR_HORIZON_MS = '0';
   expect(() => new QuartermasterPlugin()).not.toThrow();
 });
 
