@@ -1,7 +1,7 @@
 import type { LedgerSnapshot } from '../ledger/snapshot';
 import type { ReservationRecord } from '../ledger/types';
 import { expectedRunSeconds } from '../scheduling/runtime';
-import type { ClusterSnapshot, ForecastUsage, PendingRequest } from '../scheduling/types';
+import type { ClusterSnapshot, ForecastUsage, PendingRequest, RunningGrant } from '../scheduling/types';
 
 /** The forecast horizon the scheduler plans on, in seconds (the monitor publishes 5 and 10). */
 export const PLANNING_HORIZON_SECONDS = 10;
@@ -174,6 +174,48 @@ export function toClusterSnapshot(
         };
       }),
   };
+}
+
+/**
+ * The ends of successor chains, as grants the successor pass ({@link assignSuccessors}) may grant behind: each
+ * successor that no other follows yet, with its projected end — its predecessor's (chain's) expected end plus
+ * its own expected run time, so a chain behind a stage that overran stays in the past and is not extended —
+ * left out when any link's run time is unknown. Its `granted` is what it will hold.
+ */
+export function successorTails(snapshot: LedgerSnapshot): RunningGrant[] {
+  const byKey = new Map(snapshot.active.map((r) => [r.key, r]));
+  const followed = new Set(snapshot.active.flatMap((r) => (r.behind === null ? [] : [r.behind])));
+  const ends = new Map<string, number | undefined>();
+  const endOf = (r: ReservationRecord, depth: number): number | undefined => {
+    if (ends.has(r.key)) return ends.get(r.key);
+    let end: number | undefined;
+    const predecessor = r.behind === null ? undefined : byKey.get(r.behind);
+    if (r.behind === null) end = expectedEndAt(r, snapshot.now)?.getTime();
+    else if (predecessor !== undefined && depth < byKey.size) {
+      const before = endOf(predecessor, depth + 1);
+      const run = expectedRun(r);
+      if (before !== undefined && run !== undefined)
+        end = before + expectedRunSeconds(run.seconds, r.granted ?? r.desired, r.desired) * 1000;
+    }
+    ends.set(r.key, end);
+    return end;
+  };
+  const tails: RunningGrant[] = [];
+  for (const r of snapshot.active) {
+    if (r.behind === null || followed.has(r.key) || r.nodeId === null || r.granted === null) continue;
+    const end = endOf(r, 0);
+    tails.push({
+      key: r.key,
+      nodeId: r.nodeId,
+      granted: r.granted,
+      minimum: r.minimum,
+      desired: r.desired,
+      priority: r.priority,
+      importance: r.importance,
+      ...(end === undefined ? {} : { expectedEndAt: new Date(end) }),
+    });
+  }
+  return tails;
 }
 
 /** A cycle's result after malformed rows were left out. */

@@ -15,7 +15,7 @@ import { assignSuccessors } from '../scheduling/successors';
 import { SUCCESSOR_HORIZON_MS } from './constants';
 import type { SchedulerConfig } from '../scheduling/config';
 import type { Decision, RankedEntry } from '../scheduling/types';
-import { isolateBadRows, toClusterSnapshot } from './cluster-snapshot';
+import { isolateBadRows, successorTails, toClusterSnapshot } from './cluster-snapshot';
 
 /** What one ledger cycle needs. */
 export interface LedgerCycleOptions {
@@ -112,6 +112,7 @@ export async function runLedgerCycle(db: Database, options: LedgerCycleOptions):
       runCycle(c, now, options.config),
       now,
       options.successorHorizonMs ?? SUCCESSOR_HORIZON_MS,
+      successorTails(snap),
     ),
   );
   const t4 = performance.now();

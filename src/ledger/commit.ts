@@ -143,9 +143,9 @@ function checkDecision(d: GrantDecision, i: number): GrantDecision {
 }
 
 /**
- * Why a successor grant cannot be carved from `predecessor` (undefined: it can): the predecessor must be held,
- * on the successor's node, not itself behind another, without another live successor or a pending shrink
- * offer, and hold at least what the successor is granted of every resource.
+ * Why a successor grant cannot be carved from `predecessor` (undefined: it can): the predecessor must be held
+ * (it may itself be a successor: a chain), on the successor's node, without another live successor or a pending
+ * shrink offer, and hold at least what the successor is granted of every resource.
  */
 function predecessorProblem(
   d: GrantDecision,
@@ -166,7 +166,6 @@ function predecessorProblem(
     return `"${behind}" is ${predecessor.state}, not held`;
   if (predecessor.node_id !== d.nodeId)
     return `"${behind}" is on node "${predecessor.node_id}", not "${d.nodeId}"`;
-  if (predecessor.behind !== null) return `"${behind}" is itself waiting behind "${predecessor.behind}"`;
   if (followed.has(behind)) return `"${behind}" already has a successor`;
   // An offer it may still accept would shrink the grant the successor is carved from.
   if (predecessor.offer_to !== null) return `"${behind}" has a pending shrink offer`;

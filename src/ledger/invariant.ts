@@ -7,7 +7,7 @@ import { HOST_RESOURCES } from './types';
  * below its minimum (`reservation`: a shrink went too far), or a pending shrink offer outside
  * `[minimum, granted]` or on a reservation that holds nothing (`offer`), or a successor grant that is not
  * carved from a live predecessor on its node (`successor`: its predecessor ended without promoting it, sits on
- * another node, is itself behind another, or holds less of a resource than the successor was granted).
+ * another node, or holds less of a resource than the successor was granted).
  */
 export interface InvariantViolation {
   /**
@@ -77,7 +77,7 @@ SELECT 'successor', s.node_id, g.key, coalesce((p.granted ->> g.key)::float8, 0)
   CROSS JOIN LATERAL jsonb_each_text(s.granted) AS g
   LEFT JOIN qm_reservations p ON p.key = s.behind
  WHERE s.behind IS NOT NULL AND s.state IN ('granted', 'running')
-   AND (p.key IS NULL OR p.state NOT IN ('granted', 'running') OR p.behind IS NOT NULL
+   AND (p.key IS NULL OR p.state NOT IN ('granted', 'running')
         OR p.node_id IS DISTINCT FROM s.node_id
         OR g.value::float8 > coalesce((p.granted ->> g.key)::float8, 0) + 1e-9)
 ORDER BY 1, 2, 3, 6`;

@@ -9,6 +9,7 @@
  * successor waits for it.
  */
 import { EPSILON } from './model';
+import { expectedRunSeconds } from './runtime';
 import type {
   ClusterSnapshot,
   CycleResult,
@@ -29,9 +30,14 @@ import type {
  * cycle granted or split keep their decisions). A predecessor is eligible when its expected end is known and
  * within `[now − horizonMs, now + horizonMs]` (one that overran by more is not trusted to end soon), and it is
  * not itself followed (the caller leaves a followed grant's `expectedEndAt` out: its capacity is promised).
+ * Successors chain: `tails` are the ends of existing chains (successors nobody follows yet, with their
+ * projected ends: see `successorTails`), and a request granted behind one here, when its run time is known,
+ * becomes a candidate itself (ending its run time after its predecessor), so the horizon bounds a chain's
+ * length: about `horizonMs / run time` links.
  * Pure: returns a new result (decisions and queue rows of the requests granted behind replaced), or `result`
  * itself when nothing changed.
  * @param horizonMs - how far ahead of a predecessor's expected end, ms (finite, ≥ 0; 0: none is granted)
+ * @param tails - the ends of successor chains, eligible as predecessors like running grants. @default none
  * @throws RangeError for a negative or non-finite `horizonMs`.
  */
 export function assignSuccessors(
@@ -39,27 +45,28 @@ export function assignSuccessors(
   result: CycleResult,
   now: Date,
   horizonMs: number,
+  tails: readonly RunningGrant[] = [],
 ): CycleResult {
   if (!Number.isFinite(horizonMs) || horizonMs < 0)
     throw new RangeError(`horizonMs must be a finite number >= 0, got ${horizonMs}`);
   if (horizonMs === 0) return result;
   const nowMs = now.getTime();
   const usable = new Map(snapshot.nodes.filter((n) => !n.stale).map((n) => [n.id, n]));
-  const candidates = snapshot.running
-    .filter((g) => {
-      const end = g.expectedEndAt?.getTime();
-      return (
-        end !== undefined &&
-        Number.isFinite(end) &&
-        end <= nowMs + horizonMs &&
-        end >= nowMs - horizonMs &&
-        usable.has(g.nodeId)
-      );
-    })
-    .sort((a, b) => {
-      const d = (a.expectedEndAt as Date).getTime() - (b.expectedEndAt as Date).getTime();
-      return d !== 0 ? d : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-    });
+  const eligible = (g: RunningGrant): boolean => {
+    const end = g.expectedEndAt?.getTime();
+    return (
+      end !== undefined &&
+      Number.isFinite(end) &&
+      end <= nowMs + horizonMs &&
+      end >= nowMs - horizonMs &&
+      usable.has(g.nodeId)
+    );
+  };
+  const soonerFirst = (a: RunningGrant, b: RunningGrant): number => {
+    const d = (a.expectedEndAt as Date).getTime() - (b.expectedEndAt as Date).getTime();
+    return d !== 0 ? d : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  };
+  const candidates = [...snapshot.running, ...tails].filter(eligible).sort(soonerFirst);
   if (candidates.length === 0) return result;
   const pendingByKey = new Map(snapshot.pending.map((p) => [p.key, p]));
   let decisions: Decision[] | undefined;
@@ -86,6 +93,24 @@ export function assignSuccessors(
       reduced,
       behind: predecessor.key,
     };
+    // The request just granted behind is a chain's new end: the next one may follow it, within the horizon.
+    if (req.expectedSeconds !== undefined) {
+      const run = expectedRunSeconds(req.expectedSeconds, granted, req.desired) * 1000;
+      const tail: RunningGrant = {
+        key: req.key,
+        nodeId: predecessor.nodeId,
+        granted,
+        minimum: req.minimum,
+        desired: req.desired,
+        priority: req.priority,
+        importance: req.importance,
+        expectedEndAt: new Date((predecessor.expectedEndAt as Date).getTime() + run),
+      };
+      if (eligible(tail)) {
+        const after = candidates.findIndex((g) => soonerFirst(tail, g) < 0);
+        candidates.splice(after < 0 ? candidates.length : after, 0, tail);
+      }
+    }
     decisions ??= [...result.decisions];
     queue ??= [...result.queue];
     decisions[rank] = grant;

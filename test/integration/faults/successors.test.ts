@@ -70,9 +70,7 @@ const stage = (
   ...extra,
 });
 
-async function row(
-  workflowId: string,
-): Promise<
+async function row(workflowId: string): Promise<
   | {
       key: string;
       state: string;

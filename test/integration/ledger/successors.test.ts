@@ -162,15 +162,38 @@ test('a successor grant is refused when it cannot be carved from its predecessor
   expect(why[onOffer]).toMatch(/pending shrink offer/);
   // The last one is fine: behind p, the only accepted grant.
   expect(result.granted.map((g) => g.key)).toEqual([onSelf]);
-  // A second successor behind p, and one behind a successor, are refused.
+  // A second successor behind p is refused; one behind the successor (a chain) is not.
   const [second, chained] = await Promise.all([ask(1), ask(1)]);
   const more = await commitDecisions(db, [behind(second, p, 1), behind(chained, onSelf, 1)]);
   expect(Object.fromEntries(more.rejected.map((r) => [r.key, r.detail]))).toEqual({
     [second]: `"${p}" already has a successor`,
-    [chained]: `"${onSelf}" is itself waiting behind "${p}"`,
   });
-  for (const k of [tooBig, elsewhere, afterEnd, onOffer, second, chained])
+  expect(more.granted.map((g) => [g.key, g.behind])).toEqual([[chained, onSelf]]);
+  for (const k of [tooBig, elsewhere, afterEnd, onOffer, second])
     expect((await getReservation(db, k)).state).toBe('pending');
+});
+
+test('a chain: a link whose requester is gone hands its place to the next, which is promoted only when the holder ends', async () => {
+  const p = await runningOn('n1', 2);
+  const [s1, s2] = [await ask(2), await ask(2)];
+  await commitDecisions(db, [behind(s1, p, 2, 'n1', 300)]);
+  expect((await commitDecisions(db, [behind(s2, s1, 2)])).rejected).toEqual([]);
+  expect(await heldOn('n1')).toBe(2);
+  await new Promise((r) => setTimeout(r, 400));
+  // s1 lapses while p still runs: s2 moves up behind p, not promoted (p's capacity is still p's).
+  expect(await expireLapsed(db)).toEqual([s1]);
+  expect(await getReservation(db, s2)).toMatchObject({ state: 'granted', behind: p, promotedAt: null });
+  expect(await checkInvariant(db)).toEqual([]);
+  expect(await markRunning(db, s2, LEASE)).toMatchObject({ state: 'granted', behind: p });
+  const sub = await db.decisions.subscribe(s2);
+  try {
+    await releaseReservation(db, p);
+    expect(await sub.next(5_000)).toBe('notified');
+  } finally {
+    sub.close();
+  }
+  expect(await markRunning(db, s2, LEASE)).toMatchObject({ state: 'running', behind: null });
+  expect(await heldOn('n1')).toBe(2);
 });
 
 test('twenty simultaneous successor grants behind one predecessor: exactly one is written', async () => {

@@ -2,6 +2,7 @@ import {
   boostFor,
   forecastUsage,
   isolateBadRows,
+  successorTails,
   toClusterSnapshot,
 } from '../../../src/admission/cluster-snapshot';
 import { compileSchedulerConfig } from '../../../src/scheduling/config';
@@ -237,4 +238,48 @@ describe('isolateBadRows', () => {
       /priority/,
     );
   });
+});
+
+test('successor chains: followed grants project no release, successors are no running grants, tails carry the chain end', () => {
+  const held = { state: 'running' as const, nodeId: 'n1', granted: { cpu: 2 }, desired: { cpu: 2 } };
+  const chain = {
+    ...ledger,
+    pending: [],
+    active: [
+      // Started 100 ms ago, runs 0.3 s: ends in 200 ms.
+      reservation('p', 'w', { ...held, grantedAt: ago(900), startedAt: ago(100), expectedSeconds: 0.3 }),
+      reservation('s1', 'w', {
+        ...held,
+        state: 'granted',
+        grantedAt: ago(50),
+        behind: 'p',
+        expectedSeconds: 0.3,
+      }),
+      reservation('s2', 'w', {
+        ...held,
+        state: 'granted',
+        grantedAt: ago(10),
+        behind: 's1',
+        expectedSeconds: 0.5,
+      }),
+      // A chain link of unknown run time: nothing can be projected behind it.
+      reservation('q', 'w', { ...held, grantedAt: ago(100), startedAt: ago(100), expectedSeconds: 1 }),
+      reservation('t', 'w', {
+        ...held,
+        state: 'granted',
+        grantedAt: ago(10),
+        behind: 'q',
+        expectedSeconds: null,
+      }),
+    ],
+  } as LedgerSnapshot;
+  const c = toClusterSnapshot(chain);
+  expect(c.running.map((g) => [g.key, g.expectedEndAt?.getTime()])).toEqual([
+    ['p', undefined],
+    ['q', undefined],
+  ]);
+  expect(successorTails(chain).map((g) => [g.key, g.expectedEndAt?.getTime()])).toEqual([
+    ['s2', now.getTime() + 200 + 300 + 500],
+    ['t', undefined],
+  ]);
 });

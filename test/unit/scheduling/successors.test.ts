@@ -151,6 +151,33 @@ describe('successor grants', () => {
     expect(assignSuccessors(none, unchanged, NOW, HORIZON)).toBe(unchanged);
   });
 
+  it('successors chain within the horizon: each one granted with a known run time can be followed in turn', () => {
+    const one = node('n1', { cpu: 1 }, { granted: { cpu: 1 } });
+    const p = running('p', 'n1', { cpu: 1 }, { expectedEndAt: at(100) });
+    const queue = ['a', 'b', 'c', 'd', 'e'].map((k, i) =>
+      req(k, { cpu: 1 }, { priority: 9 - i, expectedSeconds: 0.3 }),
+    );
+    // a ends at +400 ms, b at +700, c at +1000 (the horizon: still one to follow), d at +1300 (beyond it).
+    expect(kinds(decide(snap([one], queue, { running: [p] })))).toEqual({
+      a: 'behind p',
+      b: 'behind a',
+      c: 'behind b',
+      d: 'behind c',
+      e: 'wait',
+    });
+    // A request of unknown run time ends a chain: nobody is granted behind it.
+    const unknown = [req('u', { cpu: 1 }, { priority: 9 }), req('v', { cpu: 1 }, { expectedSeconds: 0.1 })];
+    expect(kinds(decide(snap([one], unknown, { running: [p] })))).toEqual({ u: 'behind p', v: 'wait' });
+  });
+
+  it('the ends of existing chains (tails) are predecessors like running grants', () => {
+    const tail = running('s1', 'n1', { cpu: 1 }, { expectedEndAt: at(200) });
+    const s = snap([full], [req('a', { cpu: 1 })], { running: [late] });
+    expect(kinds(assignSuccessors(s, runCycle(s, NOW), NOW, HORIZON, [tail]))).toEqual({ a: 'behind s1' });
+    const farTail = running('s1', 'n1', { cpu: 1 }, { expectedEndAt: at(1500) });
+    expect(kinds(assignSuccessors(s, runCycle(s, NOW), NOW, HORIZON, [farTail]))).toEqual({ a: 'wait' });
+  });
+
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('rejects a horizon of %p', (h) => {
     const s = snap([full], [], { running: [soon] });
     expect(() => assignSuccessors(s, runCycle(s, NOW), NOW, h)).toThrow(RangeError);
