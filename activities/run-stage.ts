@@ -7,7 +7,12 @@ import type { JsonValue, ShardContext } from '../src/handlers/types';
 import type { LazyDatabase } from '../src/ledger/lazy';
 import type { Database } from '../src/ledger/db';
 import { markRunning, releaseReservation, renewLease, type Allocation } from '../src/ledger/reservations';
-import { FENCE_MARGIN_MS, LEASE_RENEW_EVERY_MS, SUCCESSOR_GATE_RECHECK_MS } from '../src/admission/constants';
+import {
+  FENCE_MARGIN_MS,
+  LEASE_RENEW_EVERY_MS,
+  SUCCESSOR_GATE_MAX_MS,
+  SUCCESSOR_GATE_RECHECK_MS,
+} from '../src/admission/constants';
 import { allocationChangedSignal, type AllocationChange } from '../src/admission/messages';
 import { AllocationOffers } from './allocation-offers';
 
@@ -64,6 +69,8 @@ export interface RunStageDependencies {
    * @default min(FENCE_MARGIN_MS, leaseMs / 4)
    */
   fenceMarginMs?: number;
+  /** The longest a successor grant's stage waits at the gate, ms. @default SUCCESSOR_GATE_MAX_MS */
+  gateMaxMs?: number;
 }
 
 /** How often a running handler heartbeats (Temporal throttles further). */
@@ -73,15 +80,18 @@ const HEARTBEAT_EVERY_MS = 1000;
  * Marks the reservation running; a successor grant still behind its predecessor waits here — at the gate,
  * heartbeating, its lease renewed by each re-check — until the predecessor's end promotes it (announced on
  * the ledger's decision channel; re-checked every {@link SUCCESSOR_GATE_RECHECK_MS} in case a notification is
- * lost). Cancelling the activity ends the wait.
+ * lost). Cancelling the activity ends the wait; after `gateMaxMs` the stage gives its grant back (released,
+ * recorded as never run) and fails as if the grant had ended, so the workflow asks again.
  * @returns the started allocation and when the touch that started it was sent (for fencing).
- * @throws what `markRunning` throws (e.g. LeaseExpiredError: the grant ended while waiting); CancelledFailure.
+ * @throws what `markRunning` throws (e.g. LeaseExpiredError: the grant ended while waiting);
+ *   SuccessorGateTimeoutError after `gateMaxMs`; CancelledFailure.
  */
 async function startOrWaitBehind(
   db: Database,
   key: string,
   leaseMs: number,
   attempt: number,
+  gateMaxMs: number,
 ): Promise<{ held: Allocation; askedAt: number }> {
   let askedAt = performance.now();
   let held = await markRunning(db, key, leaseMs);
@@ -89,14 +99,27 @@ async function startOrWaitBehind(
   const ctx = Context.current();
   // Subscribed before the next look, so a promotion between the two is latched, not lost.
   const sub = await db.decisions.subscribe(key);
+  const giveUpAt = performance.now() + gateMaxMs;
   try {
     for (;;) {
       askedAt = performance.now();
       held = await markRunning(db, key, leaseMs);
       if (held.behind === null) return { held, askedAt };
       ctx.heartbeat({ attempt, behind: held.behind });
-      const woke = await sub.next(SUCCESSOR_GATE_RECHECK_MS, ctx.cancellationSignal);
+      const woke = await sub.next(
+        Math.max(0, Math.min(SUCCESSOR_GATE_RECHECK_MS, giveUpAt - performance.now())),
+        ctx.cancellationSignal,
+      );
       if (woke === 'aborted') throw new CancelledFailure(`cancelled while waiting behind ${held.behind}`);
+      if (performance.now() >= giveUpAt) {
+        await releaseReservation(db, key, undefined, { outcome: 'cancelled' });
+        throw Object.assign(
+          new Error(
+            `waited ${gateMaxMs} ms behind ${held.behind}, which has not ended; the grant is given back`,
+          ),
+          { name: 'SuccessorGateTimeoutError' },
+        );
+      }
     }
   } finally {
     sub.close();
@@ -154,14 +177,21 @@ export function createRunStage(
     let fenceAt = Infinity;
     if (db && key) {
       try {
-        const { held, askedAt } = await startOrWaitBehind(db, key, deps.leaseMs, input.attempt);
+        const { held, askedAt } = await startOrWaitBehind(
+          db,
+          key,
+          deps.leaseMs,
+          input.attempt,
+          deps.gateMaxMs ?? SUCCESSOR_GATE_MAX_MS,
+        );
         fenceAt = askedAt + held.leaseRemainingMs - fenceMarginMs;
       } catch (err) {
         const name = (err as { name?: string }).name;
         if (
           name === 'LeaseExpiredError' ||
           name === 'IllegalTransitionError' ||
-          name === 'UnknownReservationError'
+          name === 'UnknownReservationError' ||
+          name === 'SuccessorGateTimeoutError'
         ) {
           // Nothing ran: the grant ended before this node started the stage. The workflow asks again.
           throw ApplicationFailure.create({

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../src/admission/constants';
@@ -18,6 +19,8 @@ interface RunResult {
   setup: string;
   n: number;
   seconds: number;
+  /** CPU time the whole machine spent during the run (every process: dev server, PostgreSQL, workers), s. */
+  cpuSeconds: number;
   completed: number;
   sustained?: number;
   peak?: number;
@@ -39,6 +42,21 @@ interface RunResult {
   schedulerSignals?: number;
   schedulerTaskP99?: number;
   rowsPerRequest?: number;
+}
+
+/**
+ * CPU seconds the whole machine has spent busy since boot (/proc/stat's first line: everything but idle and
+ * iowait, in USER_HZ = 100 ticks a second); 0 where there is no /proc.
+ */
+function machineCpuSeconds(): number {
+  try {
+    const fields =
+      readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 async function tupleReads(db: pg.Client, schema: string): Promise<number> {
@@ -96,6 +114,7 @@ async function runOnce(
   };
   try {
     const readsBefore = await tupleReads(db, cluster.schema);
+    const cpuBefore = machineCpuSeconds();
     const started = Date.now();
     const handles = await Promise.all(
       Array.from({ length: n }, (_, i) =>
@@ -115,6 +134,7 @@ async function runOnce(
       setup,
       n,
       seconds: (ended - started) / 1000,
+      cpuSeconds: machineCpuSeconds() - cpuBefore,
       completed: results.filter((r) => r?.status === 'completed').length,
     };
     if (!withResources) return out;
@@ -240,6 +260,8 @@ interface PairedResult {
   res: RunResult;
   noResSeconds: number;
   ratios: number[];
+  /** Each pair's machine CPU time with resources over without. */
+  cpuRatios: number[];
 }
 
 function median(xs: number[]): number {
@@ -284,6 +306,9 @@ export async function run(args: string[]): Promise<void> {
           paired: {
             res: byTime[Math.floor((byTime.length - 1) / 2)] as RunResult,
             noResSeconds: median(without.map((w) => w.seconds)),
+            cpuRatios: withRes.map(
+              (w, i) => w.cpuSeconds / Math.max(0.01, (without[i] as RunResult).cpuSeconds),
+            ),
             ratios,
           },
         });
@@ -307,6 +332,7 @@ export async function run(args: string[]): Promise<void> {
         'no-res time s',
         'time s',
         '× no-res',
+        'CPU × no-res',
         'adm/s sustained',
         'adm/s peak',
         'wait p50',
@@ -320,13 +346,14 @@ export async function run(args: string[]): Promise<void> {
         'sched task p99 ms',
         'rows read / request',
       ],
-      rows.map(({ setup, n, paired: { res: r, noResSeconds, ratios } }) => [
+      rows.map(({ setup, n, paired: { res: r, noResSeconds, ratios, cpuRatios } }) => [
         setup.label,
         n,
         r.completed,
         f(noResSeconds),
         f(r.seconds),
         `${f(median(ratios), 2)} (${ratios.map((x) => x.toFixed(2)).join(', ')})`,
+        f(median(cpuRatios), 2),
         f(r.sustained),
         r.peak ?? '',
         f(r.p50, 0),

@@ -8,7 +8,12 @@ import { DatabaseNotConfiguredError, InvalidLedgerArgumentError } from './ledger
 import { DEFAULT_EXECUTION_RETENTION_DAYS } from './ledger/executions';
 import { lazyDatabase, type LazyDatabase } from './ledger/lazy';
 import { DEFAULT_STALE_AFTER_MS } from './ledger/types';
-import { DEFAULT_LEASE_MS, DEFAULT_SCHEDULER_WORKFLOW_ID, SUCCESSOR_HORIZON_MS } from './admission/constants';
+import {
+  DEFAULT_LEASE_MS,
+  DEFAULT_SCHEDULER_WORKFLOW_ID,
+  MAX_SUCCESSOR_HORIZON_MS,
+  SUCCESSOR_HORIZON_MS,
+} from './admission/constants';
 import { ActivityObserver } from './metrics/activity-observer';
 import type { QuartermasterMetrics } from './metrics/quartermaster-metrics';
 import { compileSchedulerConfig, type SchedulerOptions } from './scheduling/config';
@@ -39,7 +44,7 @@ export interface QuartermasterPluginOptions {
   executionRetentionDays?: number;
   /**
    * Successor grants: the head of the queue may be granted behind a running stage expected to end within this
-   * many ms, so its pickup overlaps that stage's run (finite, ≥ 0; 0 disables them). Every process that runs
+   * many ms, so its pickup overlaps that stage's run (0 to 3,600,000; 0 disables them). Every process that runs
    * cycles should use the same value. @default process.env.QM_SUCCESSOR_HORIZON_MS ?? 1000
    */
   successorHorizonMs?: number;
@@ -151,8 +156,8 @@ export class QuartermasterPlugin extends SimplePlugin {
           options.successorHorizonMs,
           'QM_SUCCESSOR_HORIZON_MS',
           SUCCESSOR_HORIZON_MS,
-          (x) => x >= 0,
-          'a finite number of ms >= 0',
+          (x) => x >= 0 && x <= MAX_SUCCESSOR_HORIZON_MS,
+          `a number of ms from 0 to ${MAX_SUCCESSOR_HORIZON_MS}`,
         ),
       },
     });

@@ -93,11 +93,21 @@ export const FAST_PATH_HOLDER_WAIT_MS = 250;
  */
 export const SUCCESSOR_HORIZON_MS = 1_000;
 
+/** The largest successor horizon accepted, ms: an hour ahead of a stage's end is no longer "about one pickup". */
+export const MAX_SUCCESSOR_HORIZON_MS = 3_600_000;
+
 /**
  * A stage waiting at the gate for its predecessor re-checks its row (and heartbeats) this often, ms, when no
  * promotion is announced: the announcement (NOTIFY, on the predecessor's ending statement) opens the gate.
  */
 export const SUCCESSOR_GATE_RECHECK_MS = 1_000;
+
+/**
+ * A stage waits at the gate at most this long, ms: a predecessor expected to end within the horizon that runs
+ * this much longer is hung or badly mispredicted. The stage then gives its grant back (its record says it
+ * never ran) and asks again, at no attempt's cost, instead of spending its own timeout behind another.
+ */
+export const SUCCESSOR_GATE_MAX_MS = 60_000;
 
 /** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
 export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;

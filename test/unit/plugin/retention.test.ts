@@ -35,7 +35,8 @@ test('executionRetentionDays: valid values (option, environment, default) constr
 
 test.each<[string, number | undefined, string | undefined, string]>([
   ['negative', -5, undefined, 'successorHorizonMs'],
-  ['not finite', 1e309, undefined, 'successorHorizonMs'],
+  ['not finite', Number.POSITIVE_INFINITY, undefined, 'successorHorizonMs'],
+  ['too large for a timer', 1e308, undefined, 'successorHorizonMs'],
   ['NaN', Number.NaN, undefined, 'successorHorizonMs'],
   ['a bad environment variable', undefined, 'high', 'QM_SUCCESSOR_HORIZON_MS'],
 ])('successorHorizonMs: %s is a typed error at construction', (_what, option, env, path) => {
