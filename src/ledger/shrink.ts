@@ -30,7 +30,8 @@ export type OfferSkipReason =
   | 'offer-pending'
   | 'request-not-pending'
   | 'invalid-vector'
-  | 'no-change';
+  | 'no-change'
+  | 'followed';
 
 /** Result of {@link offerShrinks}: every input is in exactly one list, in input order. */
 export interface OfferResult {
@@ -124,7 +125,8 @@ export function checkOfferVector(
 
 /**
  * Records shrink offers in one transaction, each re-checked under a row lock on its reservation: it must be
- * held (granted or running, lease not past), have no offer pending, the offer must be a valid smaller
+ * held (granted or running, lease not past), neither followed by a successor nor behind another (`followed`),
+ * have no offer pending, the offer must be a valid smaller
  * vector ({@link checkOfferVector}), and the request it is for must still be pending. Refused offers are
  * returned in `skipped`; the others are written. Nothing is freed here: only {@link acceptShrink} frees.
  * @throws InvalidLedgerArgumentError / InvalidQuantityError for a malformed input (nothing written);
@@ -157,6 +159,14 @@ export async function offerShrinks(
       [keys],
     );
     const held = new Map(rows.map((r) => [r.key, r]));
+    // A grant promised to a successor (or one still waiting behind another) is never shrunk: read after the
+    // rows are locked, so a successor committed meanwhile is seen (the commit locks the predecessor too).
+    const chained = await client.query<{ key: string }>(
+      `SELECT behind AS key FROM qm_reservations WHERE behind = ANY($1) AND state IN ('granted', 'running')
+       UNION SELECT key FROM qm_reservations WHERE key = ANY($1) AND behind IS NOT NULL`,
+      [keys],
+    );
+    const followed = new Set(chained.rows.map((r) => r.key));
     const forKeys = [...new Set(checked.map((o) => o.forKey))];
     const pending = await client.query<{ key: string }>(
       `SELECT key FROM qm_reservations WHERE key = ANY($1) AND state = 'pending'`,
@@ -182,6 +192,10 @@ export async function offerShrinks(
         (r.lease_expires_at !== null && r.lease_expires_at.getTime() <= now.getTime())
       ) {
         skip('not-held', `"${o.key}" is ${r.state}${r.state === 'pending' ? '' : ' or its lease ended'}`);
+        continue;
+      }
+      if (followed.has(o.key)) {
+        skip('followed', `"${o.key}" has a successor waiting for its capacity, or waits behind another`);
         continue;
       }
       if (r.offer_to !== null || seen.has(o.key)) {

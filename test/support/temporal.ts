@@ -40,6 +40,8 @@ export interface TestWorkerOptions {
   leaseMs?: number;
   /** Stale time, ms. */
   staleAfterMs?: number;
+  /** Successor grants' horizon, ms (0: none). @default the plugin's */
+  successorHorizonMs?: number;
 }
 
 let runtimeInstalled = false;
@@ -70,6 +72,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}),
+    ...(options.successorHorizonMs === undefined ? {} : { successorHorizonMs: options.successorHorizonMs }),
     workflowBundle: { codePath: testEnv.workflowBundlePath },
     workerOptions: { shutdownGraceTime: '1s' },
   });

@@ -23,6 +23,9 @@ beforeAll(async () => {
   cluster = await startTestWorker({
     schema: db.schema,
     leaseMs: 6000,
+    // Wider than the default 1 s, so that on a loaded machine a request made a few seconds after the
+    // predecessor started still finds it eligible (the terminate test needs its successor behind it).
+    successorHorizonMs: 5000,
     node: { id: 'succ', capacity: { cpu: NODE_CPU }, monitor: false },
     handlers: [
       // Counts its cpu as running while it runs; `stubborn` ignores its abort (runs its whole time).

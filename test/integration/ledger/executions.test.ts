@@ -451,7 +451,7 @@ describe('the scheduling core treats a learned run time as a declared one', () =
     for (let i = 0; i < 3; i++) await completed(bdb, 'longish', 60, new Date(t.getTime() + i * 100_000));
     const now = new Date();
     await heartbeatNode(bdb, 'b1', now);
-    // A long stage with a learned 60 s run holds 2 cpu since 10 s ago; a priority-10 stage wants all 4.
+    // A long stage with a learned 60 s run has run on 2 cpu for 10 s; a priority-10 stage wants all 4.
     const req = (
       workflowId: string,
       definitionName: string,
@@ -473,6 +473,8 @@ describe('the scheduling core treats a learned run time as a declared one', () =
       new Date(now.getTime() - 10_000),
       { staleAfterMs: 1e12 },
     );
+    // Running since then: its expected end counts from its start.
+    await markRunning(bdb, 'long/run/work/1', 600_000, new Date(now.getTime() - 10_000));
     await requestReservation(bdb, req('big', 'big', 10, 4), now);
     await requestReservation(bdb, req('unknown', 'never-ran', 1, 2), now);
     await requestReservation(bdb, req('learned', 'learner', 1, 2), now);

@@ -196,6 +196,28 @@ test('a chain: a link whose requester is gone hands its place to the next, which
   expect(await heldOn('n1')).toBe(2);
 });
 
+test('a predecessor and its successor are never offered a smaller allocation', async () => {
+  // Both could shrink to 1 cpu (minimum 1): only the chain stops it.
+  const p = await ask(2, { minimum: 1 });
+  await commitDecisions(db, [{ key: p, nodeId: 'n1', granted: { cpu: 2 }, leaseMs: LEASE }]);
+  const s = await ask(2, { minimum: 1 });
+  await commitDecisions(db, [behind(s, p, 2)]);
+  const forKey = await ask(1);
+  const result = await offerShrinks(
+    db,
+    [
+      { key: p, to: { cpu: 1 }, forKey },
+      { key: s, to: { cpu: 1 }, forKey },
+    ],
+    new Date(),
+  );
+  expect(result.offered).toEqual([]);
+  expect(result.skipped.map((x) => [x.key, x.reason])).toEqual([
+    [p, 'followed'],
+    [s, 'followed'],
+  ]);
+});
+
 test('twenty simultaneous successor grants behind one predecessor: exactly one is written', async () => {
   const p = await runningOn('n1', 2);
   const keys = await Promise.all(Array.from({ length: 20 }, () => ask(1)));
