@@ -11,6 +11,7 @@ import {
   FENCE_MARGIN_MS,
   LEASE_RENEW_EVERY_MS,
   SUCCESSOR_GATE_MAX_MS,
+  SUCCESSOR_GATE_MAX_SHARE,
   SUCCESSOR_GATE_RECHECK_MS,
 } from '../src/admission/constants';
 import { allocationChangedSignal, type AllocationChange } from '../src/admission/messages';
@@ -69,7 +70,10 @@ export interface RunStageDependencies {
    * @default min(FENCE_MARGIN_MS, leaseMs / 4)
    */
   fenceMarginMs?: number;
-  /** The longest a successor grant's stage waits at the gate, ms. @default SUCCESSOR_GATE_MAX_MS */
+  /**
+   * The longest a successor grant's stage waits at the gate, ms; never more than SUCCESSOR_GATE_MAX_SHARE of
+   * the activity's start-to-close timeout. @default SUCCESSOR_GATE_MAX_MS
+   */
   gateMaxMs?: number;
 }
 
@@ -182,7 +186,10 @@ export function createRunStage(
           key,
           deps.leaseMs,
           input.attempt,
-          deps.gateMaxMs ?? SUCCESSOR_GATE_MAX_MS,
+          Math.min(
+            deps.gateMaxMs ?? SUCCESSOR_GATE_MAX_MS,
+            ctx.info.startToCloseTimeoutMs * SUCCESSOR_GATE_MAX_SHARE,
+          ),
         );
         fenceAt = askedAt + held.leaseRemainingMs - fenceMarginMs;
       } catch (err) {

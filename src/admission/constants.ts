@@ -109,6 +109,12 @@ export const SUCCESSOR_GATE_RECHECK_MS = 1_000;
  */
 export const SUCCESSOR_GATE_MAX_MS = 60_000;
 
+/**
+ * …and at most this share of its own run time limit (`runStage`'s start-to-close timeout, the stage's
+ * `timeoutSeconds`), which the gate's wait counts against: a stage with a 10 s timeout gives up after 1 s.
+ */
+export const SUCCESSOR_GATE_MAX_SHARE = 0.1;
+
 /** A requester that sees no cycle for this long signals (and so starts) the scheduler even if a wake is outstanding, ms. */
 export const SCHEDULER_STALE_MS = 3 * SCHEDULER_TICK_MS;
 

@@ -83,7 +83,7 @@ const input = (key: string): RunStageInput => ({
 
 test('the handler runs only after the predecessor ends, and the successor then holds and releases the capacity', async () => {
   const { p, s } = await chain();
-  const env = new MockActivityEnvironment();
+  const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 600_000 });
   const heartbeats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   const running = env.run(runStageWith(60_000), input(s));
@@ -101,7 +101,7 @@ test('the handler runs only after the predecessor ends, and the successor then h
 
 test('after gateMaxMs the grant is given back and the stage fails as "reservation ended" (the workflow asks again)', async () => {
   const { p, s } = await chain();
-  const env = new MockActivityEnvironment();
+  const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 600_000 });
   await expect(env.run(runStageWith(300), input(s))).rejects.toMatchObject({
     type: 'ReservationEndedError',
     nonRetryable: true,
@@ -118,9 +118,21 @@ test('after gateMaxMs the grant is given back and the stage fails as "reservatio
   expect(await getReservation(db, p)).toMatchObject({ state: 'running' });
 });
 
+test("the gate never takes more than a tenth of the stage's own time limit", async () => {
+  const { s } = await chain();
+  const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 3000 });
+  const started = Date.now();
+  await expect(env.run(runStageWith(60_000), input(s))).rejects.toMatchObject({
+    type: 'ReservationEndedError',
+    message: expect.stringMatching(/waited 300 ms behind/),
+  });
+  expect(Date.now() - started).toBeLessThan(3000);
+  expect(ran).toEqual([]);
+});
+
 test('cancelling the activity while it waits at the gate ends the wait; the handler never runs', async () => {
   const { s } = await chain();
-  const env = new MockActivityEnvironment();
+  const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 600_000 });
   const running = env.run(runStageWith(60_000), input(s));
   await new Promise((r) => setTimeout(r, 300));
   env.cancel();
