@@ -332,6 +332,17 @@ export async function commitDecisionsIn(
   const reject = (key: string, reason: RejectionReason, detail: string): void => {
     result.rejected.push({ key, reason, detail });
   };
+  const accept = (d: GrantDecision): void => {
+    seen.add(d.key);
+    accepted.push(d);
+    result.granted.push({
+      key: d.key,
+      nodeId: d.nodeId,
+      granted: d.granted,
+      leaseExpiresAt: new Date(now.getTime() + d.leaseMs),
+      ...(d.behind === undefined ? {} : { behind: d.behind }),
+    });
+  };
   for (const d of decisions) {
     const reservation = reservations.get(d.key);
     const node = nodes.get(d.nodeId) as { capacity: ResourceVector; lastHeartbeat: Date };
@@ -377,15 +388,7 @@ export async function commitDecisionsIn(
       }
       // Carved from its predecessor's grant: counted once, as the predecessor's, until it ends.
       followed.add(d.behind);
-      seen.add(d.key);
-      accepted.push(d);
-      result.granted.push({
-        key: d.key,
-        nodeId: d.nodeId,
-        granted: d.granted,
-        leaseExpiresAt: new Date(now.getTime() + d.leaseMs),
-        behind: d.behind,
-      });
+      accept(d);
       continue;
     }
     let misfit: string | undefined;
@@ -409,14 +412,7 @@ export async function commitDecisionsIn(
         nodeHeld.set(k, (nodeHeld.get(k) ?? 0) + amount);
       } else poolHeld.set(resource, (poolHeld.get(resource) ?? 0) + amount);
     }
-    seen.add(d.key);
-    accepted.push(d);
-    result.granted.push({
-      key: d.key,
-      nodeId: d.nodeId,
-      granted: d.granted,
-      leaseExpiresAt: new Date(now.getTime() + d.leaseMs),
-    });
+    accept(d);
   }
 
   // 5. Write: all accepted grants in one statement, then the waiting notes in another.

@@ -4,7 +4,6 @@ import { createRunStage, type RunStageInput } from '../../../activities/run-stag
 import { defineStage, HandlerRegistry } from '../../../src/handlers/registry';
 import { commitDecisions } from '../../../src/ledger/commit';
 import type { Database } from '../../../src/ledger/db';
-import { checkInvariant } from '../../../src/ledger/invariant';
 import { registerNode } from '../../../src/ledger/nodes';
 import {
   getReservation,
@@ -13,6 +12,7 @@ import {
   requestReservation,
 } from '../../../src/ledger/reservations';
 import { dropSchema, openTestDatabase } from '../../support/env';
+import { expectSoundThenEmpty } from '../../support/ledger-reset';
 
 // runStage's gate, on the real ledger: a stage granted behind another runs its handler only once the
 // predecessor has ended, gives its grant back after gateMaxMs, and stops waiting when cancelled.
@@ -27,11 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => dropSchema(db));
 afterEach(async () => {
-  expect(await checkInvariant(db)).toEqual([]);
-  const { rows } = await db.pool.query<{ key: string }>(
-    `SELECT key FROM qm_reservations WHERE state IN ('pending', 'granted', 'running')`,
-  );
-  for (const r of rows) await releaseReservation(db, r.key);
+  await expectSoundThenEmpty(db);
   ran.length = 0;
 });
 

@@ -11,10 +11,11 @@ import {
   renewLease,
   requestReservation,
 } from '../../../src/ledger/reservations';
-import { expireShrinkOffers, offerShrinks } from '../../../src/ledger/shrink';
+import { offerShrinks } from '../../../src/ledger/shrink';
 import { snapshot } from '../../../src/ledger/snapshot';
 import { compileSchedulerConfig } from '../../../src/scheduling/config';
 import { dropSchema, openTestDatabase } from '../../support/env';
+import { expectSoundThenEmpty } from '../../support/ledger-reset';
 
 // Successor grants on the real ledger (migration 010): committed behind a held reservation and counted once,
 // promoted by whatever ends the predecessor (release, expiry), announced, and gated until then.
@@ -28,16 +29,7 @@ beforeAll(async () => {
   await registerNode(db, { id: 'n2', capacity: { cpu: 2 } });
 });
 afterAll(() => dropSchema(db));
-afterEach(async () => {
-  expect(await checkInvariant(db)).toEqual([]);
-  // Leave the nodes empty for the next test.
-  const { rows } = await db.pool.query<{ key: string }>(
-    `SELECT key FROM qm_reservations WHERE state IN ('pending', 'granted', 'running')`,
-  );
-  for (const r of rows) await releaseReservation(db, r.key);
-  // A released holder's shrink offer is withdrawn by the next cycle's expiry step.
-  await expireShrinkOffers(db, new Date(), { maxAgeMs: 60_000 });
-});
+afterEach(() => expectSoundThenEmpty(db));
 
 async function ask(cpu: number, extra: { expectedSeconds?: number; minimum?: number } = {}): Promise<string> {
   seq++;
