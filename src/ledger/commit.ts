@@ -329,12 +329,14 @@ export async function commitDecisionsIn(
   const result: CommitResult = { granted: [], rejected: [] };
   const seen = new Set<string>();
   const accepted: GrantDecision[] = [];
+  const acceptedByKey = new Map<string, GrantDecision>();
   const reject = (key: string, reason: RejectionReason, detail: string): void => {
     result.rejected.push({ key, reason, detail });
   };
   const accept = (d: GrantDecision): void => {
     seen.add(d.key);
     accepted.push(d);
+    acceptedByKey.set(d.key, d);
     result.granted.push({
       key: d.key,
       nodeId: d.nodeId,
@@ -381,7 +383,19 @@ export async function commitDecisionsIn(
       continue;
     }
     if (d.behind !== undefined) {
-      const unavailable = predecessorProblem(d, reservations.get(d.behind), followed);
+      // A predecessor granted earlier in this batch (a chain the cycle extended) counts as the grant it got.
+      const earlier = acceptedByKey.get(d.behind);
+      const predecessor =
+        earlier === undefined
+          ? reservations.get(d.behind)
+          : {
+              state: 'granted',
+              node_id: earlier.nodeId,
+              granted: earlier.granted,
+              behind: earlier.behind ?? null,
+              offer_to: null,
+            };
+      const unavailable = predecessorProblem(d, predecessor, followed);
       if (unavailable !== undefined) {
         reject(d.key, 'predecessor-unavailable', unavailable);
         continue;

@@ -210,6 +210,22 @@ test('a predecessor and its successor are never offered a smaller allocation', a
   ]);
 });
 
+test('a chain decided in one cycle is committed in one batch: each link behind the one granted before it', async () => {
+  const p = await runningOn('n1', 2);
+  const [a, b, c] = [await ask(2), await ask(2), await ask(2)];
+  const result = await commitDecisions(db, [behind(a, p, 2), behind(b, a, 2), behind(c, b, 2)]);
+  expect(result.rejected).toEqual([]);
+  expect(result.granted.map((g) => [g.key, g.behind])).toEqual([
+    [a, p],
+    [b, a],
+    [c, b],
+  ]);
+  expect(await heldOn('n1')).toBe(2);
+  await releaseReservation(db, p);
+  expect((await getReservation(db, a)).behind).toBeNull();
+  expect((await getReservation(db, b)).behind).toBe(a);
+});
+
 test('twenty simultaneous successor grants behind one predecessor: exactly one is written', async () => {
   const p = await runningOn('n1', 2);
   const keys = await Promise.all(Array.from({ length: 20 }, () => ask(1)));
