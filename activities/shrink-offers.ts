@@ -1,7 +1,7 @@
 import type { Database } from '../src/ledger/db';
 import { offerShrinks, shrinkState, type OfferResult } from '../src/ledger/shrink';
 import type { LedgerSnapshot } from '../src/ledger/snapshot';
-import { toClusterSnapshot } from '../src/admission/cluster-snapshot';
+import { followedKeys, toClusterSnapshot } from '../src/admission/cluster-snapshot';
 import type { SchedulerConfig } from '../src/scheduling/config';
 import { degrade } from '../src/scheduling/degrade';
 import type { ClusterSnapshot } from '../src/scheduling/types';
@@ -35,8 +35,10 @@ export async function proposeShrinks(
   if (state.pending.length > 0) return null;
   // A predecessor's grant is promised to its successor: never asked to shrink (nor is the successor, which
   // holds nothing of its own yet and is not among the running grants).
-  const followed = after.active.flatMap((r) => (r.behind === null ? [] : [r.behind]));
-  const snapshot = withoutCandidates(toClusterSnapshot(after), new Set([...state.declined, ...followed]));
+  const snapshot = withoutCandidates(
+    toClusterSnapshot(after),
+    new Set([...state.declined, ...followedKeys(after.active)]),
+  );
   const proposal = degrade({ snapshot, requestKey: holderKey, now: after.now, config });
   if (proposal === null || proposal.offers.length === 0) return null;
   return offerShrinks(

@@ -123,6 +123,11 @@ function expectedEndAt(r: ReservationRecord, now: Date): Date | undefined {
   return new Date(from + seconds * 1000);
 }
 
+/** The keys of the held reservations that a successor waits behind (their capacity is promised to it). */
+export function followedKeys(active: readonly ReservationRecord[]): Set<string> {
+  return new Set(active.flatMap((r) => (r.behind === null ? [] : [r.behind])));
+}
+
 /**
  * Maps a ledger snapshot onto the pure core's {@link ClusterSnapshot}: node capacity, grants, staleness and
  * their published forecast; pools; pending requests with importance = declared + active boosts and their
@@ -137,7 +142,7 @@ export function toClusterSnapshot(
   holders?: readonly string[],
 ): ClusterSnapshot {
   const boosts = boostTotals(snapshot);
-  const followed = new Set(snapshot.active.flatMap((r) => (r.behind === null ? [] : [r.behind])));
+  const followed = followedKeys(snapshot.active);
   return {
     ...(holders === undefined ? {} : { holders }),
     nodes: snapshot.nodes.map((n) => {
@@ -184,7 +189,7 @@ export function toClusterSnapshot(
  */
 export function successorTails(snapshot: LedgerSnapshot): RunningGrant[] {
   const byKey = new Map(snapshot.active.map((r) => [r.key, r]));
-  const followed = new Set(snapshot.active.flatMap((r) => (r.behind === null ? [] : [r.behind])));
+  const followed = followedKeys(snapshot.active);
   const ends = new Map<string, number | undefined>();
   const endOf = (r: ReservationRecord, depth: number): number | undefined => {
     if (ends.has(r.key)) return ends.get(r.key);

@@ -397,22 +397,25 @@ async function lockReservation(client: pg.PoolClient, key: string): Promise<Rese
   return row;
 }
 
-/** The shrink-offer columns a lease touch returns (migration 005): a renewal is how a running stage learns of one. */
-interface OfferColumns {
+/**
+ * What every lease touch returns besides the grant: the shrink-offer columns (migration 005: a renewal is how a
+ * running stage learns of one) and the predecessor a successor still waits behind (migration 010).
+ */
+interface TouchColumns {
   offer_to: ResourceVector | null;
   offer_for: string | null;
   offered_at: Date | null;
+  behind: string | null;
 }
 
-interface TouchedRow extends OfferColumns {
-  behind: string | null;
+interface TouchedRow extends TouchColumns {
   state: ReservationState;
   node_id: string;
   granted: ResourceVector;
   lease_expires_at: Date;
 }
 
-/** What a held reservation holds after a lease touch, with its pending shrink offer (if any). */
+/** What a held reservation holds after a lease touch, with its pending shrink offer and predecessor (if any). */
 function heldAllocation(
   key: string,
   state: ReservationState,
@@ -420,11 +423,10 @@ function heldAllocation(
   granted: ResourceVector,
   leaseExpiresAt: Date,
   leaseMs: number,
-  o: OfferColumns | undefined,
-  behind: string | null,
+  o: TouchColumns | undefined,
 ): Allocation {
   return {
-    behind,
+    behind: o?.behind ?? null,
     key,
     state,
     nodeId,
@@ -472,16 +474,7 @@ async function touchLiveLease(
   });
   const row = rows[0];
   if (row === undefined) return undefined;
-  return heldAllocation(
-    key,
-    row.state,
-    row.node_id,
-    row.granted,
-    row.lease_expires_at,
-    leaseMs,
-    row,
-    row.behind,
-  );
+  return heldAllocation(key, row.state, row.node_id, row.granted, row.lease_expires_at, leaseMs, row);
 }
 
 /**
@@ -527,15 +520,17 @@ async function touchLease(
     // A pending request's lease is renewed by its waiter (renewPendingMany), never as a held lease.
     if (row.state === 'pending') throw new IllegalTransitionError(row.state, event, key);
     // A successor still behind its predecessor may not start: its lease is renewed, its state kept.
-    const behind = row.state === 'granted' ? (row.behind ?? null) : null;
-    const state = behind !== null ? row.state : transition(row.state, event, key);
+    const state =
+      row.state === 'granted' && (row.behind ?? null) !== null
+        ? row.state
+        : transition(row.state, event, key);
     const leaseExpiresAt = new Date(now.getTime() + leaseMs);
-    const { rows } = await client.query<OfferColumns>(
+    const { rows } = await client.query<TouchColumns>(
       `UPDATE qm_reservations
           SET state = $2, lease_expires_at = $3, updated_at = $4,
               started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, $4) ELSE started_at END
         WHERE key = $1
-       RETURNING offer_to, offer_for, offered_at`,
+       RETURNING offer_to, offer_for, offered_at, behind`,
       [key, state, leaseExpiresAt, now],
     );
     const allocation = heldAllocation(
@@ -546,7 +541,6 @@ async function touchLease(
       leaseExpiresAt,
       leaseMs,
       rows[0],
-      behind,
     );
     return { allocation };
   });

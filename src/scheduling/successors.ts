@@ -15,6 +15,7 @@ import type {
   CycleResult,
   Decision,
   GrantDecision,
+  NodeView,
   RankedEntry,
   ResourceVector,
   RunningGrant,
@@ -83,12 +84,12 @@ export function assignSuccessors(
     const predecessor = candidates.splice(at, 1)[0] as RunningGrant;
     const granted = fits(predecessor) as ResourceVector;
     const reduced = Object.entries(req.desired).some(([r, v]) => (granted[r] ?? 0) + EPSILON < v);
-    const node = usable.get(predecessor.nodeId);
     const grant: GrantDecision = {
       kind: 'grant',
       key: d.key,
       nodeId: predecessor.nodeId,
-      taskQueue: node?.taskQueue ?? '',
+      // Every candidate is on a usable node (`eligible`).
+      taskQueue: (usable.get(predecessor.nodeId) as NodeView).taskQueue,
       granted,
       reduced,
       behind: predecessor.key,
