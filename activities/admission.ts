@@ -122,13 +122,12 @@ function reservationRequest(req: AdmissionRequest, key: string, leaseMs: number)
 /** A waiter's view before any renewal (or after one that found nothing): no grant taken up, no node known. */
 const NOTHING_TAKEN_UP: Omit<WaiterView, 'reservation'> = { takenUp: false, nodeTaskQueue: null };
 
-/** The workflow's answer for a grant taken up (or already running), on its node's task queue when known. */
+/** The workflow's answer for a grant taken up (or already running), on its node's task queue. */
 async function grantDecision(
   db: Database,
   key: string,
-  taken: ReservationRecord,
+  { reservation: taken, nodeTaskQueue }: WaiterView,
   fast: boolean,
-  nodeTaskQueue: string | null = null,
 ): Promise<AdmissionDecision> {
   return {
     kind: 'grant',
@@ -219,11 +218,15 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
       decide,
     });
     const r = state.reservation;
-    if (r.state === 'pending' && r.shardOrder === null && state.fitsAlone === true) {
-      // Others wait too, but this one would fit on what is free now: run the cycle here (it admits by score,
-      // so nobody is overtaken) and take the grant if it made one; when another cycle holds the lock, give it a
-      // moment (it runs again for the flag this raised, and announces its grants). When the node is not the
-      // limit, a burst of stages is admitted this way with no waiting activity (and no workflow task after one).
+    if (r.state === 'pending' && r.shardOrder === null) {
+      // Nothing free could hold it even alone: no cycle could admit it now (whatever frees capacity runs one);
+      // its waiter says the queue changed.
+      if (state.fitsAlone === false) return null;
+      // Others wait too, but this one would fit on what is free now (or it was alone and lost a race for the
+      // capacity): run the cycle here (it admits by score, so nobody is overtaken) and take the grant if it
+      // made one; when another cycle holds the lock, give it a moment (it runs again for the flag this raised,
+      // and announces its grants). When the node is not the limit, a burst of stages is admitted this way with
+      // no waiting activity (and no workflow task after one).
       const sub = await db.decisions.subscribe(req.key);
       try {
         const done = await cycleHere(db, false);
@@ -234,8 +237,10 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
       const taken = await takeGrant(db, req.key, deps.leaseMs);
       return taken === undefined ? null : grantDecision(db, req.key, taken, false);
     }
-    if (r.state !== 'granted' && r.state !== 'running') return null;
-    const taken = r.state === 'running' ? r : await takeGrant(db, req.key, deps.leaseMs);
+    if (r.state === 'running')
+      return grantDecision(db, req.key, { ...NOTHING_TAKEN_UP, reservation: r }, state.fastPath);
+    if (r.state !== 'granted') return null;
+    const taken = await takeGrant(db, req.key, deps.leaseMs);
     return taken === undefined ? null : grantDecision(db, req.key, taken, state.fastPath);
   }
 
@@ -255,9 +260,6 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const ctx = Context.current();
     const db = await deps.ledger.get();
     const listener = db.decisions;
-    // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
-    const impossible = await unsatisfiable(db, req);
-    if (impossible !== undefined) throw impossible;
     const request = (key: string): ReservationRequest => reservationRequest(req, key, deps.leaseMs);
     let key = req.key;
     let sub = await listener.subscribe(key);
@@ -267,6 +269,9 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const waitingSince = performance.now();
     let fast = false;
     const ask = async (): Promise<ReservationRecord> => {
+      // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
+      const impossible = await unsatisfiable(db, req);
+      if (impossible !== undefined) throw impossible;
       const state = await requestAdmission(db, request(key), {
         staleAfterMs: deps.staleAfterMs,
         decide,
@@ -299,13 +304,22 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         .catch(() => undefined);
     };
     try {
-      let r = await ask();
+      // The fast path has usually recorded the request already, in the workflow task that reached the stage,
+      // and run the cycle when it could fit: pick it up where it stands (one read shared with the other
+      // waiters, which also takes a grant up) instead of asking again. Found pending, it only says the queue
+      // changed (the fast path may have stopped before it could); never recorded, it is asked now.
+      const found = await renewals(db).renew(key, true);
       // What the latest renewal found besides the row: a grant it took up, and its node's task queue.
-      let renewed: Omit<WaiterView, 'reservation'> = NOTHING_TAKEN_UP;
+      let renewed: Omit<WaiterView, 'reservation'> = found ?? NOTHING_TAKEN_UP;
+      let r = found?.reservation ?? (await ask());
+      if (found !== undefined && r.state === 'pending' && r.shardOrder === null) await noteWaiting(db);
       for (;;) {
         if (r.state === 'granted' || r.state === 'running') {
-          const taken = r.state === 'running' || renewed.takenUp ? r : await takeGrant(db, key, deps.leaseMs);
-          if (taken !== undefined) return grantDecision(db, key, taken, fast, renewed.nodeTaskQueue);
+          const taken =
+            r.state === 'running' || renewed.takenUp
+              ? { ...renewed, reservation: r }
+              : await takeGrant(db, key, deps.leaseMs);
+          if (taken !== undefined) return grantDecision(db, key, taken, fast);
           r = { ...r, state: 'expired' };
         }
         if (r.state === 'pending' && r.shardOrder !== null) {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DEFAULT_SCHEDULER_WORKFLOW_ID } from '../src/admission/constants';
@@ -21,6 +21,8 @@ interface RunResult {
   seconds: number;
   /** CPU time the whole machine spent during the run (every process: dev server, PostgreSQL, workers), s. */
   cpuSeconds: number;
+  /** The same by process kind (diagnostics: in the run's JSON line). */
+  cpuBy: CpuByProcess;
   completed: number;
   sustained?: number;
   peak?: number;
@@ -57,6 +59,54 @@ function machineCpuSeconds(): number {
   } catch {
     return 0;
   }
+}
+
+/** Busy CPU seconds per process kind (the dev server, PostgreSQL, this Node process, the rest), from /proc. */
+type CpuByProcess = Record<'temporal' | 'postgres' | 'node' | 'other', number>;
+
+/**
+ * Every live process's busy CPU ticks by pid, with its kind (its command name); {} where there is no /proc.
+ * PostgreSQL backends that exit between two readings are counted in their parent's children's time.
+ */
+function processTicks(): Map<number, { kind: keyof CpuByProcess; ticks: number }> {
+  const out = new Map<number, { kind: keyof CpuByProcess; ticks: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime are fields 14-17 (1-based, counting pid and comm).
+      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+      const kind = comm.startsWith('temporal')
+        ? 'temporal'
+        : comm.startsWith('postgres')
+          ? 'postgres'
+          : Number(pid) === process.pid
+            ? 'node'
+            : 'other';
+      out.set(Number(pid), { kind, ticks });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds per process kind between two {@link processTicks} readings (new processes count whole). */
+function cpuBetween(
+  before: ReturnType<typeof processTicks>,
+  after: ReturnType<typeof processTicks>,
+): CpuByProcess {
+  const out: CpuByProcess = { temporal: 0, postgres: 0, node: 0, other: 0 };
+  for (const [pid, a] of after) out[a.kind] += (a.ticks - (before.get(pid)?.ticks ?? 0)) / 100;
+  for (const k of Object.keys(out) as Array<keyof CpuByProcess>) out[k] = Math.round(out[k] * 10) / 10;
+  return out;
 }
 
 async function tupleReads(db: pg.Client, schema: string): Promise<number> {
@@ -115,6 +165,7 @@ async function runOnce(
   try {
     const readsBefore = await tupleReads(db, cluster.schema);
     const cpuBefore = machineCpuSeconds();
+    const ticksBefore = processTicks();
     const started = Date.now();
     const handles = await Promise.all(
       Array.from({ length: n }, (_, i) =>
@@ -135,6 +186,7 @@ async function runOnce(
       n,
       seconds: (ended - started) / 1000,
       cpuSeconds: machineCpuSeconds() - cpuBefore,
+      cpuBy: cpuBetween(ticksBefore, processTicks()),
       completed: results.filter((r) => r?.status === 'completed').length,
     };
     if (!withResources) return out;

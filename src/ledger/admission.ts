@@ -2,7 +2,6 @@ import type { Database } from './db';
 import { inTransaction } from './db';
 import { decisionChannel } from './channels';
 import { commitDecisionsIn, type GrantDecision } from './commit';
-import { databaseNow } from './clock';
 import { recordingEnded } from './executions';
 import { translateDbError } from './errors';
 import { checkRequest, insertRequestIn, RESERVATION_SELECT, type ReservationRequest } from './reservations';
@@ -64,8 +63,7 @@ export async function requestAdmission(
 ): Promise<AdmissionState> {
   const r = checkRequest(input);
   return inTransaction(db, 'request admission', async (client) => {
-    const now = await databaseNow(client);
-    const { reservation, created } = await insertRequestIn(client, r, now);
+    const { reservation, created, now } = await insertRequestIn(client, r);
     if (options.decide === undefined) return { reservation, created, fastPath: false };
     if (!created) {
       // Asked again (the waiting activity after the fast path, a retry): only whether it would fit alone.
@@ -167,27 +165,27 @@ export async function renewPendingMany(
 
 /**
  * Takes a grant up: extends a `granted` reservation's lease to a whole lease from the database's now, so
- * its stage has that long to start on its node. One row.
- * @returns the reservation, or undefined when it is no longer granted with a live lease (it expired, or it
- *   was released: ask again).
+ * its stage has that long to start on its node. One statement, which also returns the node's task queue.
+ * @returns the reservation and its node's task queue, or undefined when it is no longer granted with a live
+ *   lease (it expired, or it was released: ask again).
  * @throws DatabaseUnavailableError.
  */
-export async function takeGrant(
-  db: Database,
-  key: string,
-  leaseMs: number,
-): Promise<ReservationRecord | undefined> {
+export async function takeGrant(db: Database, key: string, leaseMs: number): Promise<WaiterView | undefined> {
   checkId('key', key);
   try {
-    const { rows } = await db.pool.query<ReservationRow>(
+    const { rows } = await db.pool.query<ReservationRow & { node_task_queue: string | null }>(
       `UPDATE qm_reservations
           SET lease_expires_at = greatest(lease_expires_at, now() + $2 * interval '1 millisecond'),
               updated_at = now()
         WHERE key = $1 AND state = 'granted' AND lease_expires_at > now()
-       RETURNING ${RESERVATION_SELECT}`,
+       RETURNING ${RESERVATION_SELECT},
+                 (SELECT n.task_queue FROM qm_nodes n WHERE n.id = qm_reservations.node_id) AS node_task_queue`,
       [key, leaseMs],
     );
-    return rows[0] === undefined ? undefined : toReservation(rows[0]);
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : { reservation: toReservation(row), takenUp: true, nodeTaskQueue: row.node_task_queue };
   } catch (err) {
     throw translateDbError(err, 'take grant');
   }

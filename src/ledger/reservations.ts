@@ -294,20 +294,25 @@ export async function requestReservation(
   now?: Date,
 ): Promise<RequestResult> {
   const r = checkRequest(input);
-  return inTransaction(db, 'request reservation', (client) => insertRequestIn(client, r, now));
+  return inTransaction(db, 'request reservation', async (client) => {
+    const { reservation, created } = await insertRequestIn(client, r, now);
+    return { reservation, created };
+  });
 }
 
 /**
  * {@link requestReservation} inside a transaction the caller holds, for a checked request. A pending
  * request's lease starts at `now` (absent: the database's clock). A retry (same key) of a request that is
  * still pending renews its lease.
+ * @returns the reservation, whether it was created, and the transaction's `now()` (the database's clock: the
+ *   caller needs no round trip of its own for it).
  * @throws UnknownPoolError; the driver's error.
  */
 export async function insertRequestIn(
   client: pg.PoolClient,
   r: CheckedRequest,
   now?: Date,
-): Promise<RequestResult> {
+): Promise<RequestResult & { now: Date }> {
   const custom = Object.keys(r.desired).filter((name) => !isHostResource(name));
   if (custom.length > 0) {
     const { rows } = await client.query<{ name: string }>('SELECT name FROM qm_pools WHERE name = ANY($1)', [
@@ -317,7 +322,7 @@ export async function insertRequestIn(
     const missing = custom.find((name) => !known.has(name));
     if (missing !== undefined) throw new UnknownPoolError(missing);
   }
-  const inserted = await client.query<ReservationRow>(
+  const inserted = await client.query<ReservationRow & { tx_now: Date }>(
     named(
       'qm-request-insert',
       `INSERT INTO qm_reservations
@@ -328,7 +333,7 @@ export async function insertRequestIn(
             $11, $12, t.at + $13 * interval '1 millisecond', $14, $16, $17, $18, $19
        FROM (SELECT coalesce($10::timestamptz, now()) AS at) t
      ON CONFLICT (key) DO NOTHING
-     RETURNING ${RESERVATION_COLUMNS}`,
+     RETURNING ${RESERVATION_COLUMNS}, now() AS tx_now`,
       [
         r.key,
         r.workflowId,
@@ -353,17 +358,18 @@ export async function insertRequestIn(
     ),
   );
   const row = inserted.rows[0];
-  if (row !== undefined) return { reservation: toReservation(row), created: true };
-  const existing = await client.query<ReservationRow>(
+  if (row !== undefined) return { reservation: toReservation(row), created: true, now: row.tx_now };
+  const existing = await client.query<ReservationRow & { tx_now: Date }>(
     `UPDATE qm_reservations
         SET lease_expires_at = CASE WHEN state = 'pending'
                                     THEN coalesce($2::timestamptz, now()) + $3 * interval '1 millisecond'
                                     ELSE lease_expires_at END
       WHERE key = $1
-     RETURNING ${RESERVATION_COLUMNS}`,
+     RETURNING ${RESERVATION_COLUMNS}, now() AS tx_now`,
     [r.key, now ?? null, r.leaseMs],
   );
-  return { reservation: toReservation(existing.rows[0] as ReservationRow), created: false };
+  const found = existing.rows[0] as ReservationRow & { tx_now: Date };
+  return { reservation: toReservation(found), created: false, now: found.tx_now };
 }
 
 /**

@@ -1,0 +1,172 @@
+import pg from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createAdmissionActivities } from '../../../activities/admission';
+import type { AdmissionDecision, AdmissionRequest } from '../../../src/admission/types';
+import { requestAdmission } from '../../../src/ledger/admission';
+import { capacityCeiling } from '../../../src/ledger/capacity-ceiling';
+import type { Database } from '../../../src/ledger/db';
+import { registerNode } from '../../../src/ledger/nodes';
+import { getReservation, requestReservation } from '../../../src/ledger/reservations';
+import { snapshot } from '../../../src/ledger/snapshot';
+import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/scheduling/config';
+import { dropSchema, openTestDatabase, testEnv, uniqueId } from '../../support/env';
+import { expectSoundThenEmpty } from '../../support/ledger-reset';
+
+// What each admission step costs in statements, counted at the driver: every request pays them, and under a
+// burst they were most of the ledger's work. And the waiter that follows a fast path that did not admit: it
+// picks the recorded request up instead of asking again.
+let db: Database;
+let connection: Connection;
+let seq = 0;
+const LEASE = 60_000;
+const statements: string[] = [];
+let restore: (() => void) | undefined;
+
+beforeAll(async () => {
+  db = await openTestDatabase('qm_trips');
+  await registerNode(db, { id: 'r1', capacity: { cpu: 2 }, taskQueue: 'tq-r1' });
+  connection = await Connection.connect({ address: testEnv.temporalAddress });
+});
+afterAll(async () => {
+  await connection.close();
+  await dropSchema(db);
+});
+beforeEach(async () => {
+  // A scheduler that cycled just now: nothing here signals one (there is none).
+  await db.pool.query('UPDATE qm_scheduler SET last_cycle_at = now() WHERE id = 1');
+});
+afterEach(async () => {
+  stopCounting();
+  await expectSoundThenEmpty(db);
+});
+
+/** Counts every statement any client of the driver sends from now on (text, first line). */
+function startCounting(): void {
+  statements.length = 0;
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    statements.push(String(text).trim().split('\n')[0] ?? '');
+    return original.apply(this, args);
+  };
+  restore = () => {
+    proto.query = original;
+  };
+}
+
+function stopCounting(): void {
+  restore?.();
+  restore = undefined;
+}
+
+const inserts = (): number => statements.filter((s) => s.startsWith('INSERT INTO qm_reservations')).length;
+
+function request(cpu: number): AdmissionRequest {
+  seq++;
+  return {
+    key: `k${seq}`,
+    attempt: 1,
+    workflowId: `wf-trips-${seq}`,
+    runId: 'run',
+    stageId: 's',
+    priority: 5,
+    importance: 0,
+    desired: { cpu },
+    minimum: { cpu },
+    handler: 'qm.sleep',
+  };
+}
+
+const activities = () =>
+  createAdmissionActivities({
+    ledger: { get: () => Promise.resolve(db), close: () => Promise.resolve() },
+    config: DEFAULT_SCHEDULER_CONFIG,
+    scheduler: { workflowId: uniqueId('qm-trips-scheduler'), taskQueue: 'qm-trips-no-worker' },
+    leaseMs: LEASE,
+    staleAfterMs: LEASE,
+  });
+
+const env = () => new MockActivityEnvironment(undefined, { client: new Client({ connection }) });
+
+test('a snapshot is one round trip inside its transaction, the capacity ceiling one statement', async () => {
+  const now = new Date();
+  startCounting();
+  const snap = await snapshot(db, now);
+  expect(statements).toHaveLength(3); // BEGIN, the five reads in one, COMMIT
+  expect(statements[0]).toMatch(/^BEGIN/);
+  expect(statements[2]).toBe('COMMIT');
+  expect(snap.nodes.map((n) => n.id)).toEqual(['r1']);
+  statements.length = 0;
+  expect(await capacityCeiling(db)).toEqual({ nodeCount: 1, largestNode: { cpu: 2 }, pools: {} });
+  expect(statements).toHaveLength(1);
+});
+
+test('a request that sees others waiting costs five statements: begin, insert, the alone check, the snapshot, commit', async () => {
+  const waiting = request(2);
+  await requestReservation(db, { ...waiting, leaseMs: LEASE });
+  const mine = request(1);
+  startCounting();
+  const state = await requestAdmission(
+    db,
+    { ...mine, leaseMs: LEASE },
+    { staleAfterMs: LEASE, decide: () => undefined },
+  );
+  stopCounting();
+  expect(state).toMatchObject({ created: true, fastPath: false, fitsAlone: false });
+  expect(state.reservation.state).toBe('pending');
+  expect(statements).toHaveLength(5);
+  expect(inserts()).toBe(1);
+  // The transaction's clock came back with the insert: no statement of its own.
+  expect(statements.some((s) => /now\(\) AS now/.test(s))).toBe(false);
+  await db.pool.query(
+    `UPDATE qm_reservations SET state = 'cancelled', ended_at = now() WHERE key = ANY($1)`,
+    [[waiting.key, mine.key]],
+  );
+});
+
+test('a waiter picks up the request its fast path recorded (no second request) and returns the grant with its node', async () => {
+  const acts = activities();
+  const blocker = request(2);
+  const first = (await env().run(acts.requestFastPath, blocker)) as AdmissionDecision | null;
+  // Alone and fitting: granted by the fast path, on its node's task queue (taken up in one statement).
+  expect(first).toMatchObject({ kind: 'grant', nodeId: 'r1', taskQueue: 'tq-r1', fast: true });
+  const waiter = request(2);
+  expect(await env().run(acts.requestFastPath, waiter)).toBeNull();
+  expect((await getReservation(db, waiter.key)).state).toBe('pending');
+  startCounting();
+  const waiting = env().run(acts.awaitReservation, waiter);
+  // Released, the blocker's capacity goes to the waiter through the release's inline cycle and its NOTIFY.
+  await new Promise((r) => setTimeout(r, 300));
+  await env().run(acts.releaseReservation, { key: blocker.key, outcome: 'completed' as const });
+  const decision = (await waiting) as AdmissionDecision;
+  stopCounting();
+  expect(decision).toMatchObject({ kind: 'grant', key: waiter.key, nodeId: 'r1', taskQueue: 'tq-r1' });
+  expect(inserts()).toBe(0);
+  // Nor a node lookup: the renewal that took the grant up brought its task queue.
+  expect(statements.filter((s) => s.startsWith('SELECT id, task_queue, capacity'))).toHaveLength(1); // the cycle's snapshot
+  await env().run(acts.releaseReservation, { key: waiter.key, outcome: 'cancelled' as const });
+});
+
+test('a waiter whose request was never recorded (its fast path failed first) asks for it', async () => {
+  const acts = activities();
+  const mine = request(1);
+  startCounting();
+  const decision = (await env().run(acts.awaitReservation, mine)) as AdmissionDecision;
+  stopCounting();
+  expect(decision).toMatchObject({ kind: 'grant', key: mine.key, taskQueue: 'tq-r1' });
+  expect(inserts()).toBe(1);
+  await env().run(acts.releaseReservation, { key: mine.key, outcome: 'cancelled' as const });
+});
+
+test('a waiter still refuses a request no node could ever hold, naming the resource', async () => {
+  const acts = activities();
+  const huge = request(64);
+  startCounting();
+  await expect(env().run(acts.awaitReservation, huge)).rejects.toMatchObject({
+    type: 'UnsatisfiableRequestError',
+    nonRetryable: true,
+  });
+  expect(inserts()).toBe(0);
+});
