@@ -50,8 +50,8 @@ export interface AdmissionState {
  * one round trip for admission. When others are pending it says whether the request would fit alone
  * (`fitsAlone`), from the same bounded snapshot. Reads a bounded number of rows whatever the queue length: the "alone"
  * check is one indexed probe, the fast path's snapshot holds nodes, pools and this request only.
- * A request that seems alone takes a transaction-scoped advisory lock and checks again, so two simultaneous
- * requests never both see themselves alone; one that sees others waiting needs no lock. A retried call (same key) renews a pending request's lease and
+ * A request that seems alone and fits takes a transaction-scoped advisory lock and checks again, so two
+ * simultaneous requests never both see themselves alone; any other needs no lock. A retried call (same key) renews a pending request's lease and
  * returns it as it is.
  * @throws InvalidLedgerArgumentError / InvalidQuantityError for a bad request (nothing written);
  *   UnknownPoolError; DatabaseUnavailableError.
@@ -79,17 +79,18 @@ export async function requestAdmission(
       );
       return rows[0]?.busy !== false;
     };
-    // Others seen waiting settle it without the lock (in a burst nearly every request sees some, and the lock
-    // would queue them all behind each other); only a request that seems alone takes the lock and looks again.
-    let busy = await othersPending();
-    if (!busy) {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${db.schema}:admission-fast-path`]);
-      busy = await othersPending();
-    }
+    // Nothing is locked to see whether it would fit: in a burst nearly every request sees others waiting, or
+    // finds nothing free (every unit granted, followed by successors), and a lock would queue them all behind
+    // each other for nothing. Only a request alone that fits takes the lock and looks again, so two
+    // simultaneous requests never both see themselves alone; its grant is re-checked under row locks at the
+    // commit (one made since this snapshot is counted).
+    const busy = await othersPending();
     const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
     const answer = options.decide(snap);
-    if (busy) return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };
-    if (answer === undefined) return { reservation, created, fastPath: false, fitsAlone: false };
+    if (busy || answer === undefined)
+      return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${db.schema}:admission-fast-path`]);
+    if (await othersPending()) return { reservation, created, fastPath: false, fitsAlone: true };
     if (answer.kind === 'grant') {
       const result = await commitDecisionsIn(client, db.schema, [answer.decision], now, {
         staleAfterMs: options.staleAfterMs,

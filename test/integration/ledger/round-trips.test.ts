@@ -126,6 +126,31 @@ test('a request that sees others waiting costs five statements: begin, insert, t
   );
 });
 
+test('a request alone that cannot fit takes no lock (nothing free: every unit granted, none pending)', async () => {
+  const acts = activities();
+  const blocker = request(2);
+  expect(await env().run(acts.requestFastPath, blocker)).toMatchObject({ kind: 'grant', fast: true });
+  const mine = request(1);
+  startCounting();
+  const state = await requestAdmission(
+    db,
+    { ...mine, leaseMs: LEASE },
+    {
+      staleAfterMs: LEASE,
+      decide: (snap) =>
+        (snap.nodes[0]?.free.cpu ?? 0) >= 1
+          ? { kind: 'grant', decision: { key: mine.key, nodeId: 'r1', granted: { cpu: 1 }, leaseMs: LEASE } }
+          : undefined,
+    },
+  );
+  stopCounting();
+  expect(state).toMatchObject({ created: true, fastPath: false, fitsAlone: false });
+  expect(statements.some((s) => s.includes('advisory'))).toBe(false);
+  expect(statements).toHaveLength(5);
+  await env().run(acts.releaseReservation, { key: mine.key, outcome: 'cancelled' as const });
+  await env().run(acts.releaseReservation, { key: blocker.key, outcome: 'cancelled' as const });
+});
+
 test('a waiter picks up the request its fast path recorded (no second request) and returns the grant with its node', async () => {
   const acts = activities();
   const blocker = request(2);
