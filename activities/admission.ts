@@ -240,6 +240,14 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     if (r.state === 'running')
       return grantDecision(db, req.key, { ...NOTHING_TAKEN_UP, reservation: r }, state.fastPath);
     if (r.state !== 'granted') return null;
+    // Granted in that transaction: its lease is a whole one already, and its node's task queue is known.
+    if (state.nodeTaskQueue !== undefined)
+      return grantDecision(
+        db,
+        req.key,
+        { reservation: r, takenUp: true, nodeTaskQueue: state.nodeTaskQueue },
+        true,
+      );
     const taken = await takeGrant(db, req.key, deps.leaseMs);
     return taken === undefined ? null : grantDecision(db, req.key, taken, state.fastPath);
   }

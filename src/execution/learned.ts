@@ -15,6 +15,12 @@ import { InvalidSampleError } from './errors';
 /** Completed runs a learned estimate is made of, newest first. */
 export const LEARNED_WINDOW = 50;
 
+/**
+ * Once a key's window is full, its estimate is refreshed at most once per this many ms of completions (the
+ * estimate of a stage that completes many times a second lags by at most this much).
+ */
+export const LEARNED_REFRESH_MS = 1000;
+
 /** The quantile of the normalised run times taken as the estimate (0.9: p90). */
 export const LEARNED_QUANTILE = 0.9;
 

@@ -11,6 +11,7 @@ import { EXECUTION_OUTCOMES, type ExecutionOutcome, type ExecutionRecord } from 
 import {
   LEARNED_MIN_SAMPLES,
   LEARNED_QUANTILE,
+  LEARNED_REFRESH_MS,
   LEARNED_WINDOW,
   type ExpectedSource,
 } from '../execution/learned';
@@ -39,7 +40,9 @@ export const MAX_LIST_LIMIT = 100_000;
  *    stored with it;
  * 3. `learned`: for a completed, unsharded run of a known stage key, that key's learned run time from its
  *    last {@link LEARNED_WINDOW} completed runs (this one included), through an index: bounded whatever the
- *    history;
+ *    history; once the window is full, at most once per {@link LEARNED_REFRESH_MS} of completions per key (a
+ *    burst of one stage's completions upserted the same estimate row each, one after the other under its
+ *    row lock, for an estimate that moves by one sample in fifty);
  *
  * then `select` (the caller's final SELECT over `ended`). One statement, one round trip; nothing to lose
  * between ending and recording.
@@ -103,6 +106,11 @@ export function recordingEnded(ended: string, select: string): string {
           ORDER BY h.ended_at DESC LIMIT ${LEARNED_WINDOW - 1})) s
      WHERE r.outcome = 'completed' AND r.shard_index IS NULL AND r.normalised_seconds IS NOT NULL
        AND r.definition_name IS NOT NULL AND r.handler IS NOT NULL
+       AND NOT EXISTS (
+             SELECT 1 FROM qm_run_estimates cur
+              WHERE cur.definition_name = r.definition_name AND cur.stage_id = r.stage_id
+                AND cur.handler = r.handler AND cur.samples >= ${LEARNED_WINDOW}
+                AND cur.updated_at > r.ended_at - interval '${LEARNED_REFRESH_MS} milliseconds')
      GROUP BY r.definition_name, r.stage_id, r.handler
     ON CONFLICT (definition_name, stage_id, handler) DO UPDATE
        SET seconds = excluded.seconds, samples = excluded.samples, updated_at = excluded.updated_at)

@@ -21,7 +21,7 @@ import {
 } from '../../../src/ledger/reservations';
 import { acceptShrink, offerShrinks } from '../../../src/ledger/shrink';
 import { snapshot } from '../../../src/ledger/snapshot';
-import { learnedSeconds } from '../../../src/execution/learned';
+import { LEARNED_REFRESH_MS, learnedSeconds } from '../../../src/execution/learned';
 import { cpuRate } from '../../../src/scheduling/runtime';
 import { runCycle } from '../../../src/scheduling/cycle';
 import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/scheduling/config';
@@ -391,6 +391,25 @@ describe('learned run times', () => {
     for (let i = 0; i < 55; i++) await completedRun(key, 1_000_000 + i * 1_000_000, i < 5 ? 900 : 1);
     const est = (await listRunEstimates(db)).find((e) => e.definitionName === 'window');
     expect(est).toMatchObject({ samples: 50, seconds: 1 });
+  });
+
+  test('with a full window, a key is refreshed at most once per LEARNED_REFRESH_MS of completions', async () => {
+    const key = { definitionName: 'burst', handler: 'h.burst' };
+    const estimate = async () => (await listRunEstimates(db)).find((e) => e.definitionName === 'burst');
+    const base = 2_000_000_000;
+    for (let i = 0; i < 50; i++) await completedRun(key, base + i * 1_000_000, 1);
+    const full = await estimate();
+    expect(full).toMatchObject({ samples: 50, seconds: 1 });
+    const lastEnd = base + 49 * 1_000_000 + 3000;
+    // Five slow runs ending within the refresh period after the last refresh: recorded, the estimate kept.
+    for (let k = 1; k <= 5; k++) await completedRun(key, lastEnd + k * 100 - 2000 - 900_000, 900);
+    expect(await estimate()).toEqual(full);
+    expect((await listExecutions(db, { pipeline: 'burst', limit: 100 })).length).toBe(55);
+    // The next one past the period refreshes it from the whole window, the skipped runs included.
+    await completedRun(key, lastEnd + LEARNED_REFRESH_MS + 1 - 2000 - 900_000, 900);
+    const after = await estimate();
+    expect(after?.samples).toBe(50);
+    expect(after?.seconds).toBeGreaterThan(800);
   });
 
   test('qm_cpu_rate (SQL) equals cpuRate (TypeScript)', async () => {

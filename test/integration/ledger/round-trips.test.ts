@@ -126,6 +126,30 @@ test('a request that sees others waiting costs five statements: begin, insert, t
   );
 });
 
+test('a request alone that fits is granted in its one transaction: no lock, no second look, no take-up', async () => {
+  const acts = activities();
+  const mine = request(1);
+  startCounting();
+  const decision = (await env().run(acts.requestFastPath, mine)) as AdmissionDecision | null;
+  stopCounting();
+  expect(decision).toMatchObject({
+    kind: 'grant',
+    key: mine.key,
+    nodeId: 'r1',
+    taskQueue: 'tq-r1',
+    fast: true,
+  });
+  expect(statements.some((s) => s.includes('advisory'))).toBe(false);
+  // The ceiling, then BEGIN, insert, alone check, snapshot, the commit's locks, its update, its NOTIFY, the
+  // row as granted, COMMIT: no statement after the transaction.
+  expect(statements.at(-1)).toBe('COMMIT');
+  expect(statements.filter((s) => /^SELECT EXISTS/.test(s))).toHaveLength(1);
+  const row = await getReservation(db, mine.key);
+  expect(row.state).toBe('granted');
+  expect(row.leaseExpiresAt?.getTime()).toBeGreaterThan(Date.now() + LEASE / 2);
+  await env().run(acts.releaseReservation, { key: mine.key, outcome: 'cancelled' as const });
+});
+
 test('a request alone that cannot fit takes no lock (nothing free: every unit granted, none pending)', async () => {
   const acts = activities();
   const blocker = request(2);
