@@ -404,8 +404,14 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
   async function releaseReservation(input: string | ReleaseReservationInput): Promise<void> {
     const db = await deps.ledger.get();
     const { key, outcome } = typeof input === 'string' ? { key: input, outcome: undefined } : input;
-    const { changed } = await ledgerRelease(db, key, undefined, outcome === undefined ? {} : { outcome });
-    if (changed) await handOffReleased(db);
+    const { changed, pending } = await ledgerRelease(
+      db,
+      key,
+      undefined,
+      outcome === undefined ? {} : { outcome },
+    );
+    // Nothing pending: no cycle could hand the capacity to anyone (a request arriving now sees it free).
+    if (changed && pending) await handOffReleased(db);
   }
 
   return { requestFastPath, awaitReservation, releaseReservation, withdrawRequest, handOffReleased };

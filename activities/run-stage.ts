@@ -153,8 +153,8 @@ export function createRunStage(
   async function releaseAtEnd(db: Database, key: string): Promise<boolean> {
     const ctx = Context.current();
     try {
-      const { changed } = await releaseReservation(db, key, undefined, { outcome: 'completed' });
-      if (changed && deps.handOff) await deps.handOff(db);
+      const { changed, pending } = await releaseReservation(db, key, undefined, { outcome: 'completed' });
+      if (changed && pending && deps.handOff) await deps.handOff(db);
       return true;
     } catch (err) {
       ctx.log.warn('release at the end of the stage failed; the workflow releases it', {

@@ -429,7 +429,8 @@ export async function commitDecisionsIn(
     accept(d);
   }
 
-  // 5. Write: all accepted grants in one statement, then the waiting notes in another.
+  // 5. Write: all accepted grants in one statement that also tells their requesters (NOTIFY is delivered at
+  // COMMIT, only if it commits), then the shard orders, then the waiting notes.
   if (result.granted.length > 0) {
     const payload = result.granted.map((g, i) => {
       const d = accepted[i] as GrantDecision;
@@ -447,17 +448,20 @@ export async function commitDecisionsIn(
     await client.query(
       named(
         'qm-commit-grant',
-        `UPDATE qm_reservations r
-          SET state = 'granted', node_id = d.node_id, granted = d.granted, lease_expires_at = d.lease_expires_at,
-              granted_at = $2, updated_at = $2,
-              last_score = coalesce(d.score, r.last_score),
-              score_breakdown = coalesce(d.breakdown, r.score_breakdown),
-              reason = coalesce(d.reason, r.reason), behind = d.behind
-         FROM jsonb_to_recordset($1::jsonb)
-              AS d(key text, node_id text, granted jsonb, lease_expires_at timestamptz,
-                   score float8, breakdown jsonb, reason text, behind text)
-        WHERE r.key = d.key`,
-        [JSON.stringify(payload), now],
+        `WITH upd AS (
+           UPDATE qm_reservations r
+              SET state = 'granted', node_id = d.node_id, granted = d.granted, lease_expires_at = d.lease_expires_at,
+                  granted_at = $2, updated_at = $2,
+                  last_score = coalesce(d.score, r.last_score),
+                  score_breakdown = coalesce(d.breakdown, r.score_breakdown),
+                  reason = coalesce(d.reason, r.reason), behind = d.behind
+             FROM jsonb_to_recordset($1::jsonb)
+                  AS d(key text, node_id text, granted jsonb, lease_expires_at timestamptz,
+                       score float8, breakdown jsonb, reason text, behind text)
+            WHERE r.key = d.key
+           RETURNING r.key)
+         SELECT pg_notify($3, key) FROM upd`,
+        [JSON.stringify(payload), now, decisionChannel(schema)],
       ),
     );
   }
@@ -467,19 +471,14 @@ export async function commitDecisionsIn(
       order: { shardCount: o.shardCount, perShard: o.perShard },
     }));
     await client.query(
-      `UPDATE qm_reservations r SET shard_order = o.order, updated_at = $2
-         FROM jsonb_to_recordset($1::jsonb) AS o(key text, "order" jsonb)
-        WHERE r.key = o.key AND r.state = 'pending'`,
-      [JSON.stringify(payload), now],
+      `WITH upd AS (
+         UPDATE qm_reservations r SET shard_order = o.order, updated_at = $2
+           FROM jsonb_to_recordset($1::jsonb) AS o(key text, "order" jsonb)
+          WHERE r.key = o.key AND r.state = 'pending'
+         RETURNING r.key)
+       SELECT pg_notify($3, o.key) FROM jsonb_to_recordset($1::jsonb) AS o(key text)`,
+      [JSON.stringify(payload), now, decisionChannel(schema)],
     );
-  }
-  // 6. Tell the waiting requesters (delivered at COMMIT, only if it commits).
-  const told = [...result.granted.map((g) => g.key), ...shardOrders.map((o) => o.key)];
-  if (told.length > 0) {
-    await client.query(`SELECT pg_notify($1, k) FROM unnest($2::text[]) AS k`, [
-      decisionChannel(schema),
-      told,
-    ]);
   }
   if (waiting.length > 0) {
     const payload = waiting.map((w) => ({

@@ -143,6 +143,11 @@ export interface ReleaseResult {
   state: ReservationState;
   /** False when it had already ended (a retried release): nothing changed. */
   changed: boolean;
+  /**
+   * Some request was pending when it was released: its capacity has a taker for a cycle to find (false: a
+   * hand-off would find nobody; nothing to run).
+   */
+  pending: boolean;
 }
 
 const RESERVATION_COLUMNS = `key, workflow_id, run_id, stage_id, shard_index, priority, importance, desired, minimum,
@@ -613,7 +618,7 @@ export async function releaseReservation(
     throw new InvalidLedgerArgumentError('outcome', options.outcome, `one of ${RELEASE_OUTCOMES.join(', ')}`);
   return inStatement(db, 'release reservation', async (pool) => {
     // One statement: end it when it is live (the row lock orders it against any concurrent change), record it.
-    const { rows } = await pool.query<{ changed: boolean }>(
+    const { rows } = await pool.query<{ changed: boolean; pending: boolean }>(
       named(
         'qm-release',
         recordingEnded(
@@ -624,12 +629,14 @@ export async function releaseReservation(
            RETURNING *, CASE WHEN $4::boolean
                              THEN coalesce($3::text, CASE WHEN started_at IS NULL THEN 'cancelled'
                                                           ELSE 'completed' END) END AS outcome`,
-          'SELECT EXISTS (SELECT 1 FROM ended) AS changed',
+          `SELECT EXISTS (SELECT 1 FROM ended) AS changed,
+                  EXISTS (SELECT 1 FROM qm_reservations WHERE state = 'pending') AS pending`,
         ),
         [key, now ?? null, options.outcome ?? null, options.record !== false, RELEASABLE],
       ),
     );
-    if (rows[0]?.changed === true) return { key, state: 'released' as const, changed: true };
+    if (rows[0]?.changed === true)
+      return { key, state: 'released' as const, changed: true, pending: rows[0].pending };
     // Nothing was live: a retried release (or a key never requested).
     const current = await pool.query<{ state: ReservationState }>(
       'SELECT state FROM qm_reservations WHERE key = $1',
@@ -637,7 +644,7 @@ export async function releaseReservation(
     );
     const state = current.rows[0]?.state;
     if (state === undefined) throw new UnknownReservationError(key);
-    return { key, state, changed: false };
+    return { key, state, changed: false, pending: false };
   });
 }
 

@@ -144,6 +144,8 @@ test('a request alone that fits is granted in its one transaction: no lock, no s
   // row as granted, COMMIT: no statement after the transaction.
   expect(statements.at(-1)).toBe('COMMIT');
   expect(statements.filter((s) => /^SELECT EXISTS/.test(s))).toHaveLength(1);
+  // The grant's NOTIFY goes with its update.
+  expect(statements.some((s) => /^SELECT pg_notify/.test(s))).toBe(false);
   const row = await getReservation(db, mine.key);
   expect(row.state).toBe('granted');
   expect(row.leaseExpiresAt?.getTime()).toBeGreaterThan(Date.now() + LEASE / 2);
@@ -218,4 +220,27 @@ test('a waiter still refuses a request no node could ever hold, naming the resou
     nonRetryable: true,
   });
   expect(inserts()).toBe(0);
+});
+
+test('a release with nobody waiting is one statement; with a request pending it hands the capacity on', async () => {
+  const acts = activities();
+  const first = request(2);
+  expect(await env().run(acts.requestFastPath, first)).toMatchObject({ kind: 'grant' });
+  startCounting();
+  await env().run(acts.releaseReservation, { key: first.key, outcome: 'completed' as const });
+  stopCounting();
+  expect(statements).toHaveLength(1);
+  expect((await getReservation(db, first.key)).state).toBe('released');
+
+  const holder = request(2);
+  expect(await env().run(acts.requestFastPath, holder)).toMatchObject({ kind: 'grant' });
+  const waiter = request(2);
+  expect(await env().run(acts.requestFastPath, waiter)).toBeNull();
+  startCounting();
+  await env().run(acts.releaseReservation, { key: holder.key, outcome: 'completed' as const });
+  stopCounting();
+  // The release, then the hand-off: its cycle granted the waiter.
+  expect(statements.length).toBeGreaterThan(1);
+  expect((await getReservation(db, waiter.key)).state).toBe('granted');
+  await env().run(acts.releaseReservation, { key: waiter.key, outcome: 'cancelled' as const });
 });
