@@ -15,6 +15,7 @@ import {
   requestAdmission,
   takeGrant,
   withdrawAttempt,
+  type AdmissionState,
   type FastPathAnswer,
   type WaiterView,
 } from '../src/ledger/admission';
@@ -85,8 +86,11 @@ function isReduced(r: ReservationRecord): boolean {
   return Object.entries(r.desired).some(([k, v]) => (r.granted?.[k] ?? 0) < v - 1e-9);
 }
 
-/** The non-retryable failure of a request no registered node (or pool) could ever hold, or undefined. */
-async function unsatisfiable(db: Database, req: AdmissionRequest): Promise<ApplicationFailure | undefined> {
+/**
+ * The non-retryable failure of a request no registered node (or pool) could ever hold, judged on the snapshot
+ * its admission transaction read, or undefined.
+ */
+function unsatisfiable(req: AdmissionRequest, snapshot: LedgerSnapshot): ApplicationFailure | undefined {
   const problem = unsatisfiableResource(
     {
       minimum: req.minimum,
@@ -94,7 +98,7 @@ async function unsatisfiable(db: Database, req: AdmissionRequest): Promise<Appli
       ...(req.shard === undefined ? {} : { shard: req.shard }),
       waitForLargerNodes: req.waitForLargerNodes,
     },
-    await capacityCeiling(db),
+    capacityCeiling(snapshot),
   );
   if (problem === undefined) return undefined;
   const err = new UnsatisfiableRequestError(req.stageId, problem);
@@ -212,11 +216,20 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
    */
   async function requestFastPath(req: AdmissionRequest): Promise<AdmissionDecision | null> {
     const db = await deps.ledger.get();
-    if ((await unsatisfiable(db, req)) !== undefined) return null;
-    const state = await requestAdmission(db, reservationRequest(req, req.key, deps.leaseMs), {
-      staleAfterMs: deps.staleAfterMs,
-      decide,
-    });
+    let state: AdmissionState;
+    try {
+      state = await requestAdmission(db, reservationRequest(req, req.key, deps.leaseMs), {
+        staleAfterMs: deps.staleAfterMs,
+        decide,
+        refuse: (snap) => unsatisfiable(req, snap),
+      });
+    } catch (err) {
+      // A request refused for good (no node could ever hold it, an undeclared pool): nothing was written, and
+      // the waiting activity reports it. Anything else is this local activity's failure (the waiter asks again).
+      if (err instanceof ApplicationFailure && err.nonRetryable) return null;
+      if ((err as { retryable?: unknown }).retryable === false) return null;
+      throw err;
+    }
     const r = state.reservation;
     if (r.state === 'pending' && r.shardOrder === null) {
       // Nothing free could hold it even alone: no cycle could admit it now (whatever frees capacity runs one);
@@ -277,12 +290,12 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const waitingSince = performance.now();
     let fast = false;
     const ask = async (): Promise<ReservationRecord> => {
-      // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource.
-      const impossible = await unsatisfiable(db, req);
-      if (impossible !== undefined) throw impossible;
+      // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource
+      // (refused inside the transaction: nothing is written).
       const state = await requestAdmission(db, request(key), {
         staleAfterMs: deps.staleAfterMs,
         decide,
+        refuse: (snap) => unsatisfiable(req, snap),
       });
       fast = state.fastPath;
       if (state.reservation.state === 'pending' && state.reservation.shardOrder === null) {

@@ -26,6 +26,11 @@ export interface RequestAdmissionOptions {
    * scheduling core). Absent: no fast path.
    */
   decide?: (snapshot: LedgerSnapshot) => FastPathAnswer;
+  /**
+   * Refuses a new request on the snapshot its transaction read (one no node could ever hold): the error
+   * returned is thrown, and the transaction rolls back, so nothing is written. Absent: every request is taken.
+   */
+  refuse?: (snapshot: LedgerSnapshot) => Error | undefined;
 }
 
 /** Where a request stands, as its waiter sees it. */
@@ -56,7 +61,7 @@ export interface AdmissionState {
  * each find themselves alone, every one that still fits at its commit is granted, the others wait. A retried
  * call (same key) renews a pending request's lease and returns it as it is.
  * @throws InvalidLedgerArgumentError / InvalidQuantityError for a bad request (nothing written);
- *   UnknownPoolError; DatabaseUnavailableError.
+ *   UnknownPoolError; what `refuse` returns (nothing written); DatabaseUnavailableError.
  */
 export async function requestAdmission(
   db: Database,
@@ -87,6 +92,8 @@ export async function requestAdmission(
     // request that found itself alone behind the others (46 ms each on average in a burst).
     const busy = await othersPending();
     const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
+    const refusal = options.refuse?.(snap);
+    if (refusal !== undefined) throw refusal;
     const answer = options.decide(snap);
     if (busy || answer === undefined)
       return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };

@@ -1,4 +1,5 @@
 import { capacityCeiling } from '../../../src/ledger/capacity-ceiling';
+import { snapshot } from '../../../src/ledger/snapshot';
 import type { Database } from '../../../src/ledger/db';
 import { registerNode } from '../../../src/ledger/nodes';
 import { setPoolCapacity } from '../../../src/ledger/pools';
@@ -12,12 +13,12 @@ beforeAll(async () => {
 });
 afterAll(() => dropSchema(db));
 
-test('the ceiling is the largest node per host resource and each pool', async () => {
-  expect(await capacityCeiling(db)).toEqual({ nodeCount: 0, largestNode: {}, pools: {} });
+test('the ceiling is the largest node per host resource (stale ones too) and each pool', async () => {
+  expect(capacityCeiling(await snapshot(db))).toEqual({ nodeCount: 0, largestNode: {}, pools: {} });
   await registerNode(db, { id: 'small', capacity: { cpu: 4, memoryMb: 8192, gpu: 1 } }, T0);
   await registerNode(db, { id: 'big', capacity: { cpu: 32, memoryMb: 4096 } }, T0);
   await setPoolCapacity(db, 'db-connections', 20, T0);
-  expect(await capacityCeiling(db)).toEqual({
+  expect(capacityCeiling(await snapshot(db))).toEqual({
     nodeCount: 2,
     largestNode: { cpu: 32, memoryMb: 8192, gpu: 1 },
     pools: { 'db-connections': 20 },

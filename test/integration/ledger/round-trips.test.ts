@@ -4,7 +4,6 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAdmissionActivities } from '../../../activities/admission';
 import type { AdmissionDecision, AdmissionRequest } from '../../../src/admission/types';
 import { requestAdmission } from '../../../src/ledger/admission';
-import { capacityCeiling } from '../../../src/ledger/capacity-ceiling';
 import type { Database } from '../../../src/ledger/db';
 import { registerNode } from '../../../src/ledger/nodes';
 import { getReservation, requestReservation } from '../../../src/ledger/reservations';
@@ -90,7 +89,7 @@ const activities = () =>
 
 const env = () => new MockActivityEnvironment(undefined, { client: new Client({ connection }) });
 
-test('a snapshot is one round trip inside its transaction, the capacity ceiling one statement', async () => {
+test('a snapshot is one round trip inside its transaction', async () => {
   const now = new Date();
   startCounting();
   const snap = await snapshot(db, now);
@@ -98,9 +97,6 @@ test('a snapshot is one round trip inside its transaction, the capacity ceiling 
   expect(statements[0]).toMatch(/^BEGIN/);
   expect(statements[2]).toBe('COMMIT');
   expect(snap.nodes.map((n) => n.id)).toEqual(['r1']);
-  statements.length = 0;
-  expect(await capacityCeiling(db)).toEqual({ nodeCount: 1, largestNode: { cpu: 2 }, pools: {} });
-  expect(statements).toHaveLength(1);
 });
 
 test('a request that sees others waiting costs five statements: begin, insert, the alone check, the snapshot, commit', async () => {
@@ -140,8 +136,9 @@ test('a request alone that fits is granted in its one transaction: no lock, no s
     fast: true,
   });
   expect(statements.some((s) => s.includes('advisory'))).toBe(false);
-  // The ceiling, then BEGIN, insert, alone check, snapshot, the commit's locks, its update, its NOTIFY, the
-  // row as granted, COMMIT: no statement after the transaction.
+  // BEGIN, insert, alone check, snapshot (the ceiling is judged on it), the commit's locks, what is held, its
+  // update (with its NOTIFY), the row as granted, COMMIT: nothing before or after the transaction.
+  expect(statements[0]).toMatch(/^BEGIN/);
   expect(statements.at(-1)).toBe('COMMIT');
   expect(statements.filter((s) => /^SELECT EXISTS/.test(s))).toHaveLength(1);
   // The grant's NOTIFY goes with its update.
@@ -211,15 +208,29 @@ test('a waiter whose request was never recorded (its fast path failed first) ask
   await env().run(acts.releaseReservation, { key: mine.key, outcome: 'cancelled' as const });
 });
 
-test('a waiter still refuses a request no node could ever hold, naming the resource', async () => {
+test('a request no node could ever hold: the fast path leaves it to the waiter, which refuses it; nothing is written', async () => {
   const acts = activities();
   const huge = request(64);
-  startCounting();
+  expect(await env().run(acts.requestFastPath, huge)).toBeNull();
   await expect(env().run(acts.awaitReservation, huge)).rejects.toMatchObject({
     type: 'UnsatisfiableRequestError',
     nonRetryable: true,
+    message: expect.stringContaining('the largest node has cpu=2') as unknown,
   });
-  expect(inserts()).toBe(0);
+  await expect(getReservation(db, huge.key)).rejects.toMatchObject({ name: 'UnknownReservationError' });
+});
+
+test('a request for an undeclared pool: the fast path leaves it to the waiter, which fails it naming the pool', async () => {
+  const acts = activities();
+  const r = { ...request(1), desired: { cpu: 1, licences: 1 }, minimum: { cpu: 1, licences: 1 } };
+  expect(await env().run(acts.requestFastPath, r)).toBeNull();
+  // Not retryable (the worker's wrapper turns it into a non-retryable failure of the same type).
+  await expect(env().run(acts.awaitReservation, r)).rejects.toMatchObject({
+    name: 'UnknownPoolError',
+    retryable: false,
+    message: expect.stringContaining('qm pools set licences=N') as unknown,
+  });
+  await expect(getReservation(db, r.key)).rejects.toMatchObject({ name: 'UnknownReservationError' });
 });
 
 test('a release with nobody waiting is one statement; with a request pending it hands the capacity on', async () => {
