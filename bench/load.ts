@@ -43,6 +43,8 @@ interface RunResult {
   heldRunningPct?: number;
   schedulerSignals?: number;
   schedulerTaskP99?: number;
+  /** Cycles the scheduler workflow ran during the run (its `scheduleCycle` activities; diagnostics). */
+  schedulerCycles?: number;
   rowsPerRequest?: number;
 }
 
@@ -122,7 +124,7 @@ async function schedulerLoad(
   client: Client,
   fromMs: number,
   toMs: number,
-): Promise<{ signals: number; taskP99: number }> {
+): Promise<{ signals: number; taskP99: number; cycles: number }> {
   // No scheduler at all when every request took the fast path (nothing ever waited): no signals, no tasks.
   const history = await client.workflow
     .getHandle(DEFAULT_SCHEDULER_WORKFLOW_ID)
@@ -131,6 +133,7 @@ async function schedulerLoad(
   const events = history?.events ?? [];
   const inRun = events.filter((e) => millis(e) >= fromMs && millis(e) <= toMs);
   const signals = inRun.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  const cycles = inRun.filter((e) => e.activityTaskScheduledEventAttributes).length;
   const durations: number[] = [];
   let startedAt: number | undefined;
   for (const e of inRun) {
@@ -138,7 +141,7 @@ async function schedulerLoad(
     if (e.workflowTaskCompletedEventAttributes && startedAt !== undefined)
       durations.push(millis(e) - startedAt);
   }
-  return { signals, taskP99: durations.length > 0 ? percentile(durations, 99) : 0 };
+  return { signals, taskP99: durations.length > 0 ? percentile(durations, 99) : 0, cycles };
 }
 
 async function runOnce(
@@ -258,6 +261,7 @@ async function runOnce(
       ...(heldMs > 0 ? { heldRunningPct: (100 * runningMs) / heldMs } : {}),
       schedulerSignals: sched.signals,
       schedulerTaskP99: sched.taskP99,
+      schedulerCycles: sched.cycles,
       rowsPerRequest: (readsAfter - readsBefore) / n,
     };
   } finally {
