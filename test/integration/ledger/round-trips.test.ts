@@ -140,6 +140,7 @@ test('a request alone that fits is granted in its one transaction: no lock, no s
   // update (with its NOTIFY), the row as granted, COMMIT: nothing before or after the transaction.
   expect(statements[0]).toMatch(/^BEGIN/);
   expect(statements.at(-1)).toBe('COMMIT');
+  expect(statements).toHaveLength(9);
   expect(statements.filter((s) => /^SELECT EXISTS/.test(s))).toHaveLength(1);
   // The grant's NOTIFY goes with its update.
   expect(statements.some((s) => /^SELECT pg_notify/.test(s))).toBe(false);
