@@ -4,6 +4,7 @@ import {
   FAST_PATH_HOLDER_WAIT_MS,
   MAX_WAIT_REASON_UPDATES,
   SHRINK_OFFER_TTL_MS,
+  SUCCESSOR_HORIZON_MS,
   WAIT_REASON_FIRST_AFTER_MS,
   WAIT_REASON_MIN_INTERVAL_MS,
   WAIT_RECHECK_MS,
@@ -33,7 +34,8 @@ import type { SchedulerConfig } from '../src/scheduling/config';
 import { runCycle } from '../src/scheduling/cycle';
 import type { ShardRequestSpec } from '../src/scheduling/types';
 import { toLedgerGrant } from '../src/admission/ledger-cycle';
-import { isolateBadRows, toClusterSnapshot } from '../src/admission/cluster-snapshot';
+import { isolateBadRows, successorTails, toClusterSnapshot } from '../src/admission/cluster-snapshot';
+import { assignSuccessors } from '../src/scheduling/successors';
 import {
   handOff,
   markQueueChanged,
@@ -164,9 +166,18 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     return b;
   };
 
-  /** The fast path: the same pure cycle the scheduler runs, on a snapshot holding only this request. */
+  const horizonMs = deps.successorHorizonMs ?? SUCCESSOR_HORIZON_MS;
+  /**
+   * The fast path: the same pure cycle the scheduler runs, on a snapshot holding only this request — and, on
+   * one with the active grants too, its successor pass (granted behind a grant that ends within the horizon).
+   */
   const decide = (snap: LedgerSnapshot): FastPathAnswer => {
-    const { result } = isolateBadRows(toClusterSnapshot(snap), (c) => runCycle(c, snap.now, deps.config));
+    const { result } = isolateBadRows(toClusterSnapshot(snap), (c) => {
+      const decided = runCycle(c, snap.now, deps.config);
+      return snap.active.length === 0
+        ? decided
+        : assignSuccessors(c, decided, snap.now, horizonMs, successorTails(snap));
+    });
     const d = result.decisions[0];
     const entry = result.queue[0];
     if (d?.kind === 'grant') return { kind: 'grant', decision: toLedgerGrant(d, entry, deps.leaseMs) };
@@ -222,6 +233,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         staleAfterMs: deps.staleAfterMs,
         decide,
         refuse: (snap) => unsatisfiable(req, snap),
+        successors: horizonMs > 0,
       });
     } catch (err) {
       // A request refused for good (no node could ever hold it, an undeclared pool): nothing was written, and
@@ -296,6 +308,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
         staleAfterMs: deps.staleAfterMs,
         decide,
         refuse: (snap) => unsatisfiable(req, snap),
+        successors: horizonMs > 0,
       });
       fast = state.fastPath;
       if (state.reservation.state === 'pending' && state.reservation.shardOrder === null) {

@@ -31,6 +31,11 @@ export interface RequestAdmissionOptions {
    * returned is thrown, and the transaction rolls back, so nothing is written. Absent: every request is taken.
    */
   refuse?: (snapshot: LedgerSnapshot) => Error | undefined;
+  /**
+   * `decide` may grant behind an active grant (successor grants): a request alone in the queue that nothing
+   * free could hold is decided again on a snapshot with the active grants. @default false
+   */
+  successors?: boolean;
 }
 
 /** Where a request stands, as its waiter sees it. */
@@ -94,9 +99,20 @@ export async function requestAdmission(
     const snap = await snapshotIn(client, now, { staleAfterMs: options.staleAfterMs, onlyPending: r.key });
     const refusal = options.refuse?.(snap);
     if (refusal !== undefined) throw refusal;
-    const answer = options.decide(snap);
-    if (busy || answer === undefined)
-      return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };
+    let answer = options.decide(snap);
+    if (busy) return { reservation, created, fastPath: false, fitsAlone: answer !== undefined };
+    // Alone, and nothing free holds it: it may still be granted behind a grant that ends soon (a successor
+    // grant, when `decide` makes them), on the active grants read now — bounded by what the nodes hold.
+    let view = snap;
+    if (answer === undefined && options.successors === true) {
+      view = await snapshotIn(client, now, {
+        staleAfterMs: options.staleAfterMs,
+        onlyPending: r.key,
+        withActive: true,
+      });
+      answer = options.decide(view);
+    }
+    if (answer === undefined) return { reservation, created, fastPath: false, fitsAlone: false };
     let nodeTaskQueue: string | undefined;
     if (answer.kind === 'grant') {
       const result = await commitDecisionsIn(client, db.schema, [answer.decision], now, {
@@ -104,7 +120,8 @@ export async function requestAdmission(
       });
       // Another request took the capacity since the snapshot: it would have fitted; the cycle decides now.
       if (result.granted.length === 0) return { reservation, created, fastPath: false, fitsAlone: true };
-      nodeTaskQueue = snap.nodes.find((n) => n.id === answer.decision.nodeId)?.taskQueue;
+      const nodeId = answer.decision.nodeId;
+      nodeTaskQueue = view.nodes.find((n) => n.id === nodeId)?.taskQueue;
     } else {
       await client.query(`UPDATE qm_reservations SET shard_order = $2 WHERE key = $1 AND state = 'pending'`, [
         r.key,

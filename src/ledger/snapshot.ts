@@ -61,6 +61,11 @@ export interface SnapshotOptions {
    * nodes' aggregated holdings). @default every pending and active reservation
    */
   onlyPending?: string;
+  /**
+   * With `onlyPending`: read the active (granted and running) reservations too — the grants a request could be
+   * granted behind (bounded by what the nodes hold, whatever the queue length). @default false
+   */
+  withActive?: boolean;
 }
 
 /**
@@ -107,7 +112,9 @@ export async function snapshotIn(
   const which =
     options.onlyPending === undefined
       ? `WHERE state = 'pending' OR state IN ('granted', 'running') ORDER BY requested_at, key`
-      : `WHERE key = ${client.escapeLiteral(options.onlyPending)} AND state = 'pending'`;
+      : `WHERE (key = ${client.escapeLiteral(options.onlyPending)} AND state = 'pending')${
+          options.withActive === true ? ` OR state IN ('granted', 'running')` : ''
+        }`;
   // The five reads in one round trip (the simple protocol runs them in order, inside the caller's transaction):
   // every request's fast path and every cycle take a snapshot, and five round trips each were a third of the
   // ledger's statements under a burst. Literals only (the simple protocol takes no parameters), escaped.

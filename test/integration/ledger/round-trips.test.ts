@@ -6,7 +6,8 @@ import type { AdmissionDecision, AdmissionRequest } from '../../../src/admission
 import { requestAdmission } from '../../../src/ledger/admission';
 import type { Database } from '../../../src/ledger/db';
 import { registerNode } from '../../../src/ledger/nodes';
-import { getReservation, requestReservation } from '../../../src/ledger/reservations';
+import { getReservation, markRunning, requestReservation } from '../../../src/ledger/reservations';
+import { checkInvariant } from '../../../src/ledger/invariant';
 import { snapshot } from '../../../src/ledger/snapshot';
 import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/scheduling/config';
 import { dropSchema, openTestDatabase, testEnv, uniqueId } from '../../support/env';
@@ -78,13 +79,14 @@ function request(cpu: number): AdmissionRequest {
   };
 }
 
-const activities = () =>
+const activities = (successorHorizonMs?: number) =>
   createAdmissionActivities({
     ledger: { get: () => Promise.resolve(db), close: () => Promise.resolve() },
     config: DEFAULT_SCHEDULER_CONFIG,
     scheduler: { workflowId: uniqueId('qm-trips-scheduler'), taskQueue: 'qm-trips-no-worker' },
     leaseMs: LEASE,
     staleAfterMs: LEASE,
+    ...(successorHorizonMs === undefined ? {} : { successorHorizonMs }),
   });
 
 const env = () => new MockActivityEnvironment(undefined, { client: new Client({ connection }) });
@@ -255,4 +257,38 @@ test('a release with nobody waiting is one statement; with a request pending it 
   expect(statements.length).toBeGreaterThan(1);
   expect((await getReservation(db, waiter.key)).state).toBe('granted');
   await env().run(acts.releaseReservation, { key: waiter.key, outcome: 'cancelled' as const });
+});
+
+test('alone while nothing is free, a request is granted behind a stage that ends within the horizon, in its fast path', async () => {
+  for (const horizon of [0, 1000]) {
+    const acts = activities(horizon);
+    const running = { ...request(2), expectedSeconds: 0.5 };
+    expect(await env().run(acts.requestFastPath, running)).toMatchObject({ kind: 'grant' });
+    await markRunning(db, running.key, LEASE);
+    const next = request(2);
+    const decision = (await env().run(acts.requestFastPath, next)) as AdmissionDecision | null;
+    if (horizon === 0) {
+      // No successor grants: it waits (its waiter takes it over).
+      expect(decision).toBeNull();
+      expect((await getReservation(db, next.key)).state).toBe('pending');
+    } else {
+      expect(decision).toMatchObject({ kind: 'grant', key: next.key, nodeId: 'r1', taskQueue: 'tq-r1' });
+      const row = await db.pool.query<{ state: string; behind: string | null }>(
+        'SELECT state, behind FROM qm_reservations WHERE key = $1',
+        [next.key],
+      );
+      expect(row.rows[0]).toEqual({ state: 'granted', behind: running.key });
+      // Counted once: the node is not overcommitted while both hold it.
+      expect(await checkInvariant(db)).toEqual([]);
+      // The predecessor's end makes the capacity its own.
+      await env().run(acts.releaseReservation, { key: running.key, outcome: 'completed' as const });
+      const after = await db.pool.query<{ behind: string | null }>(
+        'SELECT behind FROM qm_reservations WHERE key = $1',
+        [next.key],
+      );
+      expect(after.rows[0]?.behind).toBeNull();
+    }
+    await env().run(acts.releaseReservation, { key: next.key, outcome: 'cancelled' as const });
+    await env().run(acts.releaseReservation, { key: running.key, outcome: 'cancelled' as const });
+  }
 });
