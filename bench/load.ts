@@ -45,6 +45,8 @@ interface RunResult {
   schedulerTaskP99?: number;
   /** Cycles the scheduler workflow ran during the run (its `scheduleCycle` activities; diagnostics). */
   schedulerCycles?: number;
+  /** Its longest workflow task during the run, ms (diagnostics). */
+  schedulerTaskMax?: number;
   rowsPerRequest?: number;
 }
 
@@ -124,7 +126,7 @@ async function schedulerLoad(
   client: Client,
   fromMs: number,
   toMs: number,
-): Promise<{ signals: number; taskP99: number; cycles: number }> {
+): Promise<{ signals: number; taskP99: number; taskMax: number; cycles: number }> {
   // No scheduler at all when every request took the fast path (nothing ever waited): no signals, no tasks.
   const history = await client.workflow
     .getHandle(DEFAULT_SCHEDULER_WORKFLOW_ID)
@@ -141,7 +143,12 @@ async function schedulerLoad(
     if (e.workflowTaskCompletedEventAttributes && startedAt !== undefined)
       durations.push(millis(e) - startedAt);
   }
-  return { signals, taskP99: durations.length > 0 ? percentile(durations, 99) : 0, cycles };
+  return {
+    signals,
+    taskP99: durations.length > 0 ? percentile(durations, 99) : 0,
+    taskMax: Math.max(0, ...durations),
+    cycles,
+  };
 }
 
 async function runOnce(
@@ -262,6 +269,7 @@ async function runOnce(
       schedulerSignals: sched.signals,
       schedulerTaskP99: sched.taskP99,
       schedulerCycles: sched.cycles,
+      schedulerTaskMax: sched.taskMax,
       rowsPerRequest: (readsAfter - readsBefore) / n,
     };
   } finally {
@@ -400,6 +408,7 @@ export async function run(args: string[]): Promise<void> {
         'held capacity running %',
         'scheduler signals',
         'sched task p99 ms',
+        'sched task max ms',
         'rows read / request',
       ],
       rows.map(({ setup, n, paired: { res: r, noResSeconds, ratios, cpuRatios } }) => [
@@ -421,6 +430,7 @@ export async function run(args: string[]): Promise<void> {
         f(r.heldRunningPct, 0),
         r.schedulerSignals ?? '',
         f(r.schedulerTaskP99, 0),
+        f(r.schedulerTaskMax, 0),
         f(r.rowsPerRequest),
       ]),
     ),
@@ -447,6 +457,7 @@ const READING = [
   'no-res" is the whole machine\'s CPU time (dev server, PostgreSQL, workers: /proc/stat) with resources over',
   'without, per pair: the runs share one 2-core machine that they saturate, and the time ratio follows the CPU',
   'ratio (each run\'s JSON line on stderr splits it by process: the dev server, PostgreSQL, the workers). "Rows',
-  'read / request" counts every tuple the schema\'s tables returned divided by N. "sched task p99" is the',
-  "scheduler workflow's task time during the burst, when the same process runs every pipeline's workflow tasks.",
+  'read / request" counts every tuple the schema\'s tables returned divided by N. "sched task p99" and "max"',
+  "are the scheduler workflow's task times during the burst, when the same process runs every pipeline's",
+  'workflow tasks.',
 ].join('\n');

@@ -4,8 +4,8 @@
  * (host resources) or the pool (custom resources) has. Such a request used to wait for ever while its
  * reason already said it exceeds every node; admission now fails its stage at once with
  * {@link UnsatisfiableRequestError}, unless the stage says `resources.waitForLargerNodes: true`.
- * Pure and synchronous: the admission activity judges a request on its transaction's ledger snapshot (`capacityCeiling` in
- * `src/ledger/capacity-ceiling.ts`) and calls {@link unsatisfiableResource}.
+ * Pure and synchronous: the admission activity takes the ceiling from its transaction's ledger snapshot
+ * (`capacityCeiling` in `src/ledger/capacity-ceiling.ts`) and calls {@link unsatisfiableResource}.
  */
 import { perShardRequest, shardCountRange } from '../sharding/plan';
 

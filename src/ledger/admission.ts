@@ -61,7 +61,8 @@ export interface AdmissionState {
  * pending, decides it at once in the same transaction (the cycle would anyway): an uncontended stage pays
  * one transaction for admission. When others are pending it says whether the request would fit alone
  * (`fitsAlone`), from the same bounded snapshot. Reads a bounded number of rows whatever the queue length:
- * the "alone" check is one indexed probe, the fast path's snapshot holds nodes, pools and this request only.
+ * the "alone" check is one indexed probe, the fast path's snapshot holds nodes, pools and this request only
+ * (and, for a request alone that nothing free holds, with `successors`, the active grants it could follow).
  * Nothing is locked but the rows a grant's commit re-checks capacity under: of simultaneous requests that
  * each find themselves alone, every one that still fits at its commit is granted, the others wait. A retried
  * call (same key) renews a pending request's lease and returns it as it is.
