@@ -11,7 +11,7 @@ export function capacityCeiling(snapshot: Pick<LedgerSnapshot, 'nodes' | 'pools'
   const largestNode: Record<string, number> = {};
   for (const node of snapshot.nodes)
     for (const [name, capacity] of Object.entries(node.capacity))
-      if (typeof capacity === 'number' && !(capacity <= (largestNode[name] ?? -Infinity)))
+      if (typeof capacity === 'number' && capacity > (largestNode[name] ?? -Infinity))
         largestNode[name] = capacity;
   return {
     nodeCount: snapshot.nodes.length,

@@ -474,8 +474,7 @@ export async function commitDecisionsIn(
       `WITH upd AS (
          UPDATE qm_reservations r SET shard_order = o.order, updated_at = $2
            FROM jsonb_to_recordset($1::jsonb) AS o(key text, "order" jsonb)
-          WHERE r.key = o.key AND r.state = 'pending'
-         RETURNING r.key)
+          WHERE r.key = o.key AND r.state = 'pending')
        SELECT pg_notify($3, o.key) FROM jsonb_to_recordset($1::jsonb) AS o(key text)`,
       [JSON.stringify(payload), now, decisionChannel(schema)],
     );
