@@ -100,7 +100,7 @@ export async function runLedgerCycle(db: Database, options: LedgerCycleOptions):
   await expireBoosts(db, now);
   await expireShrinkOffers(db, now, { maxAgeMs: options.shrinkOfferTtlMs });
   const t2 = performance.now();
-  const snap = await snapshot(db, now, { staleAfterMs: options.staleAfterMs });
+  const snap = await snapshot(db, now, { staleAfterMs: options.staleAfterMs, liveRows: db.liveRows });
   const t3 = performance.now();
   const overcommitted = snap.nodes.filter((n) => n.overcommitted).map((n) => n.id);
   const {

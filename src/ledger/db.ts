@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { translateDbError, UnsupportedServerError } from './errors';
 import { DecisionListener } from './listener';
+import { LiveRows } from './live-rows';
 import { runMigrations } from './migrate';
 
 /** Options for {@link openDatabase}. */
@@ -40,6 +41,8 @@ export interface Database {
   readonly schema: string;
   /** This process's ear on the decision channel (connects on first use; one connection for all waiters). */
   readonly decisions: DecisionListener;
+  /** This process's copy of the live reservations, read incrementally by scheduling cycles. */
+  readonly liveRows: LiveRows;
   /** Told about every transaction (see {@link OpenDatabaseOptions.observer}). */
   readonly observer?: TransactionObserver;
   /** Stops listening and closes the pool. */
@@ -80,6 +83,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     pool,
     schema,
     decisions,
+    liveRows: new LiveRows(),
     ...(options.observer ? { observer: options.observer } : {}),
     close: async () => {
       await decisions.close();

@@ -17,6 +17,7 @@ import type { PoolRecord } from './pools';
 import type { Boost } from './boosts';
 import { BOOST_SELECT, toBoost, type BoostRow } from './boosts';
 import { LEARNED_MIN_SAMPLES } from '../execution/learned';
+import type { LiveRows, LiveRowsRead } from './live-rows';
 
 /** A node as the scheduler sees it. */
 export interface NodeState extends NodeRecord {
@@ -50,6 +51,8 @@ export interface LedgerSnapshot {
   active: ReservationRecord[];
   /** Boosts active at `now`, oldest first. */
   boosts: Boost[];
+  /** How the live reservations were read when through {@link SnapshotOptions.liveRows}. */
+  liveRead?: LiveRowsRead;
 }
 
 /** Options of {@link snapshot}. */
@@ -61,6 +64,12 @@ export interface SnapshotOptions {
    * nodes' aggregated holdings). @default every pending and active reservation
    */
   onlyPending?: string;
+  /**
+   * Read the live reservations through this process's copy of them ({@link LiveRows}: only rows written
+   * since its last read), not in full. Ignored with `onlyPending`. The transaction must be REPEATABLE READ.
+   * @default a full read
+   */
+  liveRows?: LiveRows;
   /**
    * With `onlyPending`: read the active (granted and running) reservations too — the grants a request could be
    * granted behind (bounded by what the nodes hold, whatever the queue length). @default false
@@ -107,6 +116,7 @@ export async function snapshotIn(
   options: SnapshotOptions = {},
 ): Promise<LedgerSnapshot> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const liveRows = options.onlyPending === undefined ? options.liveRows : undefined;
   // Live rows as two predicates, one partial index each: an IN over all three live states made PostgreSQL scan
   // every ended row, every cycle.
   const which =
@@ -115,28 +125,31 @@ export async function snapshotIn(
       : `WHERE (key = ${client.escapeLiteral(options.onlyPending)} AND state = 'pending')${
           options.withActive === true ? ` OR state IN ('granted', 'running')` : ''
         }`;
-  // The five reads in one round trip (the simple protocol runs them in order, inside the caller's transaction):
+  // The reads in one round trip (the simple protocol runs them in order, inside the caller's transaction):
   // every request's fast path and every cycle take a snapshot, and five round trips each were a third of the
-  // ledger's statements under a burst. Literals only (the simple protocol takes no parameters), escaped.
+  // ledger's statements under a burst. Literals only (the simple protocol takes no parameters), escaped. The
+  // reservations come last, and not at all when a copy of them is kept (read after, same transaction).
   const results = (await client.query(
     [
       `SELECT id, task_queue, capacity, labels, registered_at, last_heartbeat, usage, forecast, usage_at
          FROM qm_nodes ORDER BY id`,
       'SELECT name, capacity, updated_at FROM qm_pools ORDER BY name',
       HELD_SQL,
-      `SELECT ${RESERVATION_SELECT}, l.learned_seconds, l.learned_samples FROM qm_reservations ${LEARNED_JOIN} ${which}`,
       `SELECT ${BOOST_SELECT} FROM qm_boosts
         WHERE expired_at IS NULL AND expires_at > ${client.escapeLiteral(now.toISOString())}::timestamptz
         ORDER BY created_at, id`,
+      ...(liveRows === undefined
+        ? [`SELECT ${RESERVATION_SELECT}, l.learned_seconds, l.learned_samples FROM qm_reservations ${LEARNED_JOIN} ${which}`]
+        : []),
     ].join(';\n'),
   )) as unknown as [
     pg.QueryResult<NodeRow>,
     pg.QueryResult<{ name: string; capacity: number; updated_at: Date }>,
     pg.QueryResult<HeldRow>,
-    pg.QueryResult<ReservationRow>,
     pg.QueryResult<BoostRow>,
+    pg.QueryResult<ReservationRow> | undefined,
   ];
-  const [nodes, pools, held, reservations, boosts] = results;
+  const [nodes, pools, held, boosts, reservations] = results;
   const nodeGranted = new Map<string, ResourceVector>();
   const poolGranted = new Map<string, number>();
   for (const h of held.rows) {
@@ -146,7 +159,8 @@ export async function snapshotIn(
       nodeGranted.set(h.node_id, v);
     } else poolGranted.set(h.resource, (poolGranted.get(h.resource) ?? 0) + h.granted);
   }
-  const all = reservations.rows.map(toReservation);
+  const live = liveRows === undefined ? undefined : await liveRows.read(client);
+  const all = reservations?.rows.map(toReservation) ?? [];
   return {
     now,
     nodes: nodes.rows.map((row) => {
@@ -171,10 +185,11 @@ export async function snapshotIn(
         updatedAt: p.updated_at,
       };
     }),
-    pending: all.filter((r) => r.state === 'pending'),
-    active: all
-      .filter((r) => r.state !== 'pending')
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    pending: live?.pending ?? all.filter((r) => r.state === 'pending'),
+    active:
+      live?.active ??
+      all.filter((r) => r.state !== 'pending').sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
     boosts: boosts.rows.map(toBoost),
+    ...(live === undefined ? {} : { liveRead: live.read }),
   };
 }

@@ -7,6 +7,7 @@ import { snapshot } from '../../../src/ledger/snapshot';
 import { checkInvariant } from '../../../src/ledger/invariant';
 import { dropSchema, openTestDatabase } from '../../support/env';
 import pg from 'pg';
+import { LiveRows } from '../../../src/ledger/live-rows';
 import { DecisionListener } from '../../../src/ledger/listener';
 import { errorOf } from '../../support/errors';
 
@@ -32,6 +33,7 @@ describe('a dead database', () => {
       pool,
       schema: 'nowhere',
       decisions: new DecisionListener(pool, 'nowhere'),
+      liveRows: new LiveRows(),
       close: async () => undefined,
     };
     dead.pool.on('error', () => undefined);

@@ -1,0 +1,181 @@
+import type pg from 'pg';
+import { LEARNED_MIN_SAMPLES } from '../execution/learned';
+import { RESERVATION_SELECT } from './reservations';
+import { toReservation, type ReservationRow } from './rows';
+import type { LearnedRunTime, ReservationRecord } from './types';
+
+/**
+ * After this long without a full read, the next read is full again whatever the counts say: a bound on how
+ * long any drift the counts cannot see (none is known) could last.
+ */
+export const LIVE_ROWS_FULL_READ_MS = 60_000;
+
+/** What the last {@link LiveRows.read} did. */
+export interface LiveRowsRead {
+  /** It read every live row (first read, rows deleted behind its back, or the periodic full read). */
+  full: boolean;
+  /** Reservation rows it read (every live one when full, else those written since the previous read). */
+  rowsRead: number;
+}
+
+/** The live reservations as a snapshot needs them: pending oldest first, active by key. */
+export interface LiveReservations {
+  /** Pending requests by (requested_at, key); a stage key's learned run time attached where the snapshot's join would. */
+  pending: ReservationRecord[];
+  /** Granted and running reservations by key. */
+  active: ReservationRecord[];
+  /** How they were read. */
+  read: LiveRowsRead;
+}
+
+interface EstimateRow {
+  definition_name: string;
+  stage_id: string;
+  handler: string;
+  seconds: number;
+  samples: number;
+}
+
+interface Baseline {
+  /** The pg_snapshot (text) the rows in memory were read at. */
+  snapshot: string;
+  /** When the last full read was (performance.now()). */
+  fullAt: number;
+}
+
+const LIVE = `state = 'pending' OR state IN ('granted', 'running')`;
+const ESTIMATE_COLUMNS = 'definition_name, stage_id, handler, seconds, samples';
+
+const stageKey = (definition: string, stage: string, handler: string): string =>
+  JSON.stringify([definition, stage, handler]);
+
+const byRequestedThenKey = (a: ReservationRecord, b: ReservationRecord): number =>
+  a.requestedAt.getTime() - b.requestedAt.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+const byKey = (a: ReservationRecord, b: ReservationRecord): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
+ * One process's copy of the ledger's live reservations (pending, granted, running) and run estimates, kept
+ * current by reading only the rows written by transactions its previous read could not see (migration 011
+ * stamps each row with its writer's transaction id): a cycle at 10,000 waiting reads the handful of rows that
+ * changed, not 10,000. Always read inside the caller's REPEATABLE READ transaction, so what it returns is the
+ * ledger as that transaction sees it, exactly as a full read would return it.
+ *
+ * Deletions leave no row to read: the counts of live rows and of estimates are checked on every read, and a
+ * mismatch (a test truncating, a retention run, an operator's DELETE) makes it read everything again; so does
+ * {@link LIVE_ROWS_FULL_READ_MS} passing. Reads are serialized: one at a time per process and database.
+ */
+export class LiveRows {
+  private readonly rows = new Map<string, ReservationRecord>();
+  private readonly estimates = new Map<string, LearnedRunTime>();
+  private baseline: Baseline | undefined;
+  private turn: Promise<unknown> = Promise.resolve();
+
+  /**
+   * The live reservations as `client`'s transaction sees them (it must be REPEATABLE READ: the reads and the
+   * snapshot they are stamped with must be one instant).
+   * @throws the driver's error (the copy in memory is left as it was: the next read starts over in full).
+   */
+  read(client: pg.PoolClient): Promise<LiveReservations> {
+    const next = this.turn.then(
+      () => this.readNow(client),
+      () => this.readNow(client),
+    );
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Forgets everything: the next read is full. */
+  reset(): void {
+    this.baseline = undefined;
+    this.rows.clear();
+    this.estimates.clear();
+  }
+
+  private async readNow(client: pg.PoolClient): Promise<LiveReservations> {
+    const base = this.baseline;
+    try {
+      if (base !== undefined && performance.now() - base.fullAt < LIVE_ROWS_FULL_READ_MS) {
+        const changed = await this.readChanged(client, base);
+        if (changed !== undefined) return this.view({ full: false, rowsRead: changed });
+      }
+      return this.view({ full: true, rowsRead: await this.readAll(client) });
+    } catch (err) {
+      this.reset();
+      throw err;
+    }
+  }
+
+  /** Applies the rows written since `base`; undefined when the counts show rows deleted (read all instead). */
+  private async readChanged(client: pg.PoolClient, base: Baseline): Promise<number | undefined> {
+    const since = `${client.escapeLiteral(base.snapshot)}::pg_snapshot`;
+    const unseen = `changed_xid >= pg_snapshot_xmin(${since}) AND NOT pg_visible_in_snapshot(changed_xid, ${since})`;
+    const [changed, estimates, counts, now] = (await client.query(
+      [
+        `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE ${unseen}`,
+        `SELECT ${ESTIMATE_COLUMNS} FROM qm_run_estimates WHERE ${unseen}`,
+        `SELECT (SELECT count(*) FROM qm_reservations WHERE state = 'pending')
+              + (SELECT count(*) FROM qm_reservations WHERE state IN ('granted', 'running')) AS live,
+                (SELECT count(*) FROM qm_run_estimates) AS estimates`,
+        'SELECT pg_current_snapshot()::text AS snapshot',
+      ].join(';\n'),
+    )) as unknown as [
+      pg.QueryResult<ReservationRow>,
+      pg.QueryResult<EstimateRow>,
+      pg.QueryResult<{ live: string; estimates: string }>,
+      pg.QueryResult<{ snapshot: string }>,
+    ];
+    for (const row of changed.rows) {
+      if (row.state === 'pending' || row.state === 'granted' || row.state === 'running') {
+        this.rows.set(row.key, toReservation(row));
+      } else this.rows.delete(row.key);
+    }
+    for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
+    const count = counts.rows[0];
+    if (Number(count?.live) !== this.rows.size || Number(count?.estimates) !== this.estimates.size) {
+      return undefined;
+    }
+    this.baseline = { snapshot: now.rows[0]?.snapshot ?? '', fullAt: base.fullAt };
+    return changed.rows.length;
+  }
+
+  private async readAll(client: pg.PoolClient): Promise<number> {
+    const [live, estimates, now] = (await client.query(
+      [
+        `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE ${LIVE}`,
+        `SELECT ${ESTIMATE_COLUMNS} FROM qm_run_estimates`,
+        'SELECT pg_current_snapshot()::text AS snapshot',
+      ].join(';\n'),
+    )) as unknown as [
+      pg.QueryResult<ReservationRow>,
+      pg.QueryResult<EstimateRow>,
+      pg.QueryResult<{ snapshot: string }>,
+    ];
+    this.rows.clear();
+    this.estimates.clear();
+    for (const row of live.rows) this.rows.set(row.key, toReservation(row));
+    for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
+    this.baseline = { snapshot: now.rows[0]?.snapshot ?? '', fullAt: performance.now() };
+    return live.rows.length;
+  }
+
+  /** Fresh arrays (callers may sort or filter them); a record is shared unless a learned time is attached. */
+  private view(read: LiveRowsRead): LiveReservations {
+    const pending: ReservationRecord[] = [];
+    const active: ReservationRecord[] = [];
+    for (const r of this.rows.values()) {
+      if (r.state === 'pending') pending.push(this.withLearned(r));
+      else active.push(this.withLearned(r));
+    }
+    return { pending: pending.sort(byRequestedThenKey), active: active.sort(byKey), read };
+  }
+
+  /** The snapshot's learned join: a request with no declared run time and no shard index, of a known stage key. */
+  private withLearned(r: ReservationRecord): ReservationRecord {
+    if (r.expectedSeconds !== null || r.shardIndex !== null) return r;
+    if (r.definitionName === null || r.handler === null) return r;
+    const e = this.estimates.get(stageKey(r.definitionName, r.stageId, r.handler));
+    if (e === undefined || e.samples < LEARNED_MIN_SAMPLES) return r;
+    return { ...r, learned: { seconds: e.seconds, samples: e.samples } };
+  }
+}

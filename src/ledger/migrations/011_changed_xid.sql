@@ -1,0 +1,22 @@
+-- Which transaction last wrote each reservation and run estimate (xid8: never wraps). A scheduling cycle keeps
+-- the live rows in memory and reads only the rows whose writer its previous snapshot could not see
+-- (NOT pg_visible_in_snapshot), instead of every live row each cycle: at 10,000 waiting, that read was three
+-- quarters of a cycle. A writer's transaction id, not a sequence: sequence numbers are taken in one order and
+-- committed in another, so a "greater than the last one seen" read would miss a slow writer's rows for good.
+-- Rows written before this migration keep null; every reader starts from a full read, which sees them.
+ALTER TABLE qm_reservations ADD COLUMN changed_xid xid8;
+ALTER TABLE qm_run_estimates ADD COLUMN changed_xid xid8;
+
+CREATE FUNCTION qm_stamp_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.changed_xid := pg_current_xact_id();
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER qm_reservations_changed BEFORE INSERT OR UPDATE ON qm_reservations
+  FOR EACH ROW EXECUTE FUNCTION qm_stamp_changed();
+CREATE TRIGGER qm_run_estimates_changed BEFORE INSERT OR UPDATE ON qm_run_estimates
+  FOR EACH ROW EXECUTE FUNCTION qm_stamp_changed();
+
+CREATE INDEX qm_reservations_changed ON qm_reservations (changed_xid);
