@@ -52,7 +52,8 @@ const stageKey = (definition: string, stage: string, handler: string): string =>
 const byRequestedThenKey = (a: ReservationRecord, b: ReservationRecord): number =>
   a.requestedAt.getTime() - b.requestedAt.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
-const byKey = (a: ReservationRecord, b: ReservationRecord): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const byKey = (a: ReservationRecord, b: ReservationRecord): number =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 
 /**
  * One process's copy of the ledger's live reservations (pending, granted, running) and run estimates, kept

@@ -139,7 +139,9 @@ export async function snapshotIn(
         WHERE expired_at IS NULL AND expires_at > ${client.escapeLiteral(now.toISOString())}::timestamptz
         ORDER BY created_at, id`,
       ...(liveRows === undefined
-        ? [`SELECT ${RESERVATION_SELECT}, l.learned_seconds, l.learned_samples FROM qm_reservations ${LEARNED_JOIN} ${which}`]
+        ? [
+            `SELECT ${RESERVATION_SELECT}, l.learned_seconds, l.learned_samples FROM qm_reservations ${LEARNED_JOIN} ${which}`,
+          ]
         : []),
     ].join(';\n'),
   )) as unknown as [

@@ -4,7 +4,12 @@ import type { Database } from '../../../src/ledger/db';
 import { inTransaction } from '../../../src/ledger/db';
 import { LiveRows } from '../../../src/ledger/live-rows';
 import { registerNode } from '../../../src/ledger/nodes';
-import { markRunning, releaseReservation, renewLease, requestReservation } from '../../../src/ledger/reservations';
+import {
+  markRunning,
+  releaseReservation,
+  renewLease,
+  requestReservation,
+} from '../../../src/ledger/reservations';
 import { SHRINK_OFFER_TTL_MS } from '../../../src/admission/constants';
 import { snapshotIn, type LedgerSnapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
@@ -40,7 +45,10 @@ afterEach(async () => {
   await db.pool.query('DELETE FROM qm_run_estimates');
 });
 
-async function request(cpu: number, extra: { expectedSeconds?: number; stageId?: string } = {}): Promise<string> {
+async function request(
+  cpu: number,
+  extra: { expectedSeconds?: number; stageId?: string } = {},
+): Promise<string> {
   seq++;
   const key = `lr${seq}`;
   await requestReservation(db, {
@@ -85,7 +93,8 @@ it('reads what a full read reads, through requests, grants, starts, renewals, re
   const live = new LiveRows();
   expect((await expectSame(live)).liveRead).toEqual({ full: true, rowsRead: 0 });
   const keys: string[] = [];
-  for (let i = 0; i < 12; i++) keys.push(await request(1 + (i % 3), i % 4 === 0 ? { expectedSeconds: 5 } : {}));
+  for (let i = 0; i < 12; i++)
+    keys.push(await request(1 + (i % 3), i % 4 === 0 ? { expectedSeconds: 5 } : {}));
   let copy = await expectSame(live);
   expect(copy.liveRead).toEqual({ full: false, rowsRead: 12 });
   expect(copy.pending).toHaveLength(12);
@@ -124,7 +133,9 @@ it('reads what a full read reads, through requests, grants, starts, renewals, re
   expect(learned.every((r) => r.expectedSeconds === null && r.learned?.seconds === 7.5)).toBe(true);
   await db.pool.query(`UPDATE qm_run_estimates SET seconds = 9, samples = samples + 1`);
   copy = await expectSame(live);
-  expect(copy.pending.filter((r) => r.learned !== undefined).every((r) => r.learned?.seconds === 9)).toBe(true);
+  expect(copy.pending.filter((r) => r.learned !== undefined).every((r) => r.learned?.seconds === 9)).toBe(
+    true,
+  );
 
   // Nothing changed: nothing read.
   expect((await expectSame(live)).liveRead).toEqual({ full: false, rowsRead: 0 });
