@@ -7,7 +7,7 @@
  * request's score and reason written: what the `queue` query and `qm queue` show) side by side. No Temporal:
  * the workflow's own task time is in the load benchmark. Uses DATABASE_URL when set, else embedded PostgreSQL.
  */
-import { registerNode } from '../src/ledger/nodes';
+import { heartbeatNode, registerNode } from '../src/ledger/nodes';
 import { markRunning, releaseReservation, requestReservation } from '../src/ledger/reservations';
 import { runLedgerCycle } from '../src/admission/ledger-cycle';
 import { DEFAULT_NODE_STALE_MS, SHRINK_OFFER_TTL_MS } from '../src/admission/constants';
@@ -24,10 +24,18 @@ const LEASE_MS = 3_600_000; // the bench's requests are renewed by nobody: an ho
 const STEPS = ['begin', 'expire', 'snapshot', 'cycle', 'commit', 'total'] as const;
 type Step = (typeof STEPS)[number];
 
+/**
+ * quick: decisions only, live rows read incrementally (as every cycle now reads them); quick-reread: the same
+ * with the copy dropped before each cycle (every live row read, as before migration 011); full: wait notes too.
+ */
+type Mode = 'quick' | 'quick-reread' | 'full';
+const MODES: readonly Mode[] = ['quick', 'quick-reread', 'full'];
+
 interface SizeResult {
   pending: number;
-  mode: 'quick' | 'full';
+  mode: Mode;
   times: Record<Step, number[]>;
+  rowsRead: number[];
   granted: number;
   notes: number;
 }
@@ -54,23 +62,34 @@ async function addRequests(db: Database, count: number): Promise<void> {
   await Promise.all(batch);
 }
 
-/** One cycle as `scheduleCycle` runs it (the same function), timed per step. */
+/**
+ * One cycle as `scheduleCycle` runs it (the same function), timed per step. The nodes heartbeat first (not
+ * timed), as live ones do: a node silent for DEFAULT_NODE_STALE_MS takes no grants, and setting up 10,000
+ * requests takes longer than that.
+ */
 async function timedCycle(
   db: Database,
-  full: boolean,
-): Promise<{ ms: Record<Step, number>; granted: string[]; notes: number }> {
+  mode: Mode,
+): Promise<{ ms: Record<Step, number>; granted: string[]; notes: number; rowsRead: number }> {
+  for (let n = 0; n < NODES; n++) await heartbeatNode(db, `node-${n}`);
+  if (mode === 'quick-reread') db.liveRows.reset();
   const c = await runLedgerCycle(db, {
     config: DEFAULT_SCHEDULER_CONFIG,
     leaseMs: LEASE_MS,
     staleAfterMs: DEFAULT_NODE_STALE_MS,
     shrinkOfferTtlMs: SHRINK_OFFER_TTL_MS,
-    refresh: full ? 'always' : 'never',
+    refresh: mode === 'full' ? 'always' : 'never',
     byScheduler: true,
   });
-  return { ms: c.ms, granted: c.committed.granted.map((g) => g.key), notes: c.notes };
+  return {
+    ms: c.ms,
+    granted: c.committed.granted.map((g) => g.key),
+    notes: c.notes,
+    rowsRead: c.snapshot.liveRead?.rowsRead ?? 0,
+  };
 }
 
-async function measure(url: string, pending: number, full: boolean): Promise<SizeResult> {
+async function measure(url: string, pending: number, mode: Mode): Promise<SizeResult> {
   const db = await freshSchema(url, 16);
   try {
     for (let n = 0; n < NODES; n++)
@@ -79,13 +98,14 @@ async function measure(url: string, pending: number, full: boolean): Promise<Siz
     // Fill the cluster: the first cycles grant until nothing fits (those become the running grants).
     const running: string[] = [];
     for (let k = 0; k < 5; k++) {
-      const { granted } = await timedCycle(db, false);
+      const { granted } = await timedCycle(db, 'quick');
       for (const key of granted) await markRunning(db, key, LEASE_MS);
       running.push(...granted);
       if (granted.length === 0) break;
     }
     await addRequests(db, running.length); // back to `pending` waiting
     const times = Object.fromEntries(STEPS.map((s) => [s, [] as number[]])) as Record<Step, number[]>;
+    const rowsRead: number[] = [];
     let granted = 0;
     let notes = 0;
     for (let c = 0; c < CYCLES; c++) {
@@ -93,14 +113,15 @@ async function measure(url: string, pending: number, full: boolean): Promise<Siz
       const ending = running.splice(0, Math.max(1, Math.floor(running.length / 100)));
       for (const key of ending) await releaseReservation(db, key);
       await addRequests(db, Math.max(1, Math.floor(pending / 100)));
-      const r = await timedCycle(db, full);
+      const r = await timedCycle(db, mode);
+      rowsRead.push(r.rowsRead);
       for (const key of r.granted) await markRunning(db, key, LEASE_MS);
       running.push(...r.granted);
       granted += r.granted.length;
       notes = r.notes;
       for (const s of STEPS) times[s].push(r.ms[s]);
     }
-    return { pending, mode: full ? 'full' : 'quick', times, granted, notes };
+    return { pending, mode, times, rowsRead, granted, notes };
   } finally {
     await dropSchema(db);
   }
@@ -112,10 +133,10 @@ export async function run(_args: string[] = []): Promise<void> {
   const results: SizeResult[] = [];
   try {
     for (const pending of SIZES)
-      for (const full of [false, true]) {
+      for (const mode of MODES) {
         seq = 0;
-        process.stderr.write(`[cycle-db] ${pending} pending, ${full ? 'full' : 'quick'} cycles\n`);
-        results.push(await measure(pg.url, pending, full));
+        process.stderr.write(`[cycle-db] ${pending} pending, ${mode} cycles\n`);
+        results.push(await measure(pg.url, pending, mode));
       }
   } finally {
     await pg.close();
@@ -125,6 +146,7 @@ export async function run(_args: string[] = []): Promise<void> {
     r.pending.toLocaleString('en-US'),
     r.mode,
     ...STEPS.flatMap((s) => [fmt(percentile(r.times[s], 50)), fmt(percentile(r.times[s], 99))]),
+    fmt(percentile(r.rowsRead, 50)),
     r.granted,
     r.notes.toLocaleString('en-US'),
   ]);
@@ -137,7 +159,14 @@ reason (every ${'`'}QUEUE_REFRESH_MS${'`'}, for \`qm queue\`). Embedded PostgreS
 scheduler workflow's task time is in "Admission at load"). Times in ms, p50 / p99.
 
 ${markdownTable(
-  ['pending', 'cycle', ...STEPS.flatMap((s) => [`${s} p50`, `${s} p99`]), 'granted', 'wait notes written'],
+  [
+    'pending',
+    'cycle',
+    ...STEPS.flatMap((s) => [`${s} p50`, `${s} p99`]),
+    'reservation rows read p50',
+    'granted',
+    'wait notes written',
+  ],
   rows,
 )}`;
   writeBenchSection('cycle-db', 'Admission cycle on PostgreSQL (admission issue)', body);

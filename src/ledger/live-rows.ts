@@ -5,14 +5,14 @@ import { toReservation, type ReservationRow } from './rows';
 import type { LearnedRunTime, ReservationRecord } from './types';
 
 /**
- * After this long without a full read, the next read is full again whatever the counts say: a bound on how
- * long any drift the counts cannot see (none is known) could last.
+ * After this long without a full read, the next read is full again: a bound on how long any drift the change
+ * stamps and the deletion counter cannot see (none is known) could last.
  */
 export const LIVE_ROWS_FULL_READ_MS = 60_000;
 
 /** What the last {@link LiveRows.read} did. */
 export interface LiveRowsRead {
-  /** It read every live row (first read, rows deleted behind its back, or the periodic full read). */
+  /** It read every live row (first read, rows deleted since the last, or the periodic full read). */
   full: boolean;
   /** Reservation rows it read (every live one when full, else those written since the previous read). */
   rowsRead: number;
@@ -39,11 +39,22 @@ interface EstimateRow {
 interface Baseline {
   /** The pg_snapshot (text) the rows in memory were read at. */
   snapshot: string;
+  /** `qm_live_deletions.epoch` then. */
+  deletions: string;
   /** When the last full read was (performance.now()). */
   fullAt: number;
 }
 
 const LIVE = `state = 'pending' OR state IN ('granted', 'running')`;
+
+/** The instant a read was made at: its transaction's snapshot and the deletion counter. */
+const STAMP_SQL =
+  'SELECT pg_current_snapshot()::text AS snapshot, epoch::text AS deletions FROM qm_live_deletions';
+
+interface StampRow {
+  snapshot: string;
+  deletions: string;
+}
 const ESTIMATE_COLUMNS = 'definition_name, stage_id, handler, seconds, samples';
 
 const stageKey = (definition: string, stage: string, handler: string): string =>
@@ -62,9 +73,10 @@ const byKey = (a: ReservationRecord, b: ReservationRecord): number =>
  * changed, not 10,000. Always read inside the caller's REPEATABLE READ transaction, so what it returns is the
  * ledger as that transaction sees it, exactly as a full read would return it.
  *
- * Deletions leave no row to read: the counts of live rows and of estimates are checked on every read, and a
- * mismatch (a test truncating, a retention run, an operator's DELETE) makes it read everything again; so does
- * {@link LIVE_ROWS_FULL_READ_MS} passing. Reads are serialized: one at a time per process and database.
+ * Deletions leave no row to read: a statement that deletes reservations or estimates (a retention run, an
+ * operator's DELETE, a test's TRUNCATE) moves a counter (migration 011), and a read that sees it moved reads
+ * everything again; so does {@link LIVE_ROWS_FULL_READ_MS} passing. Reads are serialized: one at a time per
+ * process and database.
  */
 export class LiveRows {
   private readonly rows = new Map<string, ReservationRecord>();
@@ -107,56 +119,46 @@ export class LiveRows {
     }
   }
 
-  /** Applies the rows written since `base`; undefined when the counts show rows deleted (read all instead). */
+  /** Applies the rows written since `base`; undefined when rows were deleted since (read all instead). */
   private async readChanged(client: pg.PoolClient, base: Baseline): Promise<number | undefined> {
     const since = `${client.escapeLiteral(base.snapshot)}::pg_snapshot`;
     const unseen = `changed_xid >= pg_snapshot_xmin(${since}) AND NOT pg_visible_in_snapshot(changed_xid, ${since})`;
-    const [changed, estimates, counts, now] = (await client.query(
+    const [changed, estimates, stamp] = (await client.query(
       [
         `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE ${unseen}`,
         `SELECT ${ESTIMATE_COLUMNS} FROM qm_run_estimates WHERE ${unseen}`,
-        `SELECT (SELECT count(*) FROM qm_reservations WHERE state = 'pending')
-              + (SELECT count(*) FROM qm_reservations WHERE state IN ('granted', 'running')) AS live,
-                (SELECT count(*) FROM qm_run_estimates) AS estimates`,
-        'SELECT pg_current_snapshot()::text AS snapshot',
+        STAMP_SQL,
       ].join(';\n'),
-    )) as unknown as [
-      pg.QueryResult<ReservationRow>,
-      pg.QueryResult<EstimateRow>,
-      pg.QueryResult<{ live: string; estimates: string }>,
-      pg.QueryResult<{ snapshot: string }>,
-    ];
+    )) as unknown as [pg.QueryResult<ReservationRow>, pg.QueryResult<EstimateRow>, pg.QueryResult<StampRow>];
+    const now = stamp.rows[0];
+    if (now === undefined || now.deletions !== base.deletions) return undefined;
     for (const row of changed.rows) {
       if (row.state === 'pending' || row.state === 'granted' || row.state === 'running') {
         this.rows.set(row.key, toReservation(row));
       } else this.rows.delete(row.key);
     }
     for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
-    const count = counts.rows[0];
-    if (Number(count?.live) !== this.rows.size || Number(count?.estimates) !== this.estimates.size) {
-      return undefined;
-    }
-    this.baseline = { snapshot: now.rows[0]?.snapshot ?? '', fullAt: base.fullAt };
+    this.baseline = { snapshot: now.snapshot, deletions: now.deletions, fullAt: base.fullAt };
     return changed.rows.length;
   }
 
   private async readAll(client: pg.PoolClient): Promise<number> {
-    const [live, estimates, now] = (await client.query(
+    const [live, estimates, stamp] = (await client.query(
       [
         `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE ${LIVE}`,
         `SELECT ${ESTIMATE_COLUMNS} FROM qm_run_estimates`,
-        'SELECT pg_current_snapshot()::text AS snapshot',
+        STAMP_SQL,
       ].join(';\n'),
-    )) as unknown as [
-      pg.QueryResult<ReservationRow>,
-      pg.QueryResult<EstimateRow>,
-      pg.QueryResult<{ snapshot: string }>,
-    ];
+    )) as unknown as [pg.QueryResult<ReservationRow>, pg.QueryResult<EstimateRow>, pg.QueryResult<StampRow>];
     this.rows.clear();
     this.estimates.clear();
     for (const row of live.rows) this.rows.set(row.key, toReservation(row));
     for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
-    this.baseline = { snapshot: now.rows[0]?.snapshot ?? '', fullAt: performance.now() };
+    const now = stamp.rows[0];
+    this.baseline =
+      now === undefined
+        ? undefined
+        : { snapshot: now.snapshot, deletions: now.deletions, fullAt: performance.now() };
     return live.rows.length;
   }
 
