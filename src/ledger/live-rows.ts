@@ -48,12 +48,42 @@ interface Baseline {
 const LIVE = `state = 'pending' OR state IN ('granted', 'running')`;
 
 /** The instant a read was made at: its transaction's snapshot and the deletion counter. */
-const STAMP_SQL =
-  'SELECT pg_current_snapshot()::text AS snapshot, epoch::text AS deletions FROM qm_live_deletions';
+const STAMP_SQL = `SELECT pg_current_snapshot()::text AS snapshot, epoch::text AS deletions,
+  current_setting('transaction_isolation') AS isolation FROM qm_live_deletions`;
 
 interface StampRow {
   snapshot: string;
   deletions: string;
+  isolation: string;
+}
+
+/**
+ * The stamp of a read, checked: one row, taken in a transaction whose statements share one snapshot (in READ
+ * COMMITTED each statement takes its own, and the rows read would not be those the stamp says).
+ * @throws Error naming the isolation level otherwise (a caller's mistake, not the data's).
+ */
+function checkedStamp(result: pg.QueryResult<StampRow>): StampRow {
+  const stamp = result.rows[0];
+  if (stamp === undefined)
+    throw new Error('qm_live_deletions has no row: the ledger schema is damaged (migration 011)');
+  if (stamp.isolation !== 'repeatable read' && stamp.isolation !== 'serializable')
+    throw new Error(`LiveRows.read needs a REPEATABLE READ transaction, got ${stamp.isolation}`);
+  return stamp;
+}
+
+/**
+ * Whether the snapshot `now` is older than `before` (its xmax is lower): the ledger is another database than the
+ * one read before (restored from a backup, recreated), whose transaction ids restarted below the ones seen.
+ * Snapshots are pg_snapshot text, `xmin:xmax:xip,...`.
+ * @throws nothing; an unreadable snapshot counts as gone back.
+ */
+export function snapshotWentBack(before: string, now: string): boolean {
+  const xmax = (s: string): bigint | undefined => {
+    const field = s.split(':')[1];
+    return field !== undefined && /^\d+$/.test(field) ? BigInt(field) : undefined;
+  };
+  const [b, n] = [xmax(before), xmax(now)];
+  return b === undefined || n === undefined || n < b;
 }
 const ESTIMATE_COLUMNS = 'definition_name, stage_id, handler, seconds, samples';
 
@@ -130,8 +160,8 @@ export class LiveRows {
         STAMP_SQL,
       ].join(';\n'),
     )) as unknown as [pg.QueryResult<ReservationRow>, pg.QueryResult<EstimateRow>, pg.QueryResult<StampRow>];
-    const now = stamp.rows[0];
-    if (now === undefined || now.deletions !== base.deletions) return undefined;
+    const now = checkedStamp(stamp);
+    if (now.deletions !== base.deletions || snapshotWentBack(base.snapshot, now.snapshot)) return undefined;
     for (const row of changed.rows) {
       if (row.state === 'pending' || row.state === 'granted' || row.state === 'running') {
         this.rows.set(row.key, toReservation(row));
@@ -150,15 +180,12 @@ export class LiveRows {
         STAMP_SQL,
       ].join(';\n'),
     )) as unknown as [pg.QueryResult<ReservationRow>, pg.QueryResult<EstimateRow>, pg.QueryResult<StampRow>];
+    const now = checkedStamp(stamp);
     this.rows.clear();
     this.estimates.clear();
     for (const row of live.rows) this.rows.set(row.key, toReservation(row));
     for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
-    const now = stamp.rows[0];
-    this.baseline =
-      now === undefined
-        ? undefined
-        : { snapshot: now.snapshot, deletions: now.deletions, fullAt: performance.now() };
+    this.baseline = { snapshot: now.snapshot, deletions: now.deletions, fullAt: performance.now() };
     return live.rows.length;
   }
 

@@ -210,6 +210,20 @@ it('reads everything again when rows were deleted behind its back, and only then
   expect((await expectSame(live)).liveRead).toEqual({ full: false, rowsRead: 0 });
 });
 
+it('refuses a READ COMMITTED transaction, whose statements would not share one snapshot', async () => {
+  const live = new LiveRows();
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await expect(live.read(client)).rejects.toThrow(
+      'needs a REPEATABLE READ transaction, got read committed',
+    );
+    await client.query('ROLLBACK');
+  } finally {
+    client.release();
+  }
+});
+
 it('starts over in full after a failed read', async () => {
   const live = new LiveRows();
   await request(1);
