@@ -154,9 +154,12 @@ export async function run(_args: string[] = []): Promise<void> {
 (begin: database clock and holders; expire lapsed leases; snapshot; the pure cycle; one committing transaction
 with grants re-checked, wait notes and NOTIFY), ${CYCLES} cycles per row on ${NODES} nodes (16–32 cores, 64 GiB;
 filled first), each after a delta of 1 % of the running grants ending and 1 % new requests. Quick cycles
-write decisions only (back to back under load); full ones also write every waiting request's score and
-reason (every ${'`'}QUEUE_REFRESH_MS${'`'}, for \`qm queue\`). Embedded PostgreSQL on the same 2 cores; no Temporal (the
-scheduler workflow's task time is in "Admission at load"). Times in ms, p50 / p99.
+write decisions only (back to back under load) and read only the live reservations written since the
+previous cycle (\`LiveRows\`, migration 011); "quick-reread" is the same cycle with that copy dropped first, so
+it reads every live row, as every cycle did before. Full cycles also write every waiting request's score and
+reason (every ${'`'}QUEUE_REFRESH_MS${'`'} under load, for \`qm queue\`), so the next cycle reads all of those rows
+again. Embedded PostgreSQL on the same 2 cores; no Temporal (the scheduler workflow's task time is in
+"Admission at load"). Times in ms, p50 / p99; "reservation rows read" is what the snapshot fetched.
 
 ${markdownTable(
   [

@@ -78,12 +78,19 @@ function checkedStamp(result: pg.QueryResult<StampRow>): StampRow {
  * @throws nothing; an unreadable snapshot counts as gone back.
  */
 export function snapshotWentBack(before: string, now: string): boolean {
-  const xmax = (s: string): bigint | undefined => {
-    const field = s.split(':')[1];
-    return field !== undefined && /^\d+$/.test(field) ? BigInt(field) : undefined;
-  };
-  const [b, n] = [xmax(before), xmax(now)];
+  const [b, n] = [snapshotField(before, 1), snapshotField(now, 1)];
   return b === undefined || n === undefined || n < b;
+}
+
+/** Field `i` of a pg_snapshot's text (0: xmin, 1: xmax), a transaction id; undefined when unreadable. */
+function snapshotField(snapshot: string, i: 0 | 1): bigint | undefined {
+  const field = snapshot.split(':')[i];
+  return field !== undefined && /^\d+$/.test(field) ? BigInt(field) : undefined;
+}
+
+/** A stamp's xmin as a SQL literal (stamps come from PostgreSQL; 0 reads every stamped row should one not parse). */
+function xminOf(snapshot: string): string {
+  return String(snapshotField(snapshot, 0) ?? 0n);
 }
 const ESTIMATE_COLUMNS = 'definition_name, stage_id, handler, seconds, samples';
 
@@ -151,8 +158,11 @@ export class LiveRows {
 
   /** Applies the rows written since `base`; undefined when rows were deleted since (read all instead). */
   private async readChanged(client: pg.PoolClient, base: Baseline): Promise<number | undefined> {
+    // Every transaction the previous read could not see has an id >= its snapshot's xmin: an index range scan,
+    // then the exact test per row.
     const since = `${client.escapeLiteral(base.snapshot)}::pg_snapshot`;
-    const unseen = `changed_xid >= pg_snapshot_xmin(${since}) AND NOT pg_visible_in_snapshot(changed_xid, ${since})`;
+    const unseen = `changed_xid >= ${xminOf(base.snapshot)}
+      AND NOT pg_visible_in_snapshot(changed_xid::text::xid8, ${since})`;
     const [changed, estimates, stamp] = (await client.query(
       [
         `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE ${unseen}`,

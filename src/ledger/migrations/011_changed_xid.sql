@@ -1,4 +1,6 @@
--- Which transaction last wrote each reservation and run estimate (xid8: never wraps). A scheduling cycle keeps
+-- Which transaction last wrote each reservation and run estimate (its 64-bit id, which never wraps, as a
+-- bigint: the planner estimates a range of bigints from the column's statistics, and picks the index for the
+-- few rows a cycle reads; on xid8 it cannot, and chose to scan the whole table). A scheduling cycle keeps
 -- the live rows in memory and reads only the rows whose writer its previous snapshot could not see
 -- (NOT pg_visible_in_snapshot), instead of every live row each cycle: at 10,000 waiting, that read was three
 -- quarters of a cycle. A writer's transaction id, not a sequence: sequence numbers are taken in one order and
@@ -7,12 +9,12 @@
 -- Deletions leave no row to read: every statement that deletes a reservation or an estimate (a retention run,
 -- an operator, a test) or truncates either table moves qm_live_deletions.epoch, and a reader that sees it move
 -- reads everything again. One row, read with the changes: no count of the live rows on every read.
-ALTER TABLE qm_reservations ADD COLUMN changed_xid xid8;
-ALTER TABLE qm_run_estimates ADD COLUMN changed_xid xid8;
+ALTER TABLE qm_reservations ADD COLUMN changed_xid bigint;
+ALTER TABLE qm_run_estimates ADD COLUMN changed_xid bigint;
 
 CREATE FUNCTION qm_stamp_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  NEW.changed_xid := pg_current_xact_id();
+  NEW.changed_xid := pg_current_xact_id()::text::bigint;
   RETURN NEW;
 END
 $$;

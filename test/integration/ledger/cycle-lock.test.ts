@@ -1,13 +1,12 @@
 import pg from 'pg';
 import { runLedgerCycle } from '../../../src/admission/ledger-cycle';
-import { SHRINK_OFFER_TTL_MS } from '../../../src/admission/constants';
 import { beginCycle, raiseWake, wakePending } from '../../../src/ledger/admission';
 import { tryCycleLock, withCycleLock } from '../../../src/ledger/cycle-lock';
 import type { Database } from '../../../src/ledger/db';
 import { registerNode } from '../../../src/ledger/nodes';
 import { getReservation, requestReservation } from '../../../src/ledger/reservations';
-import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/scheduling/config';
 import { dropSchema, openTestDatabase, testEnv } from '../../support/env';
+import { INLINE_CYCLE } from '../../support/ledger-cycle-options';
 
 let db: Database;
 
@@ -125,14 +124,7 @@ test('the queue is refreshed when asked always, or if-changed only after a raise
 
 test('a change made while a cycle runs is seen once the cycle unlocks; the next cycle grants it', async () => {
   await registerNode(db, { id: 'n1', capacity: { cpu: 2 } });
-  const options = {
-    config: DEFAULT_SCHEDULER_CONFIG,
-    leaseMs: 60_000,
-    staleAfterMs: 3_600_000,
-    shrinkOfferTtlMs: SHRINK_OFFER_TTL_MS,
-    refresh: 'never' as const,
-    byScheduler: false,
-  };
+  const options = INLINE_CYCLE;
   const inCycle = gate();
   const entered = gate();
   const running = tryCycleLock(db, async () => {

@@ -11,12 +11,11 @@ import {
   renewLease,
   requestReservation,
 } from '../../../src/ledger/reservations';
-import { SHRINK_OFFER_TTL_MS } from '../../../src/admission/constants';
 import { snapshotIn, type LedgerSnapshot } from '../../../src/ledger/snapshot';
 import type { ReservationRecord } from '../../../src/ledger/types';
 import { LEARNED_MIN_SAMPLES } from '../../../src/execution/learned';
-import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/scheduling/config';
 import { dropSchema, openTestDatabase } from '../../support/env';
+import { INLINE_CYCLE } from '../../support/ledger-cycle-options';
 import { expectSoundThenEmpty } from '../../support/ledger-reset';
 
 // A cycle's copy of the live reservations, read incrementally (rows written since its last read), must be what a
@@ -24,15 +23,6 @@ import { expectSoundThenEmpty } from '../../support/ledger-reset';
 // releases, learned run times, rows deleted behind its back, and writers that commit out of order.
 let db: Database;
 let seq = 0;
-
-const CYCLE = {
-  config: DEFAULT_SCHEDULER_CONFIG,
-  leaseMs: 60_000,
-  staleAfterMs: 3_600_000,
-  shrinkOfferTtlMs: SHRINK_OFFER_TTL_MS,
-  refresh: 'never' as const,
-  byScheduler: false,
-};
 
 beforeAll(async () => {
   db = await openTestDatabase('qm_live');
@@ -101,7 +91,7 @@ it('reads what a full read reads, through requests, grants, starts, renewals, re
   expect(copy.pending).toHaveLength(12);
 
   // A cycle grants what fits on 8 cpus; the copy sees the grants and nothing else.
-  const cycle = await runLedgerCycle(db, CYCLE);
+  const cycle = await runLedgerCycle(db, INLINE_CYCLE);
   const granted = cycle.committed.granted.map((g) => g.key);
   expect(granted.length).toBeGreaterThan(0);
   copy = await expectSame(live);
@@ -244,16 +234,48 @@ it("a scheduler's cycle reads only what changed since its last cycle", async () 
   // Behind a holder of the whole node, 300 waiting requests: the first cycle reads them all, the next ones only
   // the few rows written in between.
   const holder = await request(8);
-  const first = await runLedgerCycle(db, CYCLE);
+  const first = await runLedgerCycle(db, INLINE_CYCLE);
   expect(first.committed.granted.map((g) => g.key)).toEqual([holder]);
   for (let i = 0; i < 300; i++) await request(1);
-  const second = await runLedgerCycle(db, CYCLE);
+  const second = await runLedgerCycle(db, INLINE_CYCLE);
   expect(second.snapshot.pending).toHaveLength(300);
   expect(second.snapshot.liveRead?.rowsRead).toBeGreaterThanOrEqual(300);
   await request(1);
   await request(1);
-  const third = await runLedgerCycle(db, CYCLE);
+  const third = await runLedgerCycle(db, INLINE_CYCLE);
   expect(third.snapshot.liveRead).toEqual({ full: false, rowsRead: 2 });
   expect(third.snapshot.pending).toHaveLength(302);
   expect(third.committed.granted).toEqual([]);
+});
+
+it('reads the changed rows through the index, not by scanning a ledger of 20,000 ended rows', async () => {
+  // A ledger keeps every ended reservation: a read that scanned the table would cost its whole history per
+  // cycle. Counted inside the reading transaction (pg_stat_xact_user_tables: this transaction's scans).
+  await db.pool.query(
+    `INSERT INTO qm_reservations (key, workflow_id, stage_id, priority, desired, minimum, state, requested_at,
+                                 ended_at, updated_at)
+     SELECT 'old-' || i, 'wf-old-' || i, 's', 5, '{"cpu": 1}', '{"cpu": 1}', 'released', now(), now(), now()
+       FROM generate_series(1, 20000) i`,
+  );
+  await db.pool.query('ANALYZE qm_reservations');
+  const live = new LiveRows();
+  await request(1);
+  await expectSame(live);
+  await request(1);
+  await request(2);
+  const scans = await inTransaction(
+    db,
+    'scans',
+    async (client) => {
+      const read = await live.read(client);
+      const { rows } = await client.query<{ seq_scan: string; idx_scan: string }>(
+        `SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables
+          WHERE relname = 'qm_reservations' AND schemaname = current_schema()`,
+      );
+      return { read: read.read, seq: Number(rows[0]?.seq_scan), byIndex: Number(rows[0]?.idx_scan) > 0 };
+    },
+    'REPEATABLE READ READ ONLY',
+  );
+  expect(scans).toEqual({ read: { full: false, rowsRead: 2 }, seq: 0, byIndex: true });
+  await db.pool.query(`DELETE FROM qm_reservations WHERE key LIKE 'old-%'`);
 });
