@@ -1,11 +1,12 @@
--- Which transaction last wrote each reservation and run estimate (its 64-bit id, which never wraps, as a
--- bigint: the planner estimates a range of bigints from the column's statistics, and picks the index for the
--- few rows a cycle reads; on xid8 it cannot, and chose to scan the whole table). A scheduling cycle keeps
--- the live rows in memory and reads only the rows whose writer its previous snapshot could not see
--- (NOT pg_visible_in_snapshot), instead of every live row each cycle: at 10,000 waiting, that read was three
--- quarters of a cycle. A writer's transaction id, not a sequence: sequence numbers are taken in one order and
--- committed in another, so a "greater than the last one seen" read would miss a slow writer's rows for good.
--- Rows written before this migration keep null; every reader starts from a full read, which sees them.
+-- Which transaction last wrote each reservation and run estimate. A scheduling cycle keeps the live rows in
+-- memory and reads only the rows whose writer its previous snapshot could not see (NOT pg_visible_in_snapshot),
+-- instead of every live row each cycle: at 10,000 waiting, that read was three quarters of a cycle. A writer's
+-- transaction id, not a sequence: sequence numbers are taken in one order and committed in another, so a
+-- "greater than the last one seen" read would miss a slow writer's rows for good. The 64-bit id (it never
+-- wraps), as a bigint compared with a literal bound: the planner estimates the range from the column's
+-- statistics and reads the few changed rows through the index. Rows written before this migration keep null;
+-- every reader starts from a full read, which sees them.
+--
 -- Deletions leave no row to read: every statement that deletes a reservation or an estimate (a retention run,
 -- an operator, a test) or truncates either table moves qm_live_deletions.epoch, and a reader that sees it move
 -- reads everything again. One row, read with the changes: no count of the live rows on every read.
