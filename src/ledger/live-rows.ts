@@ -72,25 +72,39 @@ function checkedStamp(result: pg.QueryResult<StampRow>): StampRow {
 }
 
 /**
- * Whether the snapshot `now` is older than `before` (its xmax is lower): the ledger is another database than the
- * one read before (restored from a backup, recreated), whose transaction ids restarted below the ones seen.
+ * Whether the snapshot `now` misses something `before` saw: an older transaction of this process's (reads are
+ * serialized, not ordered), or another database behind the same URL (restored from a backup, recreated) whose
+ * transaction ids restarted below the ones seen. A transaction `before` saw committed is one below its xmax and
+ * not in its in-progress list; `now` misses it when its own xmax is not above it or it is in `now`'s list.
  * Snapshots are pg_snapshot text, `xmin:xmax:xip,...`.
- * @throws nothing; an unreadable snapshot counts as gone back.
+ * @throws nothing; an unreadable snapshot counts as missing something.
  */
 export function snapshotWentBack(before: string, now: string): boolean {
-  const [b, n] = [snapshotField(before, 1), snapshotField(now, 1)];
-  return b === undefined || n === undefined || n < b;
+  const [b, n] = [parseSnapshot(before), parseSnapshot(now)];
+  if (b === undefined || n === undefined) return true;
+  if (n.xmax < b.xmax) return true;
+  return n.inProgress.some((x) => x < b.xmax && !b.inProgress.includes(x));
 }
 
-/** Field `i` of a pg_snapshot's text (0: xmin, 1: xmax), a transaction id; undefined when unreadable. */
-function snapshotField(snapshot: string, i: 0 | 1): bigint | undefined {
-  const field = snapshot.split(':')[i];
-  return field !== undefined && /^\d+$/.test(field) ? BigInt(field) : undefined;
+interface ParsedSnapshot {
+  xmin: bigint;
+  xmax: bigint;
+  inProgress: bigint[];
+}
+
+const SNAPSHOT_TEXT = /^(\d+):(\d+):((?:\d+(?:,\d+)*)?)$/;
+
+/** A pg_snapshot's text, parsed; undefined when it is not one. */
+function parseSnapshot(snapshot: string): ParsedSnapshot | undefined {
+  const m = SNAPSHOT_TEXT.exec(snapshot);
+  if (m === null) return undefined;
+  const [, xmin = '', xmax = '', xip = ''] = m;
+  return { xmin: BigInt(xmin), xmax: BigInt(xmax), inProgress: xip === '' ? [] : xip.split(',').map(BigInt) };
 }
 
 /** A stamp's xmin as a SQL literal (stamps come from PostgreSQL; 0 reads every stamped row should one not parse). */
 function xminOf(snapshot: string): string {
-  return String(snapshotField(snapshot, 0) ?? 0n);
+  return String(parseSnapshot(snapshot)?.xmin ?? 0n);
 }
 const ESTIMATE_COLUMNS = 'definition_name, stage_id, handler, seconds, samples';
 
@@ -124,7 +138,10 @@ export class LiveRows {
   /**
    * The live reservations as `client`'s transaction sees them (it must be REPEATABLE READ: the reads and the
    * snapshot they are stamped with must be one instant).
-   * @throws the driver's error (the copy in memory is left as it was: the next read starts over in full).
+   * Reads are serialized; one whose transaction does not see everything the copy's did ({@link snapshotWentBack})
+   * reads in full, so what it returns is always what its own transaction sees.
+   * @throws the driver's error, or Error when the transaction is not REPEATABLE READ (the copy is dropped: the
+   *   next read is full).
    */
   read(client: pg.PoolClient): Promise<LiveReservations> {
     const next = this.turn.then(
@@ -174,7 +191,7 @@ export class LiveRows {
     if (now.deletions !== base.deletions || snapshotWentBack(base.snapshot, now.snapshot)) return undefined;
     for (const row of changed.rows) {
       if (row.state === 'pending' || row.state === 'granted' || row.state === 'running') {
-        this.rows.set(row.key, toReservation(row));
+        this.rows.set(row.key, Object.freeze(toReservation(row)));
       } else this.rows.delete(row.key);
     }
     for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
@@ -193,13 +210,16 @@ export class LiveRows {
     const now = checkedStamp(stamp);
     this.rows.clear();
     this.estimates.clear();
-    for (const row of live.rows) this.rows.set(row.key, toReservation(row));
+    for (const row of live.rows) this.rows.set(row.key, Object.freeze(toReservation(row)));
     for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
     this.baseline = { snapshot: now.snapshot, deletions: now.deletions, fullAt: performance.now() };
     return live.rows.length;
   }
 
-  /** Fresh arrays (callers may sort or filter them); a record is shared unless a learned time is attached. */
+  /**
+   * Fresh arrays (callers may sort or filter them) of frozen records: a record is the copy's own, shared by every
+   * view until its row changes, so a caller that wrote to one would change what the next cycle reads.
+   */
   private view(read: LiveRowsRead): LiveReservations {
     const pending: ReservationRecord[] = [];
     const active: ReservationRecord[] = [];
