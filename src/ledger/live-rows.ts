@@ -173,7 +173,10 @@ export class LiveRows {
     }
   }
 
-  /** Applies the rows written since `base`; undefined when rows were deleted since (read all instead). */
+  /**
+   * Applies the rows written since `base`; undefined, applying nothing, when rows were deleted since or this
+   * transaction does not see all that `base` saw (read all instead).
+   */
   private async readChanged(client: pg.PoolClient, base: Baseline): Promise<number | undefined> {
     // Every transaction the previous read could not see has an id >= its snapshot's xmin: an index range scan,
     // then the exact test per row.
