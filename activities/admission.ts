@@ -18,6 +18,7 @@ import {
   withdrawAttempt,
   type AdmissionState,
   type FastPathAnswer,
+  type RequestAdmissionOptions,
   type WaiterView,
 } from '../src/ledger/admission';
 import type { Database } from '../src/ledger/db';
@@ -185,6 +186,16 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
       return { kind: 'shard', order: { shardCount: d.shardCount, perShard: d.perShard } };
     return undefined;
   };
+  /**
+   * How a stage's request is admitted, by its fast path and by its waiter alike: decided at once when it can be,
+   * refused inside the transaction when no registered node (or pool) could ever hold it (nothing written).
+   */
+  const admission = (req: AdmissionRequest): RequestAdmissionOptions => ({
+    staleAfterMs: deps.staleAfterMs,
+    decide,
+    refuse: (snap) => unsatisfiable(req, snap),
+    successors: horizonMs > 0,
+  });
 
   /**
    * Runs the scheduler's cycle here, now, unless another one runs (see {@link handOff}): after capacity returned
@@ -229,12 +240,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const db = await deps.ledger.get();
     let state: AdmissionState;
     try {
-      state = await requestAdmission(db, reservationRequest(req, req.key, deps.leaseMs), {
-        staleAfterMs: deps.staleAfterMs,
-        decide,
-        refuse: (snap) => unsatisfiable(req, snap),
-        successors: horizonMs > 0,
-      });
+      state = await requestAdmission(db, reservationRequest(req, req.key, deps.leaseMs), admission(req));
     } catch (err) {
       // A request refused for good (no node could ever hold it, an undeclared pool): nothing was written, and
       // the waiting activity reports it. Anything else is this local activity's failure (the waiter asks again).
@@ -304,12 +310,7 @@ export function createAdmissionActivities(deps: AdmissionActivityDependencies) {
     const ask = async (): Promise<ReservationRecord> => {
       // A request no registered node (or pool) could ever hold fails its stage at once, naming the resource
       // (refused inside the transaction: nothing is written).
-      const state = await requestAdmission(db, request(key), {
-        staleAfterMs: deps.staleAfterMs,
-        decide,
-        refuse: (snap) => unsatisfiable(req, snap),
-        successors: horizonMs > 0,
-      });
+      const state = await requestAdmission(db, request(key), admission(req));
       fast = state.fastPath;
       if (state.reservation.state === 'pending' && state.reservation.shardOrder === null) {
         // Nothing free could hold it even alone: no cycle could admit it now, and whatever frees capacity runs

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { LEARNED_MIN_SAMPLES } from '../execution/learned';
 import { RESERVATION_SELECT } from './reservations';
-import { toReservation, type ReservationRow } from './rows';
-import type { LearnedRunTime, ReservationRecord } from './types';
+import { byKey, toReservation, type ReservationRow } from './rows';
+import { ACTIVE_STATES, type LearnedRunTime, type ReservationRecord } from './types';
 
 /**
  * After this long without a full read, the next read is full again: a bound on how long any drift the change
@@ -112,10 +112,7 @@ const stageKey = (definition: string, stage: string, handler: string): string =>
   JSON.stringify([definition, stage, handler]);
 
 const byRequestedThenKey = (a: ReservationRecord, b: ReservationRecord): number =>
-  a.requestedAt.getTime() - b.requestedAt.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
-const byKey = (a: ReservationRecord, b: ReservationRecord): number =>
-  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  a.requestedAt.getTime() - b.requestedAt.getTime() || byKey(a, b);
 
 /**
  * One process's copy of the ledger's live reservations (pending, granted, running) and run estimates, kept
@@ -193,11 +190,11 @@ export class LiveRows {
     const now = checkedStamp(stamp);
     if (now.deletions !== base.deletions || snapshotWentBack(base.snapshot, now.snapshot)) return undefined;
     for (const row of changed.rows) {
-      if (row.state === 'pending' || row.state === 'granted' || row.state === 'running') {
+      if (row.state === 'pending' || ACTIVE_STATES.includes(row.state)) {
         this.rows.set(row.key, Object.freeze(toReservation(row)));
       } else this.rows.delete(row.key);
     }
-    for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
+    this.keepEstimates(estimates.rows);
     this.baseline = { snapshot: now.snapshot, deletions: now.deletions, fullAt: base.fullAt };
     return changed.rows.length;
   }
@@ -214,9 +211,13 @@ export class LiveRows {
     this.rows.clear();
     this.estimates.clear();
     for (const row of live.rows) this.rows.set(row.key, Object.freeze(toReservation(row)));
-    for (const e of estimates.rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
+    this.keepEstimates(estimates.rows);
     this.baseline = { snapshot: now.snapshot, deletions: now.deletions, fullAt: performance.now() };
     return live.rows.length;
+  }
+
+  private keepEstimates(rows: readonly EstimateRow[]): void {
+    for (const e of rows) this.estimates.set(stageKey(e.definition_name, e.stage_id, e.handler), e);
   }
 
   /**

@@ -60,6 +60,11 @@ export interface ReservationRow {
   learned_samples?: number | null;
 }
 
+/** Orders records by key (code-unit order, as everywhere in the core; not the database's collation). */
+export function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
 /** Maps a node row to its record. */
 export function toNode(row: NodeRow): NodeRecord {
   return {

@@ -4,7 +4,15 @@ import type { Database } from './db';
 import { inTransaction } from './db';
 import { isStale } from './nodes';
 import { RESERVATION_SELECT } from './reservations';
-import { HELD_SQL, toNode, toReservation, type HeldRow, type NodeRow, type ReservationRow } from './rows';
+import {
+  byKey,
+  HELD_SQL,
+  toNode,
+  toReservation,
+  type HeldRow,
+  type NodeRow,
+  type ReservationRow,
+} from './rows';
 import {
   DEFAULT_STALE_AFTER_MS,
   isHostResource,
@@ -188,9 +196,7 @@ export async function snapshotIn(
       };
     }),
     pending: live?.pending ?? all.filter((r) => r.state === 'pending'),
-    active:
-      live?.active ??
-      all.filter((r) => r.state !== 'pending').sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    active: live?.active ?? all.filter((r) => r.state !== 'pending').sort(byKey),
     boosts: boosts.rows.map(toBoost),
     ...(live === undefined ? {} : { liveRead: live.read }),
   };
