@@ -47,6 +47,9 @@ interface RunResult {
   schedulerCycles?: number;
   /** Its longest workflow task during the run, ms (diagnostics). */
   schedulerTaskMax?: number;
+  /** Scheduler tasks that replayed its history (not on the sticky queue), and whether the longest was one. */
+  schedulerReplays?: number;
+  schedulerMaxWasReplay?: boolean;
   rowsPerRequest?: number;
 }
 
@@ -126,7 +129,16 @@ async function schedulerLoad(
   client: Client,
   fromMs: number,
   toMs: number,
-): Promise<{ signals: number; taskP99: number; taskMax: number; cycles: number }> {
+): Promise<{
+  signals: number;
+  taskP99: number;
+  taskMax: number;
+  cycles: number;
+  /** Tasks scheduled on the normal queue, not the worker's sticky one: the worker had to replay the history. */
+  replays: number;
+  /** The longest task was such a replay. */
+  maxWasReplay: boolean;
+}> {
   // No scheduler at all when every request took the fast path (nothing ever waited): no signals, no tasks.
   const history = await client.workflow
     .getHandle(DEFAULT_SCHEDULER_WORKFLOW_ID)
@@ -138,16 +150,28 @@ async function schedulerLoad(
   const cycles = inRun.filter((e) => e.activityTaskScheduledEventAttributes).length;
   const durations: number[] = [];
   let startedAt: number | undefined;
+  let sticky = true;
+  let replays = 0;
+  let maxWasReplay = false;
   for (const e of inRun) {
+    const scheduled = e.workflowTaskScheduledEventAttributes;
+    // TASK_QUEUE_KIND_STICKY = 2: the worker that holds the workflow in its cache takes the task.
+    if (scheduled) sticky = Number(scheduled.taskQueue?.kind) === 2;
     if (e.workflowTaskStartedEventAttributes) startedAt = millis(e);
-    if (e.workflowTaskCompletedEventAttributes && startedAt !== undefined)
-      durations.push(millis(e) - startedAt);
+    if (e.workflowTaskCompletedEventAttributes && startedAt !== undefined) {
+      const ms = millis(e) - startedAt;
+      if (!sticky) replays += 1;
+      if (ms > Math.max(0, ...durations)) maxWasReplay = !sticky;
+      durations.push(ms);
+    }
   }
   return {
     signals,
     taskP99: durations.length > 0 ? percentile(durations, 99) : 0,
     taskMax: Math.max(0, ...durations),
     cycles,
+    replays,
+    maxWasReplay,
   };
 }
 
@@ -270,6 +294,8 @@ async function runOnce(
       schedulerTaskP99: sched.taskP99,
       schedulerCycles: sched.cycles,
       schedulerTaskMax: sched.taskMax,
+      schedulerReplays: sched.replays,
+      schedulerMaxWasReplay: sched.maxWasReplay,
       rowsPerRequest: (readsAfter - readsBefore) / n,
     };
   } finally {

@@ -114,31 +114,27 @@ export async function requestAdmission(
       answer = options.decide(view);
     }
     if (answer === undefined) return { reservation, created, fastPath: false, fitsAlone: false };
-    let nodeTaskQueue: string | undefined;
     if (answer.kind === 'grant') {
       const result = await commitDecisionsIn(client, db.schema, [answer.decision], now, {
         staleAfterMs: options.staleAfterMs,
+        records: true,
       });
       // Another request took the capacity since the snapshot: it would have fitted; the cycle decides now.
-      if (result.granted.length === 0) return { reservation, created, fastPath: false, fitsAlone: true };
-      const nodeId = answer.decision.nodeId;
-      nodeTaskQueue = view.nodes.find((n) => n.id === nodeId)?.taskQueue;
-    } else {
-      await client.query(`UPDATE qm_reservations SET shard_order = $2 WHERE key = $1 AND state = 'pending'`, [
-        r.key,
-        JSON.stringify(answer.order),
-      ]);
+      const grant = result.granted[0];
+      if (grant?.record === undefined) return { reservation, created, fastPath: false, fitsAlone: true };
+      const nodeTaskQueue = view.nodes.find((n) => n.id === grant.nodeId)?.taskQueue;
+      return {
+        reservation: grant.record,
+        created,
+        fastPath: true,
+        ...(nodeTaskQueue === undefined ? {} : { nodeTaskQueue }),
+      };
     }
     const { rows: after } = await client.query<ReservationRow>(
-      `SELECT ${RESERVATION_SELECT} FROM qm_reservations WHERE key = $1`,
-      [r.key],
+      `UPDATE qm_reservations SET shard_order = $2 WHERE key = $1 AND state = 'pending' RETURNING ${RESERVATION_SELECT}`,
+      [r.key, JSON.stringify(answer.order)],
     );
-    return {
-      reservation: toReservation(after[0] as ReservationRow),
-      created,
-      fastPath: true,
-      ...(nodeTaskQueue === undefined ? {} : { nodeTaskQueue }),
-    };
+    return { reservation: toReservation(after[0] as ReservationRow), created, fastPath: true };
   });
 }
 

@@ -2,11 +2,18 @@ import type pg from 'pg';
 import type { Database } from './db';
 import { InvalidLedgerArgumentError, UnknownNodeError, UnknownPoolError } from './errors';
 import { isStale } from './nodes';
-import { HELD_SQL, type HeldRow } from './rows';
+import { HELD_SQL, toReservation, type HeldRow, type ReservationRow } from './rows';
+import { RESERVATION_SELECT } from './reservations';
 import { decisionChannel } from './channels';
 import { databaseNow } from './clock';
 import { named, withRetries } from './transaction';
-import { DEFAULT_STALE_AFTER_MS, isHostResource, type LockStrategy, type ResourceVector } from './types';
+import {
+  DEFAULT_STALE_AFTER_MS,
+  isHostResource,
+  type LockStrategy,
+  type ReservationRecord,
+  type ResourceVector,
+} from './types';
 import { checkId, checkVector, EPSILON } from './vectors';
 
 /**
@@ -91,6 +98,8 @@ export interface AcceptedGrant {
   leaseExpiresAt: Date;
   /** A successor grant's predecessor (see {@link GrantDecision.behind}); absent for an ordinary grant. */
   behind?: string;
+  /** The reservation as written, when the commit was asked for {@link CommitOptions.records}. */
+  record?: ReservationRecord;
 }
 
 /** Result of {@link commitDecisions}: every decision is in exactly one list, in input order. */
@@ -111,6 +120,8 @@ export interface CommitOptions {
   waiting?: WaitNote[];
   /** Requests the scheduler decided to split: the order is stored on the pending row and its waiter told. @default [] */
   shardOrders?: ShardOrderNote[];
+  /** Return each grant's reservation as written ({@link AcceptedGrant.record}). @default false */
+  records?: boolean;
 }
 
 /** A decision to split a pending request into shards, for its waiting requester to read. */
@@ -140,6 +151,21 @@ function checkDecision(d: GrantDecision, i: number): GrantDecision {
     throw new InvalidLedgerArgumentError(`decisions[${i}].leaseMs`, d.leaseMs, 'a finite number > 0');
   }
   return { ...d, granted };
+}
+
+/** The commit's lock statement's one row: the batch's nodes, pools and reservations, locked. */
+interface LockedRows {
+  nodes: Array<{ id: string; capacity: ResourceVector; last_heartbeat: string }> | null;
+  pools: Array<{ name: string; capacity: number }> | null;
+  reservations: Array<{
+    key: string;
+    state: string;
+    minimum: ResourceVector;
+    node_id: string | null;
+    granted: ResourceVector | null;
+    behind: string | null;
+    offer_to: ResourceVector | null;
+  }> | null;
 }
 
 /**
@@ -237,41 +263,83 @@ export async function commitDecisionsIn(
     ...new Set(decisions.flatMap((d) => Object.keys(d.granted).filter((r) => !isHostResource(r)))),
   ].sort();
 
-  // 1+2. One round trip takes every lock, in a fixed order: nodes, then pools, then the reservations
-  // (locked so a concurrent release or second grant waits for us), each in name order.
+  // 1. One round trip (the simple protocol runs the statements in order, each on a fresh snapshot; literals
+  // only, escaped) writes the notes, takes every lock and reads the holdings. Time under a node's lock is what
+  // queues every other grant on that node: under a burst on a saturated machine each client round trip inside
+  // it cost tens of milliseconds (the lock statement averaged 43 ms of waiting), so the locked section is this
+  // round trip's tail, the check below, the grant's one statement and the COMMIT.
+  //  a. The waiting notes and shard orders first, before any node is locked: they touch pending rows only (no
+  //     grant of this batch), and a refreshing cycle writes thousands. Their rows are locked in key order
+  //     first, as every batch locks reservations, so two writers of the same rows queue instead of deadlocking.
+  //  b. Every lock, in a fixed order: nodes, then pools, then the batch's reservations and the predecessors
+  //     they follow (locked so a concurrent release or second grant waits for us), each in name order.
+  //  c. Predecessors that already have a live successor, and what is held now: read after the locks, so they
+  //     include every grant committed before ours.
   const predecessors = [...new Set(decisions.flatMap((d) => (d.behind === undefined ? [] : [d.behind])))];
-  const keys = [
-    ...new Set([
-      ...decisions.map((d) => d.key),
-      ...predecessors,
-      ...waiting.map((w) => w.key),
-      ...shardOrders.map((o) => o.key),
-    ]),
-  ].sort();
-  const { rows: lockRows } = await client.query<{
-    nodes: Array<{ id: string; capacity: ResourceVector; last_heartbeat: string }> | null;
-    pools: Array<{ name: string; capacity: number }> | null;
-    reservations: Array<{
-      key: string;
-      state: string;
-      minimum: ResourceVector;
-      node_id: string | null;
-      granted: ResourceVector | null;
-      behind: string | null;
-      offer_to: ResourceVector | null;
-    }> | null;
-  }>({
-    name: `qm-commit-lock-${strategy}`,
-    text: `SELECT
+  const keys = [...new Set([...decisions.map((d) => d.key), ...predecessors])].sort();
+  const noted = [...new Set([...waiting.map((w) => w.key), ...shardOrders.map((o) => o.key)])].sort();
+  const lit = (value: string): string => client.escapeLiteral(value);
+  const texts = (values: readonly string[]): string => `ARRAY[${values.map(lit).join(', ')}]::text[]`;
+  const at = `${lit(now.toISOString())}::timestamptz`;
+  const channel = lit(decisionChannel(schema));
+  const statements: string[] = [];
+  if (noted.length > 0)
+    statements.push(`SELECT count(*) FROM (SELECT 1 FROM qm_reservations
+                       WHERE key = ANY(${texts(noted)}) ORDER BY key FOR UPDATE) n`);
+  if (shardOrders.length > 0) {
+    const payload = shardOrders.map((o) => ({
+      key: o.key,
+      order: { shardCount: o.shardCount, perShard: o.perShard },
+    }));
+    statements.push(`WITH upd AS (
+         UPDATE qm_reservations r SET shard_order = o.order, updated_at = ${at}
+           FROM jsonb_to_recordset(${lit(JSON.stringify(payload))}::jsonb) AS o(key text, "order" jsonb)
+          WHERE r.key = o.key AND r.state = 'pending')
+       SELECT count(pg_notify(${channel}, o.key)) FROM jsonb_to_recordset(${lit(JSON.stringify(payload))}::jsonb) AS o(key text)`);
+  }
+  if (waiting.length > 0) {
+    const payload = waiting.map((w) => ({
+      key: w.key,
+      score: w.score,
+      breakdown: w.breakdown ?? null,
+      reason: w.reason,
+    }));
+    // A waiter whose reason changed is told at once (it tells its workflow why it waits, a bounded number of
+    // times); an unchanged reason wakes nobody. The old reason is read by an indexed join inside the UPDATE's
+    // own FROM (not by joining two CTEs, which the planner scanned pairwise: 10,000 wait notes took seconds).
+    statements.push(`WITH upd AS (
+              UPDATE qm_reservations r
+                 SET last_score = w.score, score_breakdown = w.breakdown, reason = w.reason, updated_at = ${at}
+                FROM (SELECT n.key, n.score, n.breakdown, n.reason, o.reason AS old_reason
+                        FROM jsonb_to_recordset(${lit(JSON.stringify(payload))}::jsonb)
+                             AS n(key text, score float8, breakdown jsonb, reason text)
+                        JOIN qm_reservations o ON o.key = n.key) AS w
+               WHERE r.key = w.key AND r.state = 'pending'
+              RETURNING r.key, w.old_reason IS DISTINCT FROM w.reason AS changed)
+       SELECT count(pg_notify(${channel}, key)) FROM upd WHERE changed`);
+  }
+  const notes = statements.length;
+  if (decisions.length > 0) {
+    statements.push(`SELECT
       (SELECT json_agg(n) FROM (SELECT id, capacity, last_heartbeat FROM qm_nodes
-                                 WHERE id = ANY($1) ORDER BY id ${lock}) n) AS nodes,
+                                 WHERE id = ANY(${texts(nodeIds)}) ORDER BY id ${lock}) n) AS nodes,
       (SELECT json_agg(p) FROM (SELECT name, capacity FROM qm_pools
-                                 WHERE name = ANY($2) ORDER BY name ${lock}) p) AS pools,
+                                 WHERE name = ANY(${texts(poolNames)}) ORDER BY name ${lock}) p) AS pools,
       (SELECT json_agg(r) FROM (SELECT key, state, minimum, node_id, granted, behind, offer_to FROM qm_reservations
-                                 WHERE key = ANY($3) ORDER BY key FOR UPDATE) r) AS reservations`,
-    values: [nodeIds, poolNames, keys],
-  });
-  const locked = lockRows[0];
+                                 WHERE key = ANY(${texts(keys)}) ORDER BY key FOR UPDATE) r) AS reservations`);
+    if (predecessors.length > 0)
+      statements.push(`SELECT behind FROM qm_reservations
+                        WHERE behind = ANY(${texts(predecessors)}) AND state IN ('granted', 'running')`);
+    statements.push(`SELECT * FROM (${HELD_SQL}) held
+                      WHERE held.node_id = ANY(${texts(nodeIds)}) OR held.resource = ANY(${texts(poolNames)})`);
+  }
+  if (statements.length === 0) return { granted: [], rejected: [] };
+  const raw = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+  if (decisions.length === 0) return { granted: [], rejected: [] };
+  const results = (Array.isArray(raw) ? raw : [raw]).slice(notes);
+  const locked = (results[0] as pg.QueryResult<LockedRows>).rows[0];
+  const followedRows = predecessors.length > 0 ? (results[1] as pg.QueryResult<{ behind: string }>).rows : [];
+  const heldRows = (results[predecessors.length > 0 ? 2 : 1] as pg.QueryResult<HeldRow>).rows;
   const nodes = new Map<string, { capacity: ResourceVector; lastHeartbeat: Date }>();
   for (const r of locked?.nodes ?? [])
     nodes.set(r.id, { capacity: r.capacity, lastHeartbeat: new Date(r.last_heartbeat) });
@@ -282,31 +350,12 @@ export async function commitDecisionsIn(
   const missingPool = poolNames.find((name) => !pools.has(name));
   if (missingPool !== undefined) throw new UnknownPoolError(missingPool);
   const reservations = new Map((locked?.reservations ?? []).map((r) => [r.key, r]));
-  // Predecessors that already have a live successor, read after their rows are locked (so a successor
-  // committed by a concurrent batch is seen).
-  const followed = new Set<string>();
-  if (predecessors.length > 0) {
-    const { rows } = await client.query<{ behind: string }>({
-      name: 'qm-commit-followed',
-      text: `SELECT behind FROM qm_reservations WHERE behind = ANY($1) AND state IN ('granted', 'running')`,
-      values: [predecessors],
-    });
-    for (const r of rows) followed.add(r.behind);
-  }
-
-  // 3. What is held now, read after the locks so it includes every grant committed before ours.
+  const followed = new Set(followedRows.map((r) => r.behind));
   const nodeHeld = new Map<string, number>(); // `${node}\u0000${resource}` -> Σ granted
   const poolHeld = new Map<string, number>();
-  if (decisions.length > 0) {
-    const { rows } = await client.query<HeldRow>({
-      name: 'qm-commit-held',
-      text: `SELECT * FROM (${HELD_SQL}) held WHERE held.node_id = ANY($1) OR held.resource = ANY($2)`,
-      values: [nodeIds, poolNames],
-    });
-    for (const r of rows) {
-      if (isHostResource(r.resource)) nodeHeld.set(`${r.node_id}\u0000${r.resource}`, r.granted);
-      else poolHeld.set(r.resource, (poolHeld.get(r.resource) ?? 0) + r.granted);
-    }
+  for (const r of heldRows) {
+    if (isHostResource(r.resource)) nodeHeld.set(`${r.node_id}\u0000${r.resource}`, r.granted);
+    else poolHeld.set(r.resource, (poolHeld.get(r.resource) ?? 0) + r.granted);
   }
 
   // A node whose capacity shrank below what it has granted (re-registered smaller) takes nothing new until
@@ -325,7 +374,7 @@ export async function commitDecisionsIn(
     }
   }
 
-  // 4. Decide each grant against the books, in order, counting the batch's own earlier grants.
+  // 2. Decide each grant against the books, in order, counting the batch's own earlier grants.
   const result: CommitResult = { granted: [], rejected: [] };
   const seen = new Set<string>();
   const accepted: GrantDecision[] = [];
@@ -429,8 +478,8 @@ export async function commitDecisionsIn(
     accept(d);
   }
 
-  // 5. Write: all accepted grants in one statement that also tells their requesters (NOTIFY is delivered at
-  // COMMIT, only if it commits), then the shard orders, then the waiting notes.
+  // 3. Write: all accepted grants in one statement that also tells their requesters (NOTIFY is delivered at
+  // COMMIT, only if it commits).
   if (result.granted.length > 0) {
     const payload = result.granted.map((g, i) => {
       const d = accepted[i] as GrantDecision;
@@ -445,9 +494,10 @@ export async function commitDecisionsIn(
         behind: d.behind ?? null,
       };
     });
-    await client.query(
+    // With `records`, the rows as written come back (the fast path returns its grant without reading it again).
+    const { rows } = await client.query<ReservationRow>(
       named(
-        'qm-commit-grant',
+        options.records === true ? 'qm-commit-grant-records' : 'qm-commit-grant',
         `WITH upd AS (
            UPDATE qm_reservations r
               SET state = 'granted', node_id = d.node_id, granted = d.granted, lease_expires_at = d.lease_expires_at,
@@ -459,49 +509,18 @@ export async function commitDecisionsIn(
                   AS d(key text, node_id text, granted jsonb, lease_expires_at timestamptz,
                        score float8, breakdown jsonb, reason text, behind text)
             WHERE r.key = d.key
-           RETURNING r.key)
-         SELECT pg_notify($3, key) FROM upd`,
+           RETURNING r.*)
+         SELECT pg_notify($3, key) AS notified${options.records === true ? `, ${RESERVATION_SELECT}` : ''} FROM upd`,
         [JSON.stringify(payload), now, decisionChannel(schema)],
       ),
     );
-  }
-  if (shardOrders.length > 0) {
-    const payload = shardOrders.map((o) => ({
-      key: o.key,
-      order: { shardCount: o.shardCount, perShard: o.perShard },
-    }));
-    await client.query(
-      `WITH upd AS (
-         UPDATE qm_reservations r SET shard_order = o.order, updated_at = $2
-           FROM jsonb_to_recordset($1::jsonb) AS o(key text, "order" jsonb)
-          WHERE r.key = o.key AND r.state = 'pending')
-       SELECT pg_notify($3, o.key) FROM jsonb_to_recordset($1::jsonb) AS o(key text)`,
-      [JSON.stringify(payload), now, decisionChannel(schema)],
-    );
-  }
-  if (waiting.length > 0) {
-    const payload = waiting.map((w) => ({
-      key: w.key,
-      score: w.score,
-      breakdown: w.breakdown ?? null,
-      reason: w.reason,
-    }));
-    // A waiter whose reason changed is told at once (it tells its workflow why it waits, a bounded number of
-    // times); an unchanged reason wakes nobody.
-    // The old reason is read by an indexed join inside the UPDATE's own FROM (not by joining two CTEs, which
-    // the planner scanned pairwise: 10,000 wait notes took seconds).
-    await client.query(
-      `WITH upd AS (
-              UPDATE qm_reservations r
-                 SET last_score = w.score, score_breakdown = w.breakdown, reason = w.reason, updated_at = $2
-                FROM (SELECT n.key, n.score, n.breakdown, n.reason, o.reason AS old_reason
-                        FROM jsonb_to_recordset($1::jsonb) AS n(key text, score float8, breakdown jsonb, reason text)
-                        JOIN qm_reservations o ON o.key = n.key) AS w
-               WHERE r.key = w.key AND r.state = 'pending'
-              RETURNING r.key, w.old_reason IS DISTINCT FROM w.reason AS changed)
-       SELECT pg_notify($3, key) FROM upd WHERE changed`,
-      [JSON.stringify(payload), now, decisionChannel(schema)],
-    );
+    if (options.records === true) {
+      const written = new Map(rows.map((row) => [row.key, toReservation(row)]));
+      for (const g of result.granted) {
+        const record = written.get(g.key);
+        if (record !== undefined) g.record = record;
+      }
+    }
   }
   return result;
 }

@@ -21,6 +21,8 @@ let connection: Connection;
 let seq = 0;
 const LEASE = 60_000;
 const statements: string[] = [];
+/** The same statements in full (`statements` keeps each one's first line). */
+const texts: string[] = [];
 let restore: (() => void) | undefined;
 
 beforeAll(async () => {
@@ -44,11 +46,13 @@ afterEach(async () => {
 /** Counts every statement any client of the driver sends from now on (text, first line). */
 function startCounting(): void {
   statements.length = 0;
+  texts.length = 0;
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
     statements.push(String(text).trim().split('\n')[0] ?? '');
+    texts.push(String(text));
     return original.apply(this, args);
   };
   restore = () => {
@@ -138,11 +142,15 @@ test('a request alone that fits is granted in its one transaction: no lock, no s
     fast: true,
   });
   expect(statements.some((s) => s.includes('advisory'))).toBe(false);
-  // BEGIN, insert, alone check, snapshot (the ceiling is judged on it), the commit's locks, what is held, its
-  // update (with its NOTIFY), the row as granted, COMMIT: nothing before or after the transaction.
+  // BEGIN, insert, alone check, snapshot (the ceiling is judged on it), the commit's locks and what is held
+  // (one round trip), its update (with its NOTIFY, returning the row as granted), COMMIT: nothing before or
+  // after the transaction, and under the node's lock only the last round trips.
   expect(statements[0]).toMatch(/^BEGIN/);
   expect(statements.at(-1)).toBe('COMMIT');
-  expect(statements).toHaveLength(9);
+  expect(statements).toHaveLength(7);
+  const locks = texts.findIndex((s) => /FOR UPDATE/.test(s));
+  expect(texts[locks]).toMatch(/FROM qm_nodes[\s\S]*FOR UPDATE[\s\S]*sum\(e\.value/); // the holdings read with the locks
+  expect(statements.slice(locks + 1)).toEqual([expect.stringMatching(/^WITH upd AS/), 'COMMIT']);
   expect(statements.filter((s) => /^SELECT EXISTS/.test(s))).toHaveLength(1);
   // The grant's NOTIFY goes with its update.
   expect(statements.some((s) => /^SELECT pg_notify/.test(s))).toBe(false);
