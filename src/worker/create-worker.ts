@@ -1,4 +1,4 @@
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { ADMISSION_WORKER_SLOTS, admissionTaskQueue } from '../admission/constants';
 import { readLedgerMetrics } from '../ledger/metrics-queries';
@@ -11,6 +11,7 @@ import { QuartermasterMetrics } from '../metrics/quartermaster-metrics';
 import { startMetricsServer, type MetricsServer } from '../metrics/server';
 import { QuartermasterPlugin, type QuartermasterPluginOptions } from '../plugin';
 import { NodeAgent } from './node-agent';
+import { workflowsPath } from './workflows-path';
 
 /** This worker as a node of the cluster: it registers in the ledger and runs stages granted on it. */
 export interface NodeOptions {
@@ -93,18 +94,30 @@ export class QuartermasterWorker {
     };
     const workers: Worker[] = [];
     if (!options.node?.only) {
+      // Quartermaster's workflows, bundled once for both Workers (unless given, or the shared queue's own
+      // workflows are the caller's).
+      const own = options.workerOptions?.workflowsPath ?? options.workerOptions?.workflowBundle;
+      const bundle =
+        options.workflowBundle ??
+        (
+          await bundleWorkflowCode({
+            workflowsPath: workflowsPath(),
+            plugins: common.plugins,
+            ...(options.workerOptions?.bundlerOptions ? options.workerOptions.bundlerOptions : {}),
+          })
+        ).code;
+      const workflowBundle = typeof bundle === 'string' ? { code: bundle } : bundle;
       workers.push(
-        await Worker.create({
-          ...common,
-          taskQueue,
-          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
-        }),
+        await Worker.create({ ...common, taskQueue, ...(own === undefined ? { workflowBundle } : {}) }),
       );
-      // Waiting stages' activities, on a queue of their own with room for thousands (see admissionTaskQueue).
+      // Waiting stages' activities, on a queue of their own with room for thousands (see admissionTaskQueue);
+      // and the scheduler's workflow, so that no backlog of pipelines' workflow tasks on the shared queue (they
+      // share one workflow thread and cache per Worker) delays its tasks.
       workers.push(
         await Worker.create({
           ...common,
           taskQueue: admissionTaskQueue(taskQueue),
+          workflowBundle,
           maxConcurrentActivityTaskExecutions: ADMISSION_WORKER_SLOTS,
           maxConcurrentActivityTaskPolls: 10,
         }),
