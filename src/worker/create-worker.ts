@@ -1,4 +1,11 @@
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Runtime,
+  Worker,
+  type BundleOptions,
+  type NativeConnection,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { ADMISSION_WORKER_SLOTS, admissionTaskQueue } from '../admission/constants';
 import { readLedgerMetrics } from '../ledger/metrics-queries';
@@ -25,6 +32,23 @@ export interface NodeOptions {
   only?: boolean;
 }
 
+/** The workflow interceptors and converters of `workerOptions` that belong in a workflow bundle. */
+function bundledConverters(
+  o: Partial<WorkerOptions> | undefined,
+): Pick<BundleOptions, 'workflowInterceptorModules' | 'payloadConverterPath' | 'failureConverterPath'> {
+  return {
+    ...(o?.interceptors?.workflowModules
+      ? { workflowInterceptorModules: o.interceptors.workflowModules }
+      : {}),
+    ...(o?.dataConverter?.payloadConverterPath
+      ? { payloadConverterPath: o.dataConverter.payloadConverterPath }
+      : {}),
+    ...(o?.dataConverter?.failureConverterPath
+      ? { failureConverterPath: o.dataConverter.failureConverterPath }
+      : {}),
+  };
+}
+
 /** Options for {@link createQuartermasterWorker}. */
 export interface QuartermasterWorkerOptions extends Omit<QuartermasterPluginOptions, 'metrics'> {
   /** An open connection to Temporal. */
@@ -45,10 +69,10 @@ export interface QuartermasterWorkerOptions extends Omit<QuartermasterPluginOpti
 }
 
 /**
- * One Quartermaster worker process: a Temporal Worker on the shared task queue (pipelines, the scheduler,
- * stages without resources) and, as a node, a second one on the node's own queue (stages granted there)
- * plus the {@link NodeAgent} that keeps the node's row in the ledger alive. Both Workers are wired
- * through {@link QuartermasterPlugin}.
+ * One Quartermaster worker process: a Temporal Worker on the shared task queue (pipelines, stages without
+ * resources), one on its admission queue (waiting stages, the scheduler's workflow and cycles) and, as a node,
+ * one on the node's own queue (stages granted there) plus the {@link NodeAgent} that keeps the node's row in
+ * the ledger alive. Every Worker is wired through {@link QuartermasterPlugin}.
  */
 export class QuartermasterWorker {
   private constructor(
@@ -101,9 +125,12 @@ export class QuartermasterWorker {
         options.workflowBundle ??
         (
           await bundleWorkflowCode({
+            // What Worker.create would bundle from these options.
+            ...(options.workerOptions?.bundlerOptions ?? {}),
             workflowsPath: workflowsPath(),
+            logger: Runtime.instance().logger,
             plugins: common.plugins,
-            ...(options.workerOptions?.bundlerOptions ? options.workerOptions.bundlerOptions : {}),
+            ...bundledConverters(options.workerOptions),
           })
         ).code;
       const workflowBundle = typeof bundle === 'string' ? { code: bundle } : bundle;
