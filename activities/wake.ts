@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { admissionTaskQueue, INLINE_CYCLES_MAX, SCHEDULER_STALE_MS } from '../src/admission/constants';
+import { INLINE_CYCLES_MAX, SCHEDULER_STALE_MS } from '../src/admission/constants';
 import { runLedgerCycle, type LedgerCycleOptions } from '../src/admission/ledger-cycle';
 import { wakeSignal } from '../src/admission/messages';
 import { raiseWake, wakePending } from '../src/ledger/admission';
@@ -10,7 +10,7 @@ import type { Database } from '../src/ledger/db';
 export interface SchedulerAddress {
   /** Its workflow id. */
   workflowId: string;
-  /** The shared task queue (the scheduler runs on its admission queue: see `schedulerWorkflow`). */
+  /** The task queue it runs on. */
   taskQueue: string;
 }
 
@@ -20,11 +20,10 @@ export interface SchedulerAddress {
  * left work behind.
  */
 export async function wakeScheduler(client: Client, scheduler: SchedulerAddress): Promise<void> {
-  const home = admissionTaskQueue(scheduler.taskQueue);
   await client.workflow.signalWithStart('schedulerWorkflow', {
     workflowId: scheduler.workflowId,
-    taskQueue: home,
-    args: [{ home }],
+    taskQueue: scheduler.taskQueue,
+    args: [{}],
     signal: wakeSignal,
     signalArgs: [],
     staticSummary: 'Quartermaster scheduler: admits stages by Workflow Score',

@@ -10,7 +10,6 @@ import { lazyDatabase, type LazyDatabase } from './ledger/lazy';
 import { DEFAULT_STALE_AFTER_MS } from './ledger/types';
 import {
   DEFAULT_LEASE_MS,
-  admissionTaskQueue,
   DEFAULT_SCHEDULER_WORKFLOW_ID,
   MAX_SUCCESSOR_HORIZON_MS,
   SUCCESSOR_HORIZON_MS,
@@ -191,13 +190,8 @@ export class QuartermasterPlugin extends SimplePlugin {
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
-    // Node task queues run activities only; the shared queue also runs the workflows, and the admission queue
-    // the scheduler's.
-    if (
-      configured.taskQueue !== this.taskQueue &&
-      configured.taskQueue !== admissionTaskQueue(this.taskQueue)
-    )
-      return configured;
+    // Node task queues run activities only; the shared queue also runs the workflows.
+    if (configured.taskQueue !== this.taskQueue) return configured;
     if (configured.workflowsPath === undefined && configured.workflowBundle === undefined) {
       return { ...configured, workflowsPath: workflowsPath() };
     }

@@ -1,7 +1,7 @@
 import {
   allHandlersFinished,
   condition,
-  makeContinueAsNewFunc,
+  continueAsNew,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -24,21 +24,14 @@ export interface SchedulerWorkflowInput {
   tickMs?: number;
   /** The queue from before a continue-as-new, so the `queue` query never goes blank. */
   entries?: QueueRow[];
-  /**
-   * The admission task queue: the scheduler runs its workflow tasks and its cycles there, on the admission
-   * Worker (its own workflow thread and cache), so pipelines' workflow tasks queued on the shared queue never
-   * delay its tasks. @default the admission queue of the task queue it runs on (a scheduler started on the
-   * shared queue by an earlier version moves there at its next continue-as-new)
-   */
-  home?: string;
 }
 
 // On the admission queue (a worker with thousands of slots): no amount of queued stage work on the shared
 // queue can starve the cycle, and the scheduler's workflow tasks stay short (a local activity would run the
 // whole cycle inside one workflow task).
-function cycleActivities(home: string) {
+function cycleActivities(taskQueue: string) {
   return proxyActivities<QuartermasterActivities>({
-    taskQueue: home,
+    taskQueue: admissionTaskQueue(taskQueue),
     startToCloseTimeout: '60s',
     retry: { initialInterval: '500ms', maximumInterval: '10s' },
   });
@@ -50,8 +43,8 @@ function cycleActivities(home: string) {
  * wake flag deduplicates them) or tick runs one `scheduleCycle` activity, and a cycle during which something
  * changed is followed by another at once (back-to-back while work is pending). The tick is short
  * ({@link SCHEDULER_TICK_MS}) even when idle, so lapsed leases are reclaimed within lease + tick. Each cycle adds
- * a handful of events; it continues-as-new when Temporal suggests it. It runs on the admission queue
- * (`home`), on a Worker of its own. Exposes the ranked queue through the `queue` query.
+ * a handful of events; it continues-as-new when Temporal suggests it. Exposes the ranked queue through the
+ * `queue` query.
  */
 export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Promise<void> {
   const tickMs = input.tickMs ?? SCHEDULER_TICK_MS;
@@ -72,8 +65,7 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
     description: DESCRIPTIONS.queue,
   });
 
-  const home = input.home ?? admissionTaskQueue(workflowInfo().taskQueue);
-  const { scheduleCycle } = cycleActivities(home);
+  const { scheduleCycle } = cycleActivities(workflowInfo().taskQueue);
   let queueAt = -Infinity;
   for (;;) {
     await condition(() => woken, tickMs);
@@ -107,7 +99,7 @@ export async function schedulerWorkflow(input: SchedulerWorkflowInput = {}): Pro
     if (report.again) woken = true;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await makeContinueAsNewFunc<typeof schedulerWorkflow>({ taskQueue: home })({ tickMs, entries, home });
+      await continueAsNew<typeof schedulerWorkflow>({ tickMs, entries });
     }
   }
 }

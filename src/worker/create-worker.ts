@@ -1,11 +1,4 @@
-import {
-  bundleWorkflowCode,
-  Runtime,
-  Worker,
-  type BundleOptions,
-  type NativeConnection,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { ADMISSION_WORKER_SLOTS, admissionTaskQueue } from '../admission/constants';
 import { readLedgerMetrics } from '../ledger/metrics-queries';
@@ -18,7 +11,6 @@ import { QuartermasterMetrics } from '../metrics/quartermaster-metrics';
 import { startMetricsServer, type MetricsServer } from '../metrics/server';
 import { QuartermasterPlugin, type QuartermasterPluginOptions } from '../plugin';
 import { NodeAgent } from './node-agent';
-import { workflowsPath } from './workflows-path';
 
 /** This worker as a node of the cluster: it registers in the ledger and runs stages granted on it. */
 export interface NodeOptions {
@@ -30,23 +22,6 @@ export interface NodeOptions {
   monitor?: boolean;
   /** Poll only the node's queue, not the shared one (a dedicated compute host). @default false */
   only?: boolean;
-}
-
-/** The workflow interceptors and converters of `workerOptions` that belong in a workflow bundle. */
-function bundledConverters(
-  o: Partial<WorkerOptions> | undefined,
-): Pick<BundleOptions, 'workflowInterceptorModules' | 'payloadConverterPath' | 'failureConverterPath'> {
-  return {
-    ...(o?.interceptors?.workflowModules
-      ? { workflowInterceptorModules: o.interceptors.workflowModules }
-      : {}),
-    ...(o?.dataConverter?.payloadConverterPath
-      ? { payloadConverterPath: o.dataConverter.payloadConverterPath }
-      : {}),
-    ...(o?.dataConverter?.failureConverterPath
-      ? { failureConverterPath: o.dataConverter.failureConverterPath }
-      : {}),
-  };
 }
 
 /** Options for {@link createQuartermasterWorker}. */
@@ -69,10 +44,10 @@ export interface QuartermasterWorkerOptions extends Omit<QuartermasterPluginOpti
 }
 
 /**
- * One Quartermaster worker process: a Temporal Worker on the shared task queue (pipelines, stages without
- * resources), one on its admission queue (waiting stages, the scheduler's workflow and cycles) and, as a node,
- * one on the node's own queue (stages granted there) plus the {@link NodeAgent} that keeps the node's row in
- * the ledger alive. Every Worker is wired through {@link QuartermasterPlugin}.
+ * One Quartermaster worker process: a Temporal Worker on the shared task queue (pipelines, the scheduler,
+ * stages without resources) and, as a node, a second one on the node's own queue (stages granted there)
+ * plus the {@link NodeAgent} that keeps the node's row in the ledger alive. Both Workers are wired
+ * through {@link QuartermasterPlugin}.
  */
 export class QuartermasterWorker {
   private constructor(
@@ -118,33 +93,18 @@ export class QuartermasterWorker {
     };
     const workers: Worker[] = [];
     if (!options.node?.only) {
-      // Quartermaster's workflows, bundled once for both Workers (unless given, or the shared queue's own
-      // workflows are the caller's).
-      const own = options.workerOptions?.workflowsPath ?? options.workerOptions?.workflowBundle;
-      const bundle =
-        options.workflowBundle ??
-        (
-          await bundleWorkflowCode({
-            // What Worker.create would bundle from these options.
-            ...(options.workerOptions?.bundlerOptions ?? {}),
-            workflowsPath: workflowsPath(),
-            logger: Runtime.instance().logger,
-            plugins: common.plugins,
-            ...bundledConverters(options.workerOptions),
-          })
-        ).code;
-      const workflowBundle = typeof bundle === 'string' ? { code: bundle } : bundle;
       workers.push(
-        await Worker.create({ ...common, taskQueue, ...(own === undefined ? { workflowBundle } : {}) }),
+        await Worker.create({
+          ...common,
+          taskQueue,
+          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+        }),
       );
-      // Waiting stages' activities, on a queue of their own with room for thousands (see admissionTaskQueue);
-      // and the scheduler's workflow, so that no backlog of pipelines' workflow tasks on the shared queue (they
-      // share one workflow thread and cache per Worker) delays its tasks.
+      // Waiting stages' activities, on a queue of their own with room for thousands (see admissionTaskQueue).
       workers.push(
         await Worker.create({
           ...common,
           taskQueue: admissionTaskQueue(taskQueue),
-          workflowBundle,
           maxConcurrentActivityTaskExecutions: ADMISSION_WORKER_SLOTS,
           maxConcurrentActivityTaskPolls: 10,
         }),

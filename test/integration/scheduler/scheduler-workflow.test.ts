@@ -1,4 +1,3 @@
-import { admissionTaskQueue } from '../../../src/admission/constants';
 import { pipelineResult, startPipeline } from '../../../src/client';
 import type { Database } from '../../../src/ledger/db';
 import { dropSchema, openTestDatabase, uniqueId } from '../../support/env';
@@ -70,41 +69,6 @@ test('the scheduler continues-as-new when Temporal suggests it and keeps admitti
       stages: [{ id: 'w', handler: 'qm.echo', priority: 5, resources: { desired: { cpu: 1 } } }],
     },
     { taskQueue: t.taskQueue, workflowId: uniqueId('after') },
-  );
-  expect((await pipelineResult(after)).stages.w?.node).toBe('s1');
-});
-
-test('the scheduler runs on the admission queue; one started on the shared queue by an earlier version moves there at its continue-as-new', async () => {
-  const scheduler = t.client.workflow.getHandle(t.schedulerWorkflowId);
-  const home = admissionTaskQueue(t.taskQueue);
-  expect((await scheduler.describe()).taskQueue).toBe(home); // started by a wake (the test above)
-  await scheduler.terminate('the test starts it as an earlier version did');
-  // As an earlier version started it: on the shared queue, without `home`.
-  const old = await t.client.workflow.start('schedulerWorkflow', {
-    workflowId: t.schedulerWorkflowId,
-    taskQueue: t.taskQueue,
-    args: [{}],
-  });
-  expect((await old.describe()).taskQueue).toBe(t.taskQueue);
-  const firstRun = old.firstExecutionRunId;
-  for (let i = 0; i < 200; i++) {
-    const now = await scheduler.describe();
-    if (now.runId !== firstRun) break;
-    await scheduler.signal('wake');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const moved = await scheduler.describe();
-  expect(moved.runId).not.toBe(firstRun);
-  expect(moved.status.name).toBe('RUNNING');
-  expect(moved.taskQueue).toBe(home);
-  // and it still admits
-  const after = await startPipeline(
-    t.client,
-    {
-      name: 'after-move',
-      stages: [{ id: 'w', handler: 'qm.echo', priority: 5, resources: { desired: { cpu: 1 } } }],
-    },
-    { taskQueue: t.taskQueue, workflowId: uniqueId('moved') },
   );
   expect((await pipelineResult(after)).stages.w?.node).toBe('s1');
 });
