@@ -50,6 +50,8 @@ interface RunResult {
   /** Scheduler tasks that replayed its history (not on the sticky queue), and whether the longest was one. */
   schedulerReplays?: number;
   schedulerMaxWasReplay?: boolean;
+  /** The longest workflow task of a sample of the pipelines (see pipelineTaskMax), ms. */
+  pipelineTaskMax?: number;
   rowsPerRequest?: number;
 }
 
@@ -148,12 +150,29 @@ async function schedulerLoad(
   const inRun = events.filter((e) => millis(e) >= fromMs && millis(e) <= toMs);
   const signals = inRun.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
   const cycles = inRun.filter((e) => e.activityTaskScheduledEventAttributes).length;
+  const { durations, replays, maxWasReplay } = workflowTasks(inRun);
+  return {
+    signals,
+    taskP99: durations.length > 0 ? percentile(durations, 99) : 0,
+    taskMax: Math.max(0, ...durations),
+    cycles,
+    replays,
+    maxWasReplay,
+  };
+}
+
+/** Workflow tasks in `events`: each one's started → completed ms, how many replayed, whether the longest did. */
+function workflowTasks(events: HistoryEvent[]): {
+  durations: number[];
+  replays: number;
+  maxWasReplay: boolean;
+} {
   const durations: number[] = [];
   let startedAt: number | undefined;
   let sticky = true;
   let replays = 0;
   let maxWasReplay = false;
-  for (const e of inRun) {
+  for (const e of events) {
     const scheduled = e.workflowTaskScheduledEventAttributes;
     // TASK_QUEUE_KIND_STICKY = 2: the worker that holds the workflow in its cache takes the task.
     if (scheduled) sticky = Number(scheduled.taskQueue?.kind) === 2;
@@ -165,14 +184,24 @@ async function schedulerLoad(
       durations.push(ms);
     }
   }
-  return {
-    signals,
-    taskP99: durations.length > 0 ? percentile(durations, 99) : 0,
-    taskMax: Math.max(0, ...durations),
-    cycles,
-    replays,
-    maxWasReplay,
-  };
+  return { durations, replays, maxWasReplay };
+}
+
+/** The pipelines' sample size for {@link pipelineTaskMax}. */
+const PIPELINE_SAMPLE = 50;
+
+/**
+ * The longest workflow task of a sample of the run's pipelines (every N/50th): what the same process's
+ * saturation does to any workflow's task, for comparison with the scheduler's.
+ */
+async function pipelineTaskMax(handles: ReadonlyArray<WorkflowHandle>): Promise<number> {
+  const step = Math.max(1, Math.floor(handles.length / PIPELINE_SAMPLE));
+  let max = 0;
+  for (let i = 0; i < handles.length; i += step) {
+    const history = await (handles[i] as WorkflowHandle).fetchHistory().catch(() => undefined);
+    max = Math.max(max, ...workflowTasks(history?.events ?? []).durations);
+  }
+  return max;
 }
 
 async function runOnce(
@@ -222,6 +251,7 @@ async function runOnce(
       cpuSeconds: machineCpuSeconds() - cpuBefore,
       cpuBy: cpuBetween(ticksBefore, processTicks()),
       completed: results.filter((r) => r?.status === 'completed').length,
+      pipelineTaskMax: await pipelineTaskMax(handles),
     };
     if (!withResources) return out;
     const readsAfter = await tupleReads(db, cluster.schema);
@@ -352,6 +382,8 @@ interface PairedResult {
   ratios: number[];
   /** Each pair's machine CPU time with resources over without. */
   cpuRatios: number[];
+  /** The longest workflow task over every repeat: the scheduler's; a sample of pipelines' without and with resources. */
+  longest: { scheduler: number; pipelinesNoRes: number; pipelinesRes: number };
 }
 
 function median(xs: number[]): number {
@@ -400,6 +432,11 @@ export async function run(args: string[]): Promise<void> {
               (w, i) => w.cpuSeconds / Math.max(0.01, (without[i] as RunResult).cpuSeconds),
             ),
             ratios,
+            longest: {
+              scheduler: Math.max(...withRes.map((w) => w.schedulerTaskMax ?? 0)),
+              pipelinesNoRes: Math.max(...without.map((w) => w.pipelineTaskMax ?? 0)),
+              pipelinesRes: Math.max(...withRes.map((w) => w.pipelineTaskMax ?? 0)),
+            },
           },
         });
       }
@@ -434,10 +471,11 @@ export async function run(args: string[]): Promise<void> {
         'held capacity running %',
         'scheduler signals',
         'sched task p99 ms',
-        'sched task max ms',
+        'sched task max ms (all runs)',
+        'pipeline task max ms, no-res / res (all runs)',
         'rows read / request',
       ],
-      rows.map(({ setup, n, paired: { res: r, noResSeconds, ratios, cpuRatios } }) => [
+      rows.map(({ setup, n, paired: { res: r, noResSeconds, ratios, cpuRatios, longest } }) => [
         setup.label,
         n,
         r.completed,
@@ -456,7 +494,8 @@ export async function run(args: string[]): Promise<void> {
         f(r.heldRunningPct, 0),
         r.schedulerSignals ?? '',
         f(r.schedulerTaskP99, 0),
-        f(r.schedulerTaskMax, 0),
+        f(longest.scheduler, 0),
+        `${f(longest.pipelinesNoRes, 0)} / ${f(longest.pipelinesRes, 0)}`,
         f(r.rowsPerRequest),
       ]),
     ),
@@ -487,7 +526,11 @@ const READING = [
   'repeat to the next, because the runs of a row share one schema that only a few hundred ended rows fill: with',
   'statistics taken mid-burst (most rows held) the planner scans that small table for the held sums, each',
   "request. With a history of ended rows it takes the held rows' index (checked with 600 to 50,000 ended rows;",
-  'test/integration/ledger/live-rows.test.ts asserts no scan with 20,000). "sched task p99" and "max" are the',
-  "scheduler workflow's task times during the burst, when the same process runs every pipeline's workflow",
-  'tasks.',
+  'test/integration/ledger/live-rows.test.ts asserts no scan with 20,000). "sched task p99" (median run) and',
+  '"max" (every run) are the scheduler workflow\'s task times (started → completed) during the burst, when the',
+  'same process runs every pipeline\'s workflow tasks and activities; "pipeline task max" is the same for a',
+  `sample of ${PIPELINE_SAMPLE} pipelines per run (every N/${PIPELINE_SAMPLE}th), without and with resources: the`,
+  "process's saturation stretches any workflow's task alike. (A trial that gave the scheduler a Worker of its",
+  'own, with its own workflow thread and cache, left its longest task where it was: 1.21 and 1.27 s in two of',
+  '18 runs; none of the long tasks replayed the history.)',
 ].join('\n');
