@@ -94,7 +94,8 @@ test('a commit that waited for a node counts the grant committed on it meanwhile
   });
 });
 
-test('a commit that waited for a pool counts the grant committed from it meanwhile, on another node', async () => {
+/** Two one-licence grants on different nodes, the second committed while the first holds the pool. */
+async function licenceRace() {
   const [a, b, c] = [
     await ask({ cpu: 1, licence: 1 }),
     await ask({ cpu: 1, licence: 1 }),
@@ -105,10 +106,15 @@ test('a commit that waited for a pool counts the grant committed from it meanwhi
     { key: b, nodeId: 'c2', granted: { cpu: 1, licence: 1 }, leaseMs: LEASE },
     c,
   );
+  return { result, second: b };
+}
+
+test('a commit that waited for a pool counts the grant committed from it meanwhile, on another node', async () => {
+  const { result, second } = await licenceRace();
   expect(result.granted).toEqual([]);
   expect(result.rejected).toEqual([
     expect.objectContaining({
-      key: b,
+      key: second,
       reason: 'insufficient-capacity',
       detail: expect.stringContaining('licence'),
     }),
@@ -117,15 +123,6 @@ test('a commit that waited for a pool counts the grant committed from it meanwhi
 
 test('a commit with room left after the one it waited for is granted', async () => {
   await setPoolCapacity(db, 'licence', 2, new Date());
-  const [a, b, c] = [
-    await ask({ cpu: 1, licence: 1 }),
-    await ask({ cpu: 1, licence: 1 }),
-    await ask({ cpu: 1 }),
-  ];
-  const result = await race(
-    { key: a, nodeId: 'c1', granted: { cpu: 1, licence: 1 }, leaseMs: LEASE },
-    { key: b, nodeId: 'c2', granted: { cpu: 1, licence: 1 }, leaseMs: LEASE },
-    c,
-  );
-  expect(result.granted.map((g) => g.key)).toEqual([b]);
+  const { result, second } = await licenceRace();
+  expect(result.granted.map((g) => g.key)).toEqual([second]);
 });
