@@ -287,15 +287,16 @@ export async function commitDecisionsIn(
     statements.push(`SELECT count(*) FROM (SELECT 1 FROM qm_reservations
                        WHERE key = ANY(${texts(noted)}) ORDER BY key FOR UPDATE) n`);
   if (shardOrders.length > 0) {
-    const payload = shardOrders.map((o) => ({
-      key: o.key,
-      order: { shardCount: o.shardCount, perShard: o.perShard },
-    }));
+    const payload = lit(
+      JSON.stringify(
+        shardOrders.map((o) => ({ key: o.key, order: { shardCount: o.shardCount, perShard: o.perShard } })),
+      ),
+    );
     statements.push(`WITH upd AS (
          UPDATE qm_reservations r SET shard_order = o.order, updated_at = ${at}
-           FROM jsonb_to_recordset(${lit(JSON.stringify(payload))}::jsonb) AS o(key text, "order" jsonb)
+           FROM jsonb_to_recordset(${payload}::jsonb) AS o(key text, "order" jsonb)
           WHERE r.key = o.key AND r.state = 'pending')
-       SELECT count(pg_notify(${channel}, o.key)) FROM jsonb_to_recordset(${lit(JSON.stringify(payload))}::jsonb) AS o(key text)`);
+       SELECT count(pg_notify(${channel}, o.key)) FROM jsonb_to_recordset(${payload}::jsonb) AS o(key text)`);
   }
   if (waiting.length > 0) {
     const payload = waiting.map((w) => ({

@@ -1,4 +1,4 @@
-import { commitDecisions, commitDecisionsIn, type GrantDecision } from '../../../src/ledger/commit';
+import { commitDecisions, commitDecisionsIn, type CommitResult } from '../../../src/ledger/commit';
 import type { Database } from '../../../src/ledger/db';
 import { registerNode } from '../../../src/ledger/nodes';
 import { setPoolCapacity } from '../../../src/ledger/pools';
@@ -49,45 +49,63 @@ async function someoneWaitsForALock(): Promise<void> {
   throw new Error('no commit ever waited for the lock');
 }
 
+/** One side of a race: the node a request of `granted` is granted on. */
+interface Side {
+  nodeId: string;
+  granted: Record<string, number>;
+}
+
 /**
- * Grants `first` in a transaction held open, starts committing `second` (with a wait note on `noted`), and lets
- * the first commit only once the second waits for its lock.
+ * Asks for `first` and `second` (and a third request to note as waiting), grants `first` in a transaction held
+ * open, starts committing `second` with a wait note on the third, and lets the first commit only once the second
+ * waits for its lock.
  */
-async function race(first: GrantDecision, second: GrantDecision, noted: string) {
+async function race(firstSide: Side, secondSide: Side) {
+  const [first, second, noted] = [
+    await ask(firstSide.granted),
+    await ask(secondSide.granted),
+    await ask({ cpu: 1 }),
+  ];
   const holder = await db.pool.connect();
   try {
     await holder.query('BEGIN');
-    const held = await commitDecisionsIn(holder, db.schema, [first], undefined);
-    expect(held.granted.map((g) => g.key)).toEqual([first.key]);
-    const racing = commitDecisions(db, [second], undefined, {
+    const held = await commitDecisionsIn(
+      holder,
+      db.schema,
+      [{ key: first, ...firstSide, leaseMs: LEASE }],
+      undefined,
+    );
+    expect(held.granted.map((g) => g.key)).toEqual([first]);
+    const racing = commitDecisions(db, [{ key: second, ...secondSide, leaseMs: LEASE }], undefined, {
       waiting: [{ key: noted, score: 7, reason: 'behind the race' }],
     });
     await someoneWaitsForALock();
     await holder.query('COMMIT');
-    return await racing;
+    return { result: await racing, second, noted };
   } finally {
     holder.release();
   }
 }
 
-test('a commit that waited for a node counts the grant committed on it meanwhile', async () => {
-  const [a, b, c] = [await ask({ cpu: 1 }), await ask({ cpu: 1 }), await ask({ cpu: 1 })];
-  const result = await race(
-    { key: a, nodeId: 'c1', granted: { cpu: 1 }, leaseMs: LEASE },
-    { key: b, nodeId: 'c1', granted: { cpu: 1 }, leaseMs: LEASE },
-    c,
-  );
+/** The racing commit granted nothing and refused `key` for capacity, naming `detail`. */
+function expectRefusedForCapacity(result: CommitResult, key: string, detail: string): void {
   expect(result.granted).toEqual([]);
   expect(result.rejected).toEqual([
     expect.objectContaining({
-      key: b,
+      key,
       reason: 'insufficient-capacity',
-      detail: expect.stringContaining('free 0'),
+      detail: expect.stringContaining(detail),
     }),
   ]);
-  expect((await getReservation(db, b)).state).toBe('pending');
+}
+
+test('a commit that waited for a node counts the grant committed on it meanwhile', async () => {
+  const cpu = { nodeId: 'c1', granted: { cpu: 1 } };
+  const { result, second, noted } = await race(cpu, cpu);
+  expectRefusedForCapacity(result, second, 'free 0');
+  expect((await getReservation(db, second)).state).toBe('pending');
   // The wait note went in with it (written before the locks, in the same transaction).
-  expect(await getReservation(db, c)).toMatchObject({
+  expect(await getReservation(db, noted)).toMatchObject({
     state: 'pending',
     reason: 'behind the race',
     lastScore: 7,
@@ -95,30 +113,12 @@ test('a commit that waited for a node counts the grant committed on it meanwhile
 });
 
 /** Two one-licence grants on different nodes, the second committed while the first holds the pool. */
-async function licenceRace() {
-  const [a, b, c] = [
-    await ask({ cpu: 1, licence: 1 }),
-    await ask({ cpu: 1, licence: 1 }),
-    await ask({ cpu: 1 }),
-  ];
-  const result = await race(
-    { key: a, nodeId: 'c1', granted: { cpu: 1, licence: 1 }, leaseMs: LEASE },
-    { key: b, nodeId: 'c2', granted: { cpu: 1, licence: 1 }, leaseMs: LEASE },
-    c,
-  );
-  return { result, second: b };
-}
+const licenceRace = () =>
+  race({ nodeId: 'c1', granted: { cpu: 1, licence: 1 } }, { nodeId: 'c2', granted: { cpu: 1, licence: 1 } });
 
 test('a commit that waited for a pool counts the grant committed from it meanwhile, on another node', async () => {
   const { result, second } = await licenceRace();
-  expect(result.granted).toEqual([]);
-  expect(result.rejected).toEqual([
-    expect.objectContaining({
-      key: second,
-      reason: 'insufficient-capacity',
-      detail: expect.stringContaining('licence'),
-    }),
-  ]);
+  expectRefusedForCapacity(result, second, 'licence');
 });
 
 test('a commit with room left after the one it waited for is granted', async () => {
